@@ -1,0 +1,69 @@
+# Parley — the two commands are `make dev` and `make test`; both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export TZ := UTC
+
+.PHONY: help setup dev test test-unit test-integration test-e2e test-infra lint synth bench frontend chromium lambda-deps clean
+
+help:
+	@echo "make dev    run the whole platform locally (demo site, agent console, APIs) on 127.0.0.1"
+	@echo "make test   run every test (unit, integration, e2e in Chromium, infra)"
+	@echo "make lint | synth | bench | frontend | clean"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+node_modules/.installed: package.json
+	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+	touch $@
+
+frontend: node_modules/.installed
+	npm run --silent build
+
+# Debian's chromium for the browser tests (never `playwright install`: no downloads here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# Third-party runtime dependencies of the Lambda functions, for linux/arm64, as a layer
+# folder the CDK app packages (synth itself stays offline).
+lambda-deps: setup
+	bash infra/build_lambda_deps.sh
+
+dev: setup frontend
+	$(PY) -m infra.local
+
+test: setup frontend chromium lambda-deps
+	$(PY) -m pytest -q
+
+test-unit: setup
+	$(PY) -m pytest -q tests/unit
+
+test-integration: setup
+	$(PY) -m pytest -q tests/integration
+
+test-e2e: setup frontend chromium
+	$(PY) -m pytest -q tests/e2e
+
+test-infra: setup lambda-deps
+	$(PY) -m pytest -q tests/infra
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+synth: setup lambda-deps frontend
+	$(PY) infra/app.py
+
+bench: setup frontend
+	$(PY) -m bench
+
+clean:
+	rm -rf cdk.out build widget/dist console/dist .pytest_cache .mypy_cache .ruff_cache

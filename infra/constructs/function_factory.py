@@ -1,0 +1,186 @@
+"""The single factory for every Lambda function of `wiring.FUNCTIONS`.
+
+Each function gets its own role holding exactly what its FunctionSpec declares (tables with
+read or read/write, the WebSocket @connections API, Cognito actions, the visitor-token secret),
+its own log group with retention, ARM64, JSON logs and active X-Ray tracing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra import wiring
+from infra.constructs.nag import acknowledge, attr_ref, ref
+
+# One Python for the runtime and for the wheels of the deps layer (infra/build_lambda_deps.sh
+# installs cp312 manylinux aarch64 wheels): pydantic-core and cryptography are compiled per ABI.
+LAMBDA_PYTHON_VERSION = "3.12"
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+POWERTOOLS_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "parley",
+    "POWERTOOLS_METRICS_NAMESPACE": "Parley",
+}
+
+# Functions that verify Cognito JWTs without calling Cognito (so without cognito_actions):
+# chat_connect checks agents' tokens at $connect. wiring.FunctionSpec has no flag for this yet;
+# a `verifies_jwt` field there would replace this set.
+JWT_VERIFYING_FUNCTIONS = frozenset({"chat_connect"})
+
+CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "tests"]
+
+
+def construct_name(snake: str) -> str:
+    """chat_connect -> ChatConnect (construct ids, hence readable logical ids)."""
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def uses_cognito(spec: wiring.FunctionSpec) -> bool:
+    verifies_jwt = bool(getattr(spec, "verifies_jwt", spec.name in JWT_VERIFYING_FUNCTIONS))
+    return verifies_jwt or bool(spec.cognito_actions)
+
+
+@dataclass(frozen=True)
+class FunctionResources:
+    """What functions may be granted; the factory grants each only what its spec declares."""
+
+    tables: Mapping[str, dynamodb.Table]
+    user_pool: cognito.UserPool
+    user_pool_client: cognito.UserPoolClient
+    visitor_token_secret: secretsmanager.Secret
+    websocket_stage: apigwv2.WebSocketStage
+    layers: Sequence[lambda_.ILayerVersion]
+
+
+class ParleyFunction(Construct):
+    """One function with its role and log group: acknowledgments made here cover all three."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, spec: wiring.FunctionSpec, resources: FunctionResources
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        if not spec.handler_file.is_file():
+            raise FileNotFoundError(f"function {spec.name!r}: {spec.handler_file} does not exist")
+
+        # Own role without the AWSLambdaBasicExecutionRole managed policy (which allows writing to
+        # any log group): this one may write to its own log group only.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Parley {spec.name}",
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=spec.description,
+            code=lambda_.Code.from_asset(str(spec.handler_file.parent), exclude=CODE_EXCLUDES),
+            handler="handler.handler",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            role=self.role,
+            layers=list(resources.layers),
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=dict(POWERTOOLS_ENV),
+        )
+        # The function must not start before its role may write its logs.
+        self.function.node.add_dependency(self.role)
+        acknowledge(
+            self,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+            "resource-level permissions, so AWS requires Resource '*' for them.",
+        )
+        self._grant(resources)
+
+    def _grant(self, resources: FunctionResources) -> None:
+        spec, fn = self.spec, self.function
+
+        for key, access in spec.tables.items():
+            table = resources.tables[key]
+            fn.add_environment(wiring.TABLES[key].env_var, table.table_name)
+            if access is wiring.Access.WRITE:
+                table.grant_read_write_data(fn)
+            else:
+                table.grant_read_data(fn)
+            if wiring.TABLES[key].gsis:
+                acknowledge(
+                    self,
+                    f"AwsSolutions-IAM5[Resource::{attr_ref(table)}/index/*]",
+                    f"Queries the global secondary indexes of the {key} table only: "
+                    f"'/index/*' is scoped to that one table's indexes.",
+                )
+
+        if spec.manage_connections:
+            stage = resources.websocket_stage
+            stage.grant_management_api_access(fn)
+            fn.add_environment("PARLEY_WEBSOCKET_ENDPOINT", stage.callback_url)
+            acknowledge(
+                self,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
+                f"<AWS::AccountId>:{ref(stage.api)}/{stage.stage_name}/*/@connections/*]",
+                "PostToConnection/DeleteConnection on the @connections of this API's "
+                f"'{stage.stage_name}' stage only: connection ids are created at runtime, so "
+                "the resource cannot be narrower than '@connections/*'.",
+            )
+
+        if uses_cognito(spec):
+            fn.add_environment("PARLEY_COGNITO_USER_POOL_ID", resources.user_pool.user_pool_id)
+            fn.add_environment("PARLEY_COGNITO_CLIENT_ID", resources.user_pool_client.user_pool_client_id)
+            fn.add_environment("PARLEY_COGNITO_REGION", Stack.of(self).region)
+        if spec.cognito_actions:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=list(spec.cognito_actions), resources=[resources.user_pool.user_pool_arn]
+                )
+            )
+
+        if spec.reads_visitor_token_secret:
+            resources.visitor_token_secret.grant_read(fn)
+            fn.add_environment(
+                "PARLEY_VISITOR_TOKEN_SECRET_NAME", resources.visitor_token_secret.secret_name
+            )
+
+
+class FunctionFactory(Construct):
+    """Creates every function; new wiring entries need no change here."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, resources: FunctionResources) -> None:
+        super().__init__(scope, construct_id)
+        self._resources = resources
+        self.functions: dict[str, ParleyFunction] = {}
+
+    def create(self, spec: wiring.FunctionSpec) -> ParleyFunction:
+        if spec.name in self.functions:
+            raise ValueError(f"function {spec.name!r} declared twice")
+        created = ParleyFunction(self, construct_name(spec.name), spec=spec, resources=self._resources)
+        self.functions[spec.name] = created
+        return created
+
+    def create_all(self, specs: Iterable[wiring.FunctionSpec]) -> dict[str, lambda_.Function]:
+        return {spec.name: self.create(spec).function for spec in specs}

@@ -1,0 +1,39 @@
+"""`make dev`: run the whole platform on 127.0.0.1 until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from infra.local.stack import LocalStack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
+    parser.add_argument("--port", type=int, default=8765, help="gateway port on 127.0.0.1 (default 8765)")
+    args = parser.parse_args()
+    stopped = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    stack = LocalStack(port=args.port).start()
+    demo = stack.demo
+    print(f"""
+Parley is running on 127.0.0.1 (Ctrl-C stops everything)
+
+  Demo website (widget)  {stack.demo_url}
+  Agent console          {stack.console_url}
+  WebSocket API          {stack.ws_url}
+  HTTP API               {stack.base_url}/api/...
+  moto (AWS services)    {stack.moto_url}
+
+  Agent login            {demo.sierra.agent_username} / {demo.agent_password}   ({demo.sierra.name})
+  Second tenant's agent  {demo.harbor.agent_username} / {demo.agent_password}   ({demo.harbor.name})
+""", flush=True)
+    stopped.wait()
+    print("stopping…", flush=True)
+    stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The local API Gateway: one aiohttp server on 127.0.0.1 that
+
+* speaks the API Gateway **WebSocket** event format to our handlers ($connect, $disconnect,
+  route selection on `$request.body.action`, route responses back to the caller);
+* implements the `@connections` management API (POST/GET/DELETE; 410 GoneException for a
+  connection that is closed) — moto's version never answers 410 (FIELD_NOTES);
+* serves the HTTP API routes (payload format 2.0) and the static sites.
+
+Routes and functions come from `infra/wiring.py`, the declaration the CDK app reads too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from infra.local import lambda_runtime
+from infra.wiring import HTTP_ROUTES, STATIC_SITES, WEBSOCKET_ROUTES, WEBSOCKET_STAGE
+
+MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit
+ROUTES = {r.route_key: r for r in WEBSOCKET_ROUTES}
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class LocalGateway:
+    def __init__(self, invoke: Callable[[str, dict[str, Any]], Any] = lambda_runtime.invoke,
+                 extra_routes: Callable[[web.Application], None] | None = None,
+                 config: Callable[[], dict[str, Any]] | None = None, workers: int = 32) -> None:
+        self._invoke = invoke
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+        self._sockets: dict[str, web.WebSocketResponse] = {}
+        self._config = config or (lambda: {})
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.app = web.Application(client_max_size=1024 * 1024)
+        self.app.router.add_get("/ws", self._websocket)
+        self.app.router.add_post(f"/{WEBSOCKET_STAGE}/@connections/{{id}}", self._post_to_connection)
+        self.app.router.add_get(f"/{WEBSOCKET_STAGE}/@connections/{{id}}", self._get_connection)
+        self.app.router.add_delete(f"/{WEBSOCKET_STAGE}/@connections/{{id}}", self._delete_connection)
+        for route in HTTP_ROUTES:
+            self.app.router.add_route(route.method, route.path, self._http_handler(route.function, route))
+            self.app.router.add_route("OPTIONS", route.path, self._preflight)
+        self.app.router.add_get("/widget/config.json", self._site_config)
+        self.app.router.add_get("/console/config.json", self._site_config)
+        if extra_routes:
+            extra_routes(self.app)
+        for prefix, folder in STATIC_SITES.items():
+            self.app.router.add_get(f"/{prefix}", self._redirect(f"/{prefix}/"))
+            self.app.router.add_get(f"/{prefix}/{{path:.*}}", self._static(folder))
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def start(self, port: int = 0) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets.values()):
+            await ws.close(code=WSCloseCode.GOING_AWAY)
+        await self._runner.cleanup()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def management_endpoint(self) -> str:
+        return f"{self.base_url}/{WEBSOCKET_STAGE}"
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._sockets)
+
+    async def _call(self, function: str, event: dict[str, Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._invoke, function, event)
+
+    # --- WebSocket API -----------------------------------------------------------------
+    def _ws_context(self, connection_id: str, route_key: str, event_type: str, connected_at: int) -> dict[str, Any]:
+        now = _now_ms()
+        return {
+            "routeKey": route_key, "eventType": event_type, "messageDirection": "IN", "stage": WEBSOCKET_STAGE,
+            "connectedAt": connected_at, "requestTimeEpoch": now, "requestId": secrets.token_hex(8),
+            "extendedRequestId": secrets.token_hex(8), "domainName": f"{self.host}:{self.port}",
+            "connectionId": connection_id, "apiId": "local", "identity": {"sourceIp": "127.0.0.1"},
+        }
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        connection_id = base64ish_id()
+        connected_at = _now_ms()
+        headers = dict(request.headers)
+        connect_event = {
+            "requestContext": self._ws_context(connection_id, "$connect", "CONNECT", connected_at),
+            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": dict(request.query) or None, "isBase64Encoded": False,
+        }
+        result = await self._call(ROUTES["$connect"].function, connect_event) or {}
+        status = int(result.get("statusCode", 200))
+        if status != 200:  # API Gateway refuses the upgrade with the handler's status
+            return web.Response(status=status, text=result.get("body", ""), content_type="application/json")
+        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30)
+        await ws.prepare(request)
+        self._sockets[connection_id] = ws
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                await self._route_message(connection_id, connected_at, msg.data, ws)
+        finally:
+            self._sockets.pop(connection_id, None)
+            disconnect_event = {
+                "requestContext": {**self._ws_context(connection_id, "$disconnect", "DISCONNECT", connected_at),
+                                   "disconnectStatusCode": ws.close_code or 1000},
+                "headers": headers, "isBase64Encoded": False,
+            }
+            await self._call(ROUTES["$disconnect"].function, disconnect_event)
+        return ws
+
+    async def _route_message(self, connection_id: str, connected_at: int, body: str,
+                             ws: web.WebSocketResponse) -> None:
+        try:
+            action = json.loads(body).get("action")
+        except (ValueError, AttributeError):
+            action = None
+        route = ROUTES.get(action) if isinstance(action, str) and not action.startswith("$") else None
+        route = route or ROUTES["$default"]
+        event = {"requestContext": self._ws_context(connection_id, route.route_key, "MESSAGE", connected_at),
+                 "body": body, "isBase64Encoded": False}
+        result = await self._call(route.function, event)
+        if route.return_response and isinstance(result, dict) and result.get("body") and not ws.closed:
+            await ws.send_str(str(result["body"]))
+
+    async def _post_to_connection(self, request: web.Request) -> web.Response:
+        ws = self._sockets.get(request.match_info["id"])
+        if ws is None or ws.closed:
+            return _gone()
+        await ws.send_str((await request.read()).decode())
+        return web.Response(status=200)
+
+    async def _get_connection(self, request: web.Request) -> web.Response:
+        if request.match_info["id"] not in self._sockets:
+            return _gone()
+        return web.json_response({"connectedAt": "", "identity": {"sourceIp": "127.0.0.1"}})
+
+    async def _delete_connection(self, request: web.Request) -> web.Response:
+        ws = self._sockets.get(request.match_info["id"])
+        if ws is None:
+            return _gone()
+        await ws.close()
+        return web.Response(status=204)
+
+    # --- HTTP API ----------------------------------------------------------------------
+    def _http_handler(self, function: str, route: Any) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.Response:
+            body = await request.text()
+            event = {
+                "version": "2.0", "routeKey": f"{route.method} {route.path}", "rawPath": request.path,
+                "rawQueryString": request.query_string,
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+                "queryStringParameters": dict(parse_qsl(request.query_string)) or None,
+                "pathParameters": dict(request.match_info) or None,
+                "requestContext": {
+                    "accountId": "000000000000", "apiId": "local", "domainName": request.host,
+                    "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
+                             "sourceIp": "127.0.0.1", "userAgent": request.headers.get("User-Agent", "")},
+                    "requestId": str(uuid.uuid4()), "routeKey": f"{route.method} {route.path}", "stage": "$default",
+                    "time": "", "timeEpoch": _now_ms(),
+                },
+                "body": body or None, "isBase64Encoded": False,
+            }
+            result = await self._call(function, event)
+            headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+            headers.update(_cors(request))
+            return web.Response(status=int(result.get("statusCode", 200)), text=result.get("body") or "",
+                                headers=headers)
+
+        return handle
+
+    async def _preflight(self, request: web.Request) -> web.Response:
+        return web.Response(status=204, headers=_cors(request))
+
+    async def _site_config(self, request: web.Request) -> web.Response:
+        return web.json_response({"apiUrl": self.base_url, "wsUrl": f"ws://{self.host}:{self.port}/ws",
+                                  **self._config()})
+
+    # --- static sites ------------------------------------------------------------------
+    @staticmethod
+    def _redirect(location: str) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.Response:
+            raise web.HTTPFound(location)
+
+        return handle
+
+    @staticmethod
+    def _static(folder: Path) -> Callable[[web.Request], Any]:
+        root = folder.resolve()
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            relative = request.match_info["path"] or "index.html"
+            target = (root / relative).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if root not in target.parents or not target.is_file():
+                raise web.HTTPNotFound(text=f"{relative} not found (run `make frontend`?)")
+            return web.FileResponse(target, headers={"Cache-Control": "no-cache"})
+
+        return handle
+
+
+def _gone() -> web.Response:
+    return web.json_response({"message": "Gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"})
+
+
+def _cors(request: web.Request) -> dict[str, str]:
+    # As the HTTP API's CORS configuration would: the origin check itself is the handler's.
+    origin = request.headers.get("Origin")
+    if not origin:
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Headers": "content-type,authorization",
+            "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS", "Vary": "Origin"}
+
+
+def base64ish_id() -> str:
+    """Connection ids look like API Gateway's (12 URL-safe characters ending in '=')."""
+    return secrets.token_urlsafe(9)[:11] + "="

@@ -1,0 +1,236 @@
+"""The embedded local stack: moto as a real server on 127.0.0.1, the local API gateway, the
+tables and user pool of `infra/wiring.py`, demo data, and a controllable clock.
+
+    stack = LocalStack().start()   # everything on 127.0.0.1, random free ports
+    ...
+    stack.stop()
+
+`make dev` runs `python -m infra.local`, which starts one and prints its URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aiohttp import web
+from moto.server import ThreadedMotoServer
+from parley import services
+from parley.chat.models import Agent, Client
+from parley.clock import ControlledClock, iso, set_clock
+from parley.observability import logger
+
+from infra.local.gateway import LocalGateway
+from infra.wiring import TABLES
+
+REGION = "us-east-1"
+VISITOR_SECRET_NAME = "parley/local/visitor-token-secret"
+DEMO_PASSWORD = "Parley-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    client_id: str
+    name: str
+    widget_key: str
+    origin: str
+    agent_username: str
+    agent_name: str
+
+
+@dataclass
+class DemoData:
+    clients: dict[str, DemoClient]
+    agent_password: str
+    agent_subs: dict[str, str]  # username -> Cognito sub
+
+    @property
+    def sierra(self) -> DemoClient:
+        return self.clients["sierra"]
+
+    @property
+    def harbor(self) -> DemoClient:
+        return self.clients["harbor"]
+
+    # The car dealership of the demo site is the default client of tests and `make dev`.
+    @property
+    def widget_key(self) -> str:
+        return self.sierra.widget_key
+
+    @property
+    def agent_username(self) -> str:
+        return self.sierra.agent_username
+
+
+
+class LocalStack:
+    def __init__(self, port: int = 0, start_time: datetime | None = None) -> None:
+        self._requested_port = port
+        self.clock = ControlledClock(start_time)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="local-gateway", daemon=True)
+        self.gateway = LocalGateway(config=self._site_config, extra_routes=self._control_routes)
+        self._moto: ThreadedMotoServer | None = None
+        self.moto_url = ""
+        self.user_pool_id = ""
+        self.user_pool_client_id = ""
+        self.demo: DemoData
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.gateway.start(self._requested_port), self._loop).result(10)
+        self._configure_environment()
+        self._create_resources()
+        set_clock(self.clock)
+        self.demo = self._seed()
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        if self._moto is not None:
+            self._moto.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.gateway.base_url
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.gateway.port}/ws"
+
+    @property
+    def demo_url(self) -> str:
+        return f"{self.base_url}/demo/"
+
+    @property
+    def console_url(self) -> str:
+        return f"{self.base_url}/console/"
+
+    def boto(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url)  # type: ignore[call-overload]
+
+    # --- setup -------------------------------------------------------------------------
+    def _configure_environment(self) -> None:
+        """The handlers run in this process; they read the same variables the CDK app sets."""
+        env = {
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "POWERTOOLS_SERVICE_NAME": "parley", "POWERTOOLS_METRICS_NAMESPACE": "Parley",
+            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": os.environ.get("PARLEY_LOG_LEVEL", "WARNING"),
+            "PARLEY_WEBSOCKET_ENDPOINT": self.gateway.management_endpoint,
+            "PARLEY_VISITOR_TOKEN_SECRET_NAME": VISITOR_SECRET_NAME,
+            **{spec.env_var: f"parley-local-{name}" for name, spec in TABLES.items()},
+        }
+        os.environ.update(env)
+        logger.setLevel(env["POWERTOOLS_LOG_LEVEL"])  # built at import, before this environment
+        services.reset()
+
+    def _create_resources(self) -> None:
+        ddb = self.boto("dynamodb")
+        for name, spec in TABLES.items():
+            keys = {spec.partition_key, spec.sort_key} | {k for g in spec.gsis for k in g[1:]}
+            kwargs: dict[str, Any] = {
+                "TableName": f"parley-local-{name}", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
+                "KeySchema": [{"AttributeName": spec.partition_key, "KeyType": "HASH"},
+                              {"AttributeName": spec.sort_key, "KeyType": "RANGE"}],
+            }
+            if spec.gsis:
+                kwargs["GlobalSecondaryIndexes"] = [
+                    {"IndexName": index, "Projection": {"ProjectionType": "ALL"},
+                     "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}]}
+                    for index, pk, sk in spec.gsis
+                ]
+            if spec.stream:
+                kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+            ddb.create_table(**kwargs)
+            if spec.ttl_attribute:
+                ddb.update_time_to_live(TableName=kwargs["TableName"], TimeToLiveSpecification={
+                    "Enabled": True, "AttributeName": spec.ttl_attribute})
+        self.boto("secretsmanager").create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
+        idp = self.boto("cognito-idp")
+        self.user_pool_id = idp.create_user_pool(PoolName="parley-local")["UserPool"]["Id"]
+        self.user_pool_client_id = idp.create_user_pool_client(
+            UserPoolId=self.user_pool_id, ClientName="parley-console",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        for group in ("agents", "clients"):
+            idp.create_group(GroupName=group, UserPoolId=self.user_pool_id)
+        os.environ.update({
+            "PARLEY_COGNITO_USER_POOL_ID": self.user_pool_id, "PARLEY_COGNITO_CLIENT_ID": self.user_pool_client_id,
+            "PARLEY_COGNITO_REGION": REGION,
+            "PARLEY_COGNITO_JWKS_URL": f"{self.moto_url}/{self.user_pool_id}/.well-known/jwks.json",
+        })
+        services.reset()
+
+    def create_user(self, username: str, password: str, group: str, email: str = "") -> str:
+        idp = self.boto("cognito-idp")
+        attrs = [{"Name": "email", "Value": email or f"{username}@parley.local"}]
+        idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username, UserAttributes=attrs,
+                              MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username, Password=password,
+                                    Permanent=True)
+        idp.admin_add_user_to_group(UserPoolId=self.user_pool_id, Username=username, GroupName=group)
+        user = idp.admin_get_user(UserPoolId=self.user_pool_id, Username=username)
+        return str(next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub"))
+
+    def add_client(self, client: Client) -> None:
+        services.tenant_repository().put_client(client)
+
+    def add_agent(self, username: str, name: str, client_ids: list[str], password: str = DEMO_PASSWORD) -> str:
+        sub = self.create_user(username, password, "agents")
+        services.tenant_repository().put_agent(Agent(agent_id=sub, name=name, client_ids=client_ids,
+                                                     email=f"{username}@parley.local"))
+        return sub
+
+    def _seed(self) -> DemoData:
+        origin = self.base_url
+        clients = {
+            "sierra": DemoClient("cl_sierra", "Sierra Vista Motors", "wk_demo_sierra", origin, "alex", "Alex Rivera"),
+            "harbor": DemoClient("cl_harbor", "Harbor Dental Care", "wk_demo_harbor", "http://harbor-dental.test",
+                                 "bianca", "Bianca Moreno"),
+        }
+        subs: dict[str, str] = {}
+        for demo in clients.values():
+            self.add_client(Client(client_id=demo.client_id, name=demo.name, widget_key=demo.widget_key,
+                                   allowed_origins=[demo.origin],
+                                   greeting=f"Hi! Questions about {demo.name}? We reply in under a minute."))
+            subs[demo.agent_username] = self.add_agent(demo.agent_username, demo.agent_name, [demo.client_id])
+        return DemoData(clients=clients, agent_password=DEMO_PASSWORD, agent_subs=subs)
+
+    # --- local controls ----------------------------------------------------------------
+    def _site_config(self) -> dict[str, Any]:
+        return {"region": REGION, "cognitoClientId": self.user_pool_client_id, "local": True}
+
+    def _control_routes(self, app: web.Application) -> None:
+        async def get_clock(request: web.Request) -> web.Response:
+            return web.json_response({"now": iso(self.clock.now())})
+
+        app.router.add_get("/_local/clock", get_clock)
+
+
+def utc(year: int, month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+

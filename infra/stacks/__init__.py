@@ -1,0 +1,1 @@
+"""Parley's CDK stacks."""

@@ -1,0 +1,164 @@
+"""The one declaration of Parley's wiring, read by the CDK app and by the local stack.
+
+Every Lambda function, its permissions, the WebSocket and HTTP routes, the tables and the
+schedules are declared here once (ARCHITECTURE principle 1): `infra/app.py` turns them into
+CloudFormation, `infra/local/` runs the very same handlers against moto on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+LAYER_DIR = REPO_ROOT / "layers" / "parley"
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"  # read + write
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table: `pk`/`sk` string keys, optional GSIs (string keys), TTL, stream."""
+
+    logical_id: str
+    env_var: str
+    partition_key: str = "pk"
+    sort_key: str = "sk"
+    gsis: tuple[tuple[str, str, str], ...] = ()  # (index name, partition key, sort key)
+    ttl_attribute: str | None = None
+    stream: bool = False
+
+
+TABLES: dict[str, TableSpec] = {
+    # Tenants, agents, conversations, messages (and, later, the billing ledger).
+    "data": TableSpec(
+        logical_id="DataTable",
+        env_var="PARLEY_DATA_TABLE",
+        gsis=(("gsi1", "gsi1pk", "gsi1sk"),),
+        stream=True,
+    ),
+    # Live WebSocket connections and presence; short-lived, expired by TTL as a safety net.
+    "connections": TableSpec(
+        logical_id="ConnectionsTable",
+        env_var="PARLEY_CONNECTIONS_TABLE",
+        ttl_attribute="expires_at",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A Lambda function: `functions/<name>/handler.py:handler` plus what it may touch."""
+
+    name: str
+    description: str
+    tables: dict[str, Access] = field(default_factory=dict)
+    manage_connections: bool = False  # may call the WebSocket @connections API
+    cognito_actions: tuple[str, ...] = ()  # IAM actions on the user pool
+    reads_visitor_token_secret: bool = False
+    timeout_seconds: int = 10
+    memory_mb: int = 256
+
+    @property
+    def handler_file(self) -> Path:
+        return FUNCTIONS_DIR / self.name / "handler.py"
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec
+    for spec in (
+        FunctionSpec(
+            name="chat_connect",
+            description="WebSocket $connect/$disconnect: authenticates visitors and agents",
+            tables={"data": Access.READ, "connections": Access.WRITE},
+            reads_visitor_token_secret=True,
+        ),
+        FunctionSpec(
+            name="chat_message",
+            description="WebSocket actions: conversations, messages, typing, resume",
+            tables={"data": Access.WRITE, "connections": Access.WRITE},
+            manage_connections=True,
+        ),
+        FunctionSpec(
+            name="visitor_session",
+            description="HTTP: widget key + origin check, issues the signed visitor token",
+            tables={"data": Access.READ},
+            reads_visitor_token_secret=True,
+        ),
+        FunctionSpec(
+            name="auth_login",
+            description="HTTP: agent/client login against the Cognito user pool",
+            cognito_actions=("cognito-idp:InitiateAuth",),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class WebSocketRoute:
+    route_key: str
+    function: str
+    return_response: bool = False  # the handler's body goes back to the caller (ack / error frame)
+
+
+WEBSOCKET_ROUTE_SELECTION = "$request.body.action"
+
+WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
+    WebSocketRoute("$connect", "chat_connect"),
+    WebSocketRoute("$disconnect", "chat_connect"),
+    WebSocketRoute("$default", "chat_message", return_response=True),
+    *(
+        WebSocketRoute(action, "chat_message", return_response=True)
+        for action in (
+            "startConversation",
+            "sendMessage",
+            "typing",
+            "closeConversation",
+            "resume",
+            "subscribeQueue",
+            "acceptConversation",
+            "ping",
+        )
+    ),
+)
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str
+    path: str  # API Gateway HTTP API syntax: /api/things/{id}
+    function: str
+
+
+HTTP_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("POST", "/api/visitor/session", "visitor_session"),
+    HttpRoute("POST", "/api/auth/login", "auth_login"),
+)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge Scheduler schedule in the provider's time zone."""
+
+    name: str
+    function: str
+    cron: str  # EventBridge cron: "cron(min hour day month weekday year)"
+    timezone: str
+
+
+SCHEDULES: tuple[Schedule, ...] = ()
+
+# Static sites served by CloudFront on AWS and by the local gateway on 127.0.0.1.
+STATIC_SITES: dict[str, Path] = {
+    "widget": REPO_ROOT / "widget" / "dist",
+    "console": REPO_ROOT / "console" / "dist",
+    "demo": REPO_ROOT / "widget" / "demo",
+}
+
+WEBSOCKET_STAGE = "live"
+MAX_MESSAGE_CHARS = 4000  # documented in docs/protocol.md; well under API Gateway's 32 KB frame

@@ -1,0 +1,1 @@
+"""Authentication: signed visitor tokens and Cognito JWTs."""

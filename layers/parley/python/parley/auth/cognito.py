@@ -1,0 +1,50 @@
+"""Verifying Cognito JWTs as on AWS: signature against the pool's JWKS, `iss`, `token_use`,
+the app client, expiry. The JWKS URL comes from configuration (moto serves it locally)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jwt
+
+from parley.errors import Unauthorized
+
+
+@dataclass(frozen=True)
+class AgentClaims:
+    sub: str
+    username: str
+    email: str
+    groups: tuple[str, ...]
+
+
+class CognitoVerifier:
+    def __init__(self, jwks_url: str, issuer: str, client_id: str) -> None:
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600)
+        self._issuer = issuer
+        self._client_id = client_id
+
+    def verify(self, token: str, now: datetime) -> AgentClaims:
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token, key.key, algorithms=["RS256"], issuer=self._issuer,
+                options={"verify_aud": False, "verify_exp": False, "require": ["exp", "iss", "sub", "token_use"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"the token is not valid ({type(exc).__name__})") from exc
+        # Expiry against our clock, so the simulated clock of the local stack applies too.
+        if int(claims["exp"]) <= now.timestamp():
+            raise Unauthorized("the token has expired")
+        token_use = claims["token_use"]
+        audience = claims.get("aud") if token_use == "id" else claims.get("client_id")
+        if token_use not in ("id", "access") or audience != self._client_id:
+            raise Unauthorized("the token was not issued for this app")
+        return AgentClaims(
+            sub=str(claims["sub"]),
+            username=str(claims.get("cognito:username") or claims.get("username") or ""),
+            email=str(claims.get("email", "")),
+            groups=tuple(claims.get("cognito:groups", [])),
+        )

@@ -1,0 +1,1 @@
+"""Live chat: conversations, messages with per-conversation sequence numbers, relay."""

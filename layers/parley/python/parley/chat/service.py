@@ -1,0 +1,211 @@
+"""The chat domain: who may do what, and what is relayed to whom.
+
+Messages are stored before they are acknowledged (ARCHITECTURE principle 6); the
+acknowledgement is the route response, relayed frames go to the other connections of the
+conversation only, and a connection that answers 410 is forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from parley.auth.cognito import AgentClaims
+from parley.auth.visitor_token import VisitorTokens
+from parley.chat.frames import (
+    AcceptConversation,
+    ChatAction,
+    CloseConversation,
+    Ping,
+    Resume,
+    SendMessage,
+    StartConversation,
+    SubscribeQueue,
+    Typing,
+)
+from parley.chat.models import (
+    Client,
+    ClientStatus,
+    Connection,
+    Conversation,
+    ConversationStatus,
+    Identity,
+    Message,
+    Role,
+)
+from parley.clock import Clock
+from parley.errors import (
+    ClientDisabled,
+    Forbidden,
+    NotFound,
+    OriginNotAllowed,
+    ServiceUnavailable,
+    Unauthorized,
+    UnknownWidgetKey,
+)
+from parley.gateways.connections import ConnectionsGateway
+from parley.ids import new_id
+from parley.observability import logger
+from parley.repositories.chat import ChatRepository
+from parley.repositories.tenants import TenantRepository
+
+
+class ChatService:
+    def __init__(self, chat: ChatRepository, tenants: TenantRepository, relay: ConnectionsGateway,
+                 clock: Clock) -> None:
+        self._chat = chat
+        self._tenants = tenants
+        self._relay = relay
+        self._clock = clock
+
+    # --- $connect / $disconnect ----------------------------------------------------------
+    def widget_client(self, widget_key: str | None, origin: str | None) -> Client:
+        """The client behind a widget key, if the page's Origin is one it allows."""
+        if not widget_key:
+            raise Unauthorized("widgetKey is required")
+        client = self._tenants.client_by_widget_key(widget_key)
+        if client is None:
+            raise UnknownWidgetKey("unknown widget key")
+        if client.status is ClientStatus.DISABLED:
+            raise ClientDisabled("this widget is disabled")
+        if not client.allows_origin(origin):
+            raise OriginNotAllowed(f"origin {origin!r} is not allowed for this widget")
+        return client
+
+    def connect_visitor(self, connection_id: str, widget_key: str | None, origin: str | None,
+                        visitor_token: str | None, tokens: VisitorTokens) -> Connection:
+        client = self.widget_client(widget_key, origin)
+        if not visitor_token:
+            raise Unauthorized("visitorToken is required")
+        claims = tokens.verify(visitor_token, self._clock.now())
+        if claims.client_id != client.client_id:
+            raise Unauthorized("the visitor token was issued for another client")
+        identity = Identity(role=Role.VISITOR, user_id=claims.visitor_id, client_ids=(client.client_id,),
+                            name="Visitor")
+        connection = Connection(connection_id=connection_id, identity=identity, connected_at=self._clock.now())
+        self._chat.put_connection(connection)
+        return connection
+
+    def connect_agent(self, connection_id: str, claims: AgentClaims) -> Connection:
+        agent = self._tenants.get_agent(claims.sub)
+        if agent is None or not agent.enabled or not agent.client_ids:
+            raise Forbidden("this account is not an enabled agent")
+        identity = Identity(role=Role.AGENT, user_id=agent.agent_id, client_ids=tuple(agent.client_ids),
+                            name=agent.name)
+        connection = Connection(connection_id=connection_id, identity=identity, connected_at=self._clock.now())
+        self._chat.put_connection(connection)
+        return connection
+
+    def disconnect(self, connection_id: str) -> None:
+        self._chat.delete_connection(connection_id)
+
+    # --- actions -----------------------------------------------------------------------
+    def handle(self, connection_id: str, action: ChatAction) -> dict[str, Any]:
+        found = self._chat.get_connection(connection_id)
+        if found is None:
+            raise Unauthorized("unknown connection; reconnect")
+        identity = found[0].identity
+        match action:
+            case Ping():
+                return {}
+            case StartConversation():
+                return self._start(identity, connection_id, action)
+            case SendMessage():
+                message, conversation = self._chat.append(identity, connection_id, action.conversation_id,
+                                                          action.clean_text(), self._clock.now())
+                self._post(conversation, {"type": "message", "conversationId": conversation.conversation_id,
+                                          "message": message.public()}, exclude=connection_id)
+                return {"message": message.public()}
+            case Typing():
+                conversation = self._visible(identity, action.conversation_id)
+                if conversation.status is ConversationStatus.CLOSED:
+                    return {}
+                self._post(conversation, {"type": "typing", "conversationId": conversation.conversation_id,
+                                          "role": identity.role.value, "isTyping": action.is_typing},
+                           exclude=connection_id)
+                return {}
+            case CloseConversation():
+                message, conversation = self._chat.close(identity, connection_id, action.conversation_id,
+                                                         self._clock.now())
+                frame = {"type": "conversation.closed", "conversation": conversation.public(),
+                         "message": message.public()}
+                self._post(conversation, frame, exclude=connection_id)
+                if conversation.accepted_at is None:  # still in the queue: agents drop it
+                    self._broadcast_to_agents(conversation.client_id, frame)
+                return {"conversation": conversation.public()}
+            case Resume():
+                conversation = self._chat.attach(identity, connection_id, action.conversation_id)
+                messages, has_more = self._chat.messages_since(action.conversation_id, action.since_seq)
+                return {"conversation": conversation.public(), "messages": [m.public() for m in messages],
+                        "hasMore": has_more}
+            case SubscribeQueue():
+                self._require(identity, Role.AGENT)
+                waiting = [c for cid in identity.client_ids for c in self._chat.waiting(cid)]
+                waiting.sort(key=lambda c: c.created_at)
+                mine = self._chat.open_for_agent(identity.user_id)
+                return {"waiting": [c.public() for c in waiting], "mine": [c.public() for c in mine]}
+            case AcceptConversation():
+                self._require(identity, Role.AGENT)
+                tabs = self._chat.connections_of_agent(identity.user_id) or [connection_id]
+                message, conversation = self._chat.accept(identity, action.conversation_id, tabs,
+                                                          self._clock.now())
+                frame = {"type": "conversation.accepted", "conversation": conversation.public(),
+                         "message": message.public()}
+                self._post(conversation, frame, exclude=connection_id)
+                self._broadcast_to_agents(conversation.client_id, frame, exclude=set(tabs))
+                messages, _ = self._chat.messages_since(conversation.conversation_id, 0)
+                return {"conversation": conversation.public(), "messages": [m.public() for m in messages]}
+        raise NotFound("unknown action")  # unreachable: parse_action only yields the cases above
+
+    def _start(self, identity: Identity, connection_id: str, action: StartConversation) -> dict[str, Any]:
+        self._require(identity, Role.VISITOR)
+        client = self._tenants.get_client(identity.client_id)
+        if client is None or client.status is not ClientStatus.ACTIVE:
+            raise ServiceUnavailable("chat is not available right now; leave a message")
+        now = self._clock.now()
+        text = action.clean_text()
+        conversation = Conversation(
+            conversation_id=new_id("cv"), client_id=client.client_id, status=ConversationStatus.WAITING,
+            visitor_id=identity.user_id, visitor_name=action.name or "Visitor", visitor_email=action.email,
+            last_seq=1, created_at=now, page_url=action.page_url, language=action.language, preview=text[:120],
+            visitor_messages=1, first_visitor_message_at=now,
+        )
+        first = Message(conversation_id=conversation.conversation_id, client_id=client.client_id, seq=1,
+                        role=Role.VISITOR, sender_id=identity.user_id, sender_name=conversation.visitor_name,
+                        text=text, sent_at=now)
+        self._chat.create_conversation(conversation, first, connection_id)
+        self._broadcast_to_agents(client.client_id, {"type": "conversation.waiting",
+                                                     "conversation": conversation.public()})
+        return {"conversation": conversation.public(), "message": first.public()}
+
+    # --- helpers -----------------------------------------------------------------------
+    @staticmethod
+    def _require(identity: Identity, role: Role) -> None:
+        if identity.role is not role:
+            raise Forbidden(f"only a {role.value} may do this")
+
+    def _visible(self, identity: Identity, conversation_id: str) -> Conversation:
+        conversation = self._chat.get_conversation(conversation_id)
+        if conversation is None or conversation.client_id not in identity.client_ids:
+            raise NotFound("no such conversation")
+        participant = (conversation.visitor_id if identity.role is Role.VISITOR else conversation.agent_id)
+        if participant != identity.user_id:
+            raise NotFound("no such conversation")
+        return conversation
+
+    def _post(self, conversation: Conversation, frame: dict[str, Any], exclude: str) -> None:
+        targets = [cid for cid in conversation.connections if cid != exclude]
+        gone = self._relay.post(targets, frame)
+        for connection_id in gone:
+            self._chat.detach(conversation.conversation_id, connection_id)
+        self._forget(gone)
+
+    def _broadcast_to_agents(self, client_id: str, frame: dict[str, Any], exclude: Iterable[str] = ()) -> None:
+        skip = set(exclude)
+        targets = [cid for cid in self._chat.agent_connections_for_client(client_id) if cid not in skip]
+        self._forget(self._relay.post(targets, frame))
+
+    def _forget(self, gone: set[str]) -> None:
+        for connection_id in gone:
+            logger.info("removing stale connection", connection_id=connection_id)
+            self._chat.delete_connection(connection_id)

@@ -1,0 +1,1 @@
+"""Gateways: the only doors to the WebSocket @connections API and to Stripe."""

@@ -1,0 +1,49 @@
+"""HTTP API (payload v2) resolvers with typed errors mapped to 4xx JSON bodies in one place."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from pydantic import BaseModel, ValidationError
+
+from parley.errors import InvalidRequest, ParleyError
+from parley.observability import logger
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _error(status: int, code: str, message: str) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body={"code": code, "message": message})
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(ParleyError)
+    def domain_error(exc: ParleyError) -> Response[Any]:
+        logger.info("request refused", code=exc.code, detail=exc.message)
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(ValidationError)
+    def invalid_body(exc: ValidationError) -> Response[Any]:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        return _error(400, "invalid_request", f"{field}: {first['msg']}")
+
+    @app.not_found
+    def not_found(exc: Exception) -> Response[Any]:
+        return _error(404, "not_found", "no such route")
+
+    return app
+
+
+def parse_body(app: APIGatewayHttpResolver, model: type[M]) -> M:
+    try:
+        data = app.current_event.json_body
+    except ValueError as exc:
+        raise InvalidRequest("the body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    return model.model_validate(data)

@@ -1,0 +1,327 @@
+"""Conversations, messages and live connections in DynamoDB — every path a key lookup.
+
+Data table
+  CONV#{id} / META                 the conversation, its `last_seq` and the map of the
+                                   connections attached to it (connection id -> role)
+  CONV#{id} / MSG#{seq:010d}       a message or system event
+  gsi1: QUEUE#{client} / created   waiting conversations of a client (sparse)
+        AGENTOPEN#{agent} / accepted  an agent's open conversations (sparse)
+Connections table
+  CONN#{id} / META                 identity established at $connect, conversations joined
+  AGENTS#{client} / CONN#{id}      agents online for a client (queue broadcasts)
+  AGENTCONN#{agent} / CONN#{id}    an agent's connections (all its tabs join an accepted chat)
+
+A relayed message costs three requests whatever the number of open connections:
+GetItem connection, UpdateItem conversation (next seq + the connections to post to),
+PutItem message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from parley.chat.models import Connection, Conversation, ConversationStatus, Identity, Message, Role
+from parley.clock import iso
+from parley.errors import AlreadyTaken, ConversationClosed, NotAccepted, NotFound
+from parley.repositories.dynamo import from_item, to_item, values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+CONNECTION_TTL = timedelta(hours=24)  # API Gateway closes a WebSocket after 2 h at most
+MAX_PAGE = 500
+
+
+def _conv_key(conversation_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"CONV#{conversation_id}", "sk": "META"})
+
+
+def _msg_sk(seq: int) -> str:
+    return f"MSG#{seq:010d}"
+
+
+def _conversation(data: dict[str, Any]) -> Conversation:
+    return Conversation.model_validate(data)
+
+
+class ChatRepository:
+    def __init__(self, client: DynamoDBClient, data_table: str, connections_table: str) -> None:
+        self._db = client
+        self._data = data_table
+        self._conns = connections_table
+
+    # --- connections -------------------------------------------------------------------
+    def put_connection(self, connection: Connection) -> None:
+        identity = connection.identity
+        base = {"connection_id": connection.connection_id,
+                "expires_at": int((connection.connected_at + CONNECTION_TTL).timestamp())}
+        items = [{"pk": f"CONN#{connection.connection_id}", "sk": "META", **base,
+                  "identity": identity.model_dump(mode="json"), "connected_at": iso(connection.connected_at)}]
+        if identity.role is Role.AGENT:
+            items += [{"pk": f"AGENTS#{cid}", "sk": f"CONN#{connection.connection_id}", **base,
+                       "agent_id": identity.user_id} for cid in identity.client_ids]
+            items.append({"pk": f"AGENTCONN#{identity.user_id}", "sk": f"CONN#{connection.connection_id}", **base})
+        self._batch_write(self._conns, [{"PutRequest": {"Item": to_item(i)}} for i in items])
+
+    def get_connection(self, connection_id: str) -> tuple[Connection, set[str]] | None:
+        """The connection and the conversations it joined (one GetItem)."""
+        item = self._db.get_item(TableName=self._conns,
+                                 Key=to_item({"pk": f"CONN#{connection_id}", "sk": "META"})).get("Item")
+        if not item:
+            return None
+        data = from_item(item)
+        connection = Connection(connection_id=connection_id, identity=Identity.model_validate(data["identity"]),
+                                connected_at=data["connected_at"])
+        return connection, set(data.get("conversations", set()))
+
+    def delete_connection(self, connection_id: str) -> tuple[Connection, set[str]] | None:
+        """Forget a connection: its presence rows and its attachment to conversations."""
+        found = self.get_connection(connection_id)
+        if found is None:
+            return None
+        connection, conversations = found
+        identity = connection.identity
+        keys = [{"pk": f"CONN#{connection_id}", "sk": "META"}]
+        if identity.role is Role.AGENT:
+            keys += [{"pk": f"AGENTS#{cid}", "sk": f"CONN#{connection_id}"} for cid in identity.client_ids]
+            keys.append({"pk": f"AGENTCONN#{identity.user_id}", "sk": f"CONN#{connection_id}"})
+        self._batch_write(self._conns, [{"DeleteRequest": {"Key": to_item(k)}} for k in keys])
+        for conversation_id in conversations:
+            self.detach(conversation_id, connection_id)
+        return connection, conversations
+
+    def agent_connections_for_client(self, client_id: str) -> list[str]:
+        return self._query_connection_ids(f"AGENTS#{client_id}")
+
+    def connections_of_agent(self, agent_id: str) -> list[str]:
+        return self._query_connection_ids(f"AGENTCONN#{agent_id}")
+
+    def _query_connection_ids(self, pk: str) -> list[str]:
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._conns, "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": values({":pk": pk}), "ProjectionExpression": "connection_id",
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            ids += [str(from_item(i)["connection_id"]) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return ids
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _remember_joined(self, connection_ids: Iterable[str], conversation_id: str) -> None:
+        for connection_id in connection_ids:
+            try:
+                self._db.update_item(
+                    TableName=self._conns, Key=to_item({"pk": f"CONN#{connection_id}", "sk": "META"}),
+                    UpdateExpression="ADD conversations :c", ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=values({":c": {conversation_id}}),
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+
+    # --- conversations -----------------------------------------------------------------
+    def create_conversation(self, conversation: Conversation, first: Message, connection_id: str) -> None:
+        data = conversation.model_dump(mode="json", exclude_none=True)
+        data.update(pk=f"CONV#{conversation.conversation_id}", sk="META", connections={connection_id: "visitor"},
+                    gsi1pk=f"QUEUE#{conversation.client_id}", gsi1sk=data["created_at"])
+        self._db.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self._data, "Item": to_item(data),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self._data, "Item": self._message_item(first)}},
+        ])
+        self._remember_joined([connection_id], conversation.conversation_id)
+
+    def get_conversation(self, conversation_id: str) -> Conversation | None:
+        item = self._db.get_item(TableName=self._data, Key=_conv_key(conversation_id)).get("Item")
+        return _conversation(from_item(item)) if item else None
+
+    def append(self, identity: Identity, connection_id: str, conversation_id: str, text: str,
+               now: datetime) -> tuple[Message, Conversation]:
+        """Allocate the next seq on the conversation (checking the sender may write to it) and
+        store the message. Two requests."""
+        counter = "visitor_messages" if identity.role is Role.VISITOR else "agent_messages"
+        first_at = "first_visitor_message_at" if identity.role is Role.VISITOR else "first_agent_reply_at"
+        conversation = self._update_conversation(
+            identity, conversation_id,
+            update=(f"SET last_seq = last_seq + :one, {counter} = if_not_exists({counter}, :zero) + :one, "
+                    f"{first_at} = if_not_exists({first_at}, :now), preview = :preview, updated_at = :now, "
+                    "connections.#conn = :role"),
+            names={"#conn": connection_id},
+            vals={":one": 1, ":zero": 0, ":now": iso(now), ":preview": text[:120], ":role": identity.role.value},
+            require_active_for_agent=True,
+        )
+        message = Message(conversation_id=conversation_id, client_id=conversation.client_id,
+                          seq=conversation.last_seq, role=identity.role, sender_id=identity.user_id,
+                          sender_name=identity.name, text=text, sent_at=now)
+        self._db.put_item(TableName=self._data, Item=self._message_item(message))
+        return message, conversation
+
+    def accept(self, identity: Identity, conversation_id: str, connection_ids: Sequence[str],
+               now: datetime) -> tuple[Message, Conversation]:
+        names = {f"#c{i}": cid for i, cid in enumerate(connection_ids)}
+        attach = "".join(f", connections.{n} = :agent" for n in names)
+        try:
+            item = self._db.update_item(
+                TableName=self._data, Key=_conv_key(conversation_id),
+                UpdateExpression=("SET #status = :active, agent_id = :aid, agent_name = :aname, accepted_at = :now, "
+                                  "last_seq = last_seq + :one, gsi1pk = :open, gsi1sk = :now, updated_at = :now"
+                                  + attach),
+                ConditionExpression=f"#status = :waiting AND client_id IN ({self._client_placeholders(identity)})",
+                ExpressionAttributeNames={"#status": "status", **names},
+                ExpressionAttributeValues=values({
+                    ":active": "active", ":waiting": "waiting", ":aid": identity.user_id, ":aname": identity.name,
+                    ":now": iso(now), ":one": 1, ":open": f"AGENTOPEN#{identity.user_id}", ":agent": "agent",
+                    **self._client_values(identity)}),
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )["Attributes"]
+        except ClientError as exc:
+            raise self._why_refused(exc, identity, conversation_id, accepting=True) from exc
+        conversation = _conversation(from_item(item))
+        message = self._system_message(conversation, f"{identity.name} joined the chat", now)
+        self._db.put_item(TableName=self._data, Item=self._message_item(message))
+        self._remember_joined(connection_ids, conversation_id)
+        return message, conversation
+
+    def close(self, identity: Identity, connection_id: str, conversation_id: str,
+              now: datetime) -> tuple[Message, Conversation]:
+        conversation = self._update_conversation(
+            identity, conversation_id,
+            update=("SET #status = :closed, closed_at = :now, last_seq = last_seq + :one, updated_at = :now "
+                    "REMOVE gsi1pk, gsi1sk"),
+            names={}, vals={":closed": "closed", ":now": iso(now), ":one": 1},
+            require_active_for_agent=False,
+        )
+        who = "The visitor" if identity.role is Role.VISITOR else identity.name
+        message = self._system_message(conversation, f"{who} closed the chat", now)
+        self._db.put_item(TableName=self._data, Item=self._message_item(message))
+        return message, conversation
+
+    def attach(self, identity: Identity, connection_id: str, conversation_id: str) -> Conversation:
+        """Attach a (re)connected client to a conversation it takes part in (for `resume`)."""
+        conversation = self._update_conversation(
+            identity, conversation_id, update="SET connections.#conn = :role",
+            names={"#conn": connection_id}, vals={":role": identity.role.value},
+            require_active_for_agent=False, allow_closed=True,
+        )
+        self._remember_joined([connection_id], conversation_id)
+        return conversation
+
+    def detach(self, conversation_id: str, connection_id: str) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._data, Key=_conv_key(conversation_id), UpdateExpression="REMOVE connections.#conn",
+                ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#conn": connection_id},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def messages_since(self, conversation_id: str, since_seq: int, limit: int = MAX_PAGE) -> tuple[list[Message], bool]:
+        page = self._db.query(
+            TableName=self._data, KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=values({":pk": f"CONV#{conversation_id}", ":lo": _msg_sk(since_seq + 1),
+                                              ":hi": _msg_sk(9_999_999_999)}),
+            Limit=limit,
+        )
+        messages = [Message.model_validate(from_item(i)) for i in page.get("Items", [])]
+        return messages, "LastEvaluatedKey" in page
+
+    def waiting(self, client_id: str) -> list[Conversation]:
+        return self._query_gsi(f"QUEUE#{client_id}")
+
+    def open_for_agent(self, agent_id: str) -> list[Conversation]:
+        return self._query_gsi(f"AGENTOPEN#{agent_id}")
+
+    def _query_gsi(self, pk: str) -> list[Conversation]:
+        page = self._db.query(
+            TableName=self._data, IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=values({":pk": pk}), Limit=MAX_PAGE,
+        )
+        return [_conversation(from_item(i)) for i in page.get("Items", [])]
+
+    # --- internals ---------------------------------------------------------------------
+    def _update_conversation(self, identity: Identity, conversation_id: str, *, update: str,
+                             names: dict[str, str], vals: dict[str, Any], require_active_for_agent: bool,
+                             allow_closed: bool = False) -> Conversation:
+        """One conditional UpdateItem: the caller must take part in the conversation (tenant
+        and participant checked in the condition, so a refused write changes nothing)."""
+        condition = f"client_id IN ({self._client_placeholders(identity)})"
+        extra_vals: dict[str, Any] = {":uid": identity.user_id, **self._client_values(identity)}
+        if identity.role is Role.VISITOR:
+            condition += " AND visitor_id = :uid"
+        else:
+            condition += " AND agent_id = :uid"
+            if require_active_for_agent:
+                condition += " AND #status = :active_s"
+                extra_vals[":active_s"] = "active"
+        if not allow_closed:
+            condition += " AND #status <> :closed_s"
+            extra_vals[":closed_s"] = "closed"
+        all_names = dict(names)
+        if "#status" in condition or "#status" in update:
+            all_names["#status"] = "status"
+        kwargs: dict[str, Any] = {}
+        if all_names:
+            kwargs["ExpressionAttributeNames"] = all_names
+        try:
+            item = self._db.update_item(
+                TableName=self._data, Key=_conv_key(conversation_id), UpdateExpression=update,
+                ConditionExpression=condition, ExpressionAttributeValues=values({**vals, **extra_vals}),
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs,
+            )["Attributes"]
+        except ClientError as exc:
+            raise self._why_refused(exc, identity, conversation_id, accepting=False) from exc
+        return _conversation(from_item(item))
+
+    def _why_refused(self, exc: ClientError, identity: Identity, conversation_id: str, *,
+                     accepting: bool) -> Exception:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            return exc
+        old: dict[str, Any] | None = dict(exc.response).get("Item")
+        current = _conversation(from_item(old)) if old else self.get_conversation(conversation_id)
+        # Another tenant's conversation is indistinguishable from a missing one.
+        if current is None or current.client_id not in identity.client_ids:
+            return NotFound("no such conversation")
+        if identity.role is Role.VISITOR and current.visitor_id != identity.user_id:
+            return NotFound("no such conversation")
+        if current.status is ConversationStatus.CLOSED:
+            return ConversationClosed("the conversation is closed")
+        if accepting:
+            return AlreadyTaken("another agent accepted this conversation")
+        if identity.role is Role.AGENT and current.agent_id != identity.user_id:
+            if current.status is ConversationStatus.WAITING:
+                return NotAccepted("accept the conversation first")
+            return NotFound("no such conversation")
+        return NotAccepted("accept the conversation first")
+
+    @staticmethod
+    def _client_placeholders(identity: Identity) -> str:
+        return ", ".join(f":cid{i}" for i in range(len(identity.client_ids)))
+
+    @staticmethod
+    def _client_values(identity: Identity) -> dict[str, str]:
+        return {f":cid{i}": cid for i, cid in enumerate(identity.client_ids)}
+
+    @staticmethod
+    def _system_message(conversation: Conversation, text: str, now: datetime) -> Message:
+        return Message(conversation_id=conversation.conversation_id, client_id=conversation.client_id,
+                       seq=conversation.last_seq, kind="system", role=Role.SYSTEM, sender_id="system",
+                       text=text, sent_at=now)
+
+    @staticmethod
+    def _message_item(message: Message) -> dict[str, Any]:
+        data = message.model_dump(mode="json")
+        data.update(pk=f"CONV#{message.conversation_id}", sk=_msg_sk(message.seq))
+        return to_item(data)
+
+    def _batch_write(self, table: str, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {table: requests[start:start + 25]}
+            while pending:
+                pending = dict(self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {})

@@ -1,0 +1,688 @@
+// Parley chat UI, loaded lazily by loader.js into the launcher's shadow root.
+// Protocol: docs/protocol.md. Every piece of data is written with textContent, never as HTML.
+import { createConn, rid } from "./lib/conn.js";
+import { pickLang, translator } from "./i18n.js";
+
+/* global __PARLEY_WIDGET_CSS__ */
+const CSS = typeof __PARLEY_WIDGET_CSS__ === "string" ? __PARLEY_WIDGET_CSS__ : "";
+const MAX_CHARS = 4000;
+const TYPING_REFRESH_MS = 4000; // re-send isTyping:true at most this often while typing
+const TYPING_IDLE_MS = 3000; // isTyping:false after this long without a keystroke
+const TYPING_SHOW_MS = 8000; // hide the agent's indicator if no stop ever comes
+
+const ICON_CHAT =
+  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>';
+const ICON_DOWN =
+  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M6 9l6 6 6-6"/></svg>';
+const ICON_SEND =
+  '<svg viewBox="0 0 24 24" fill="currentColor" aria-hidden="true"><path d="M3.4 20.4l17.45-7.48a1 1 0 0 0 0-1.84L3.4 3.6a.99.99 0 0 0-1.39.91L2 9.12c0 .5.37.93.87.99L17 12 2.87 13.88c-.5.07-.87.5-.87 1l.01 4.61c0 .71.73 1.2 1.39.91z"/></svg>';
+
+const boot = window.__parley;
+if (boot && boot.root && !boot.toggle) main(boot);
+
+function main(boot) {
+  const lang = pickLang();
+  const t = translator(lang);
+  const root = boot.root;
+  const launcher = boot.launcher;
+  const storeKey = "parley:" + boot.key;
+
+  // ---- persisted state (localStorage; loader.js reads conv/closed/open/accent) ----
+  let st = readStore();
+  function readStore() {
+    try {
+      return JSON.parse(localStorage.getItem(storeKey)) || {};
+    } catch (e) {
+      return {};
+    }
+  }
+  function save() {
+    st.outbox = outbox.map((i) => i.text);
+    try {
+      localStorage.setItem(storeKey, JSON.stringify(st));
+    } catch (e) {
+      /* private mode / quota: the chat still works for this page */
+    }
+  }
+
+  // ---- DOM ----
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const k in attrs || {}) {
+      const v = attrs[k];
+      if (v == null || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "text") el.textContent = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids) if (kid != null) el.append(kid); // strings become text nodes
+    return el;
+  }
+  const icon = (svg) => {
+    const s = h("span", { class: "ic" });
+    s.innerHTML = svg; // constant markup, no data
+    return s;
+  };
+
+  const style = h("style", { text: CSS });
+  const avatar = h("div", { class: "av", "aria-hidden": "true" });
+  const title = h("div", { class: "tt", id: "parley-title", text: t("title") });
+  const subtitle = h("div", { class: "sub", text: t("online") });
+  const endBtn = h("button", { type: "button", class: "hb end", "data-testid": "parley-close", text: t("end") });
+  const minBtn = h("button", {
+    type: "button",
+    class: "hb min",
+    "data-testid": "parley-minimize",
+    "aria-label": t("minimize"),
+    title: t("minimize"),
+  });
+  minBtn.append(icon(ICON_DOWN));
+  const status = h("div", { class: "status", "data-testid": "parley-status", role: "status", "aria-live": "polite" });
+  const list = h("ol", { class: "ms", "data-testid": "parley-messages", role: "log", "aria-live": "polite", "aria-label": t("chat") });
+  const typingEl = h("div", { class: "ty", "data-testid": "parley-typing", hidden: true });
+  const input = h("textarea", {
+    "data-testid": "parley-input",
+    rows: "1",
+    maxlength: String(MAX_CHARS),
+    placeholder: t("placeholder"),
+    "aria-label": t("message"),
+  });
+  const sendBtn = h("button", { type: "submit", class: "sb", "data-testid": "parley-send", "aria-label": t("send"), title: t("send") });
+  sendBtn.append(icon(ICON_SEND));
+  const composer = h("form", { class: "cp" }, input, sendBtn);
+  const newChatBtn = h("button", { type: "button", class: "nc", "data-testid": "parley-new-chat", text: t("newChat") });
+  const endBar = h("div", { class: "eb", hidden: true }, newChatBtn);
+  const offlineForm = buildOfflineForm();
+  const panel = h(
+    "div",
+    {
+      class: "p",
+      role: "dialog",
+      "aria-labelledby": "parley-title",
+      "data-testid": "parley-panel",
+      "data-state": "idle",
+      hidden: true,
+      lang,
+    },
+    h("header", { class: "hd" }, avatar, h("div", { class: "ht" }, title, subtitle), endBtn, minBtn),
+    status,
+    list,
+    typingEl,
+    composer,
+    endBar,
+    offlineForm,
+    h("div", { class: "pw", text: t("powered") }),
+  );
+  const badge = h("span", { class: "bd", "aria-hidden": "true", hidden: true });
+  root.append(style, panel);
+  launcher.append(badge);
+
+  // ---- panel open / close ----
+  let isOpen = false;
+  let unread = 0;
+  function setOpen(open) {
+    isOpen = open;
+    panel.hidden = !open;
+    boot.host.toggleAttribute("data-open", open);
+    launcher.setAttribute("aria-expanded", String(open));
+    const svg = launcher.querySelector("svg");
+    if (svg) svg.outerHTML = open ? ICON_DOWN : ICON_CHAT; // constant markup
+    if (open) {
+      unread = 0;
+      scrollDown(true);
+      if (!composer.hidden) input.focus();
+    }
+    updateBadge();
+    st.open = open;
+    save();
+  }
+  function updateBadge() {
+    badge.hidden = !unread;
+    badge.textContent = unread > 9 ? "9+" : String(unread);
+    launcher.setAttribute("aria-label", isOpen ? t("hide") : unread ? t("openUnread", unread) : t("open"));
+  }
+  boot.toggle = () => setOpen(!isOpen);
+  minBtn.onclick = () => {
+    setOpen(false);
+    launcher.focus();
+  };
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") minBtn.onclick();
+  });
+
+  // ---- client (tenant) look ----
+  function applyClient(c) {
+    if (!c) return;
+    if (c.name) {
+      title.textContent = c.name;
+      avatar.textContent = c.name.trim().charAt(0).toUpperCase();
+    }
+    if (c.greeting) greeting.querySelector(".b").textContent = c.greeting;
+    const color = String(c.accentColor || "");
+    if (/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(color)) {
+      boot.host.style.setProperty("--pa", color);
+      boot.host.style.setProperty("--pf", contrastText(color));
+      st.accent = color;
+    }
+  }
+  function contrastText(hex) {
+    let x = hex.slice(1);
+    if (x.length === 3) x = x.replace(/./g, "$&$&");
+    const [r, g, b] = [0, 2, 4].map((i) => parseInt(x.slice(i, i + 2), 16) / 255);
+    const lin = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    const lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    return lum > 0.45 ? "#111" : "#fff";
+  }
+
+  // ---- messages ----
+  const els = new Map(); // seq -> <li>
+  let lastSeq = 0; // highest seq rendered on this page
+  let agentName = "";
+  const greeting = h("li", { class: "m m-agent greet", "data-testid": "parley-greeting" }, h("div", { class: "b", text: t("hello") }));
+  list.append(greeting);
+
+  const time = (iso) => {
+    const d = iso ? new Date(iso) : new Date();
+    return isNaN(d) ? "" : d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  };
+  const nearBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  function scrollDown(force) {
+    if (force || nearBottom()) list.scrollTop = list.scrollHeight;
+  }
+
+  function messageEl(role, text, meta) {
+    return h(
+      "li",
+      { class: "m m-" + role, "data-testid": "parley-message", "data-role": role },
+      h("div", { class: "b", "data-testid": "parley-message-text", text }),
+      meta != null ? h("div", { class: "mt", text: meta }) : null,
+    );
+  }
+  function metaFor(m) {
+    const who = m.role === "agent" ? m.senderName || agentName || t("agent") : "";
+    return m.role === "system" ? null : [who, time(m.sentAt)].filter(Boolean).join(" · ");
+  }
+
+  /** Renders a stored Message once (deduplicated by seq), in seq order. */
+  function render(m) {
+    if (!m || typeof m.seq !== "number" || els.has(m.seq)) return;
+    const role = m.role === "visitor" || m.role === "agent" ? m.role : "system";
+    const el = messageEl(role, String(m.text == null ? "" : m.text), metaFor(m));
+    el.setAttribute("data-seq", String(m.seq));
+    place(el, m.seq);
+    if (role === "agent") typingEl.hidden = true;
+    if (role !== "visitor" && !isOpen && m.seq > (st.seq || 0)) {
+      unread++;
+      updateBadge();
+    }
+    noteSeq(m.seq);
+  }
+  function place(el, seq) {
+    const was = nearBottom();
+    let before = null;
+    let beforeSeq = Infinity;
+    for (const [s, e] of els) if (s > seq && s < beforeSeq) [before, beforeSeq] = [e, s];
+    if (!before) before = outbox.length ? outbox[0].el : null;
+    list.insertBefore(el, before && before.parentNode === list ? before : null);
+    els.set(seq, el);
+    scrollDown(was);
+  }
+  function noteSeq(seq) {
+    if (seq > lastSeq) lastSeq = seq;
+    if (isOpen && lastSeq > (st.seq || 0)) {
+      st.seq = lastSeq;
+      save();
+    }
+  }
+  function systemNote(text) {
+    const el = messageEl("system", text);
+    list.append(el);
+    scrollDown(true);
+  }
+
+  // ---- outbox: messages typed but not yet acknowledged (kept across reconnects/reloads) ----
+  // state: "queued" (not sent), "inflight" (sent, awaiting ack), "unsure" (sent, connection lost)
+  const outbox = [];
+  function enqueue(text, state) {
+    const el = messageEl("visitor", text, t("sending"));
+    el.setAttribute("data-status", "pending");
+    const item = { id: rid(), text, state, el };
+    outbox.push(item);
+    list.append(el);
+    scrollDown(true);
+    return item;
+  }
+  function confirm(item, m) {
+    outbox.splice(outbox.indexOf(item), 1);
+    item.el.remove();
+    save();
+    render(m);
+  }
+  function fail(item, code) {
+    outbox.splice(outbox.indexOf(item), 1);
+    save();
+    const el = item.el;
+    el.setAttribute("data-status", "failed");
+    const meta = el.querySelector(".mt");
+    meta.textContent = t("failed") + " ";
+    if (code !== "message_too_long" && code !== "empty_message") {
+      meta.append(
+        h("button", {
+          type: "button",
+          class: "rt",
+          text: t("retry"),
+          onclick: () => {
+            el.remove();
+            enqueue(item.text, "queued");
+            save();
+            flush();
+          },
+        }),
+      );
+    }
+    flash(code);
+  }
+  /** A stored visitor message that answers a message we sent but never saw acknowledged. */
+  function claim(m) {
+    if (m.role !== "visitor") return false;
+    const item = outbox.find((i) => i.state === "unsure" && i.text === String(m.text).trim());
+    if (!item) return false;
+    confirm(item, m);
+    return true;
+  }
+
+  let flushing = false;
+  async function flush() {
+    if (flushing || !conn.ready() || st.closed || offline) return;
+    flushing = true;
+    try {
+      let item;
+      while ((item = outbox.find((i) => i.state === "queued")) && conn.ready() && !st.closed) {
+        item.state = "inflight";
+        try {
+          let data;
+          if (!st.conv) {
+            data = await conn.request("startConversation", {
+              text: item.text,
+              pageUrl: location.href.slice(0, 2000),
+              language: lang,
+            });
+            startedConversation(data.conversation);
+          } else {
+            data = await conn.request("sendMessage", { conversationId: st.conv, text: item.text });
+          }
+          confirm(item, data.message);
+        } catch (err) {
+          if (err.code === "disconnected" || err.code === "timeout") {
+            item.state = "unsure";
+            break;
+          }
+          if (err.code === "service_unavailable") {
+            item.state = "queued";
+            goOffline();
+            break;
+          }
+          fail(item, err.code);
+          if (err.code === "conversation_closed") markClosed();
+          if (err.code === "not_found") forgetConversation();
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function send() {
+    const text = input.value.trim();
+    if (!text) return;
+    if (text.length > MAX_CHARS) return flash("message_too_long");
+    input.value = "";
+    autosize();
+    stopTyping();
+    enqueue(text, "queued");
+    save();
+    flush();
+  }
+  composer.addEventListener("submit", (e) => {
+    e.preventDefault();
+    send();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  });
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 120) + "px";
+  }
+
+  // ---- typing (ours, throttled) ----
+  let typingSentAt = 0;
+  let typingIdle = 0;
+  input.addEventListener("input", () => {
+    autosize();
+    if (!st.conv || st.closed || !conn.ready()) return;
+    if (!input.value.trim()) return stopTyping();
+    const now = Date.now();
+    if (now - typingSentAt > TYPING_REFRESH_MS) {
+      typingSentAt = now;
+      sendTyping(true);
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+  function stopTyping() {
+    clearTimeout(typingIdle);
+    if (!typingSentAt) return;
+    typingSentAt = 0;
+    sendTyping(false);
+  }
+  function sendTyping(isTyping) {
+    if (st.conv && conn.ready()) conn.request("typing", { conversationId: st.conv, isTyping }).catch(() => {});
+  }
+  // ---- typing (theirs) ----
+  let typingHide = 0;
+  function showTyping(on) {
+    clearTimeout(typingHide);
+    typingEl.textContent = t("typing", agentName || t("agent"));
+    typingEl.hidden = !on;
+    if (on) {
+      scrollDown(false);
+      typingHide = setTimeout(() => (typingEl.hidden = true), TYPING_SHOW_MS);
+    }
+  }
+
+  // ---- conversation state ----
+  function setState(s) {
+    panel.setAttribute("data-state", s);
+    endBtn.hidden = !(st.conv && !st.closed) || offline;
+    refreshStatus();
+  }
+  function startedConversation(c) {
+    st.conv = c.conversationId;
+    st.closed = false;
+    st.seq = 0;
+    save();
+    applyConversation(c);
+  }
+  function applyConversation(c) {
+    if (!c) return;
+    if (c.agentName) agentName = c.agentName;
+    if (c.status === "closed") return markClosed();
+    subtitle.textContent = c.status === "active" ? t("with", agentName || t("agent")) : t("waiting");
+    setState(c.status === "active" ? "active" : "waiting");
+  }
+  function markClosed(byMe) {
+    if (!st.closed) {
+      st.closed = true;
+      save();
+      if (byMe) systemNote(t("youEnded"));
+    }
+    for (const item of outbox.slice()) fail(item, "conversation_closed");
+    stopTyping();
+    showTyping(false);
+    composer.hidden = true;
+    endBar.hidden = false;
+    subtitle.textContent = t("online");
+    setState("closed");
+  }
+  function forgetConversation() {
+    st.conv = null;
+    st.closed = false;
+    st.seq = 0;
+    save();
+  }
+  function newChat() {
+    forgetConversation();
+    for (const el of els.values()) el.remove();
+    els.clear();
+    for (const el of list.querySelectorAll(".m:not(.greet)")) el.remove();
+    outbox.length = 0;
+    lastSeq = 0;
+    agentName = "";
+    composer.hidden = false;
+    endBar.hidden = true;
+    subtitle.textContent = t("online");
+    setState("idle");
+    input.focus();
+  }
+  newChatBtn.onclick = newChat;
+  endBtn.onclick = async () => {
+    if (!st.conv || st.closed) return;
+    endBtn.disabled = true;
+    try {
+      const data = await conn.request("closeConversation", { conversationId: st.conv });
+      if (data.message) render(data.message);
+      markClosed(!data.message);
+    } catch (err) {
+      if (err.code === "conversation_closed") markClosed();
+      else flash(err.code);
+    } finally {
+      endBtn.disabled = false;
+    }
+  };
+
+  // ---- status line ----
+  let connState = "connecting";
+  let flashText = "";
+  let flashTimer = 0;
+  function flash(code) {
+    flashText = t("e_" + code) !== "e_" + code ? t("e_" + code) : t("e_generic");
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => {
+      flashText = "";
+      refreshStatus();
+    }, 6000);
+    refreshStatus();
+  }
+  function refreshStatus() {
+    let text = "";
+    let kind = "";
+    if (fatal) [text, kind] = [t("unavailable"), "error"];
+    else if (offline) [text, kind] = [t("offline"), "offline"];
+    else if (flashText) [text, kind] = [flashText, "error"];
+    else if (st.closed && st.conv) [text, kind] = [t("ended"), "closed"];
+    else if (connState === "reconnecting") [text, kind] = [t("reconnecting"), "reconnecting"];
+    else if (connState === "connecting" && (st.conv || outbox.length)) [text, kind] = [t("connecting"), "connecting"];
+    status.textContent = text;
+    status.setAttribute("data-state", kind || connState);
+  }
+
+  // ---- offline ("leave a message") ----
+  let offline = false;
+  let fatal = false;
+  function buildOfflineForm() {
+    const f = h("form", { class: "off", hidden: true, "data-testid": "parley-offline" });
+    const field = (name, label, tag, type) =>
+      h("label", {}, h("span", { text: label }), h(tag, { name, type, required: true, maxlength: tag === "input" ? "200" : String(MAX_CHARS) }));
+    f.append(
+      field("name", t("name"), "input", "text"),
+      field("email", t("email"), "input", "email"),
+      field("text", t("message"), "textarea"),
+      h("button", { type: "submit", class: "nc", text: t("leave") }),
+    );
+    f.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const btn = f.querySelector("button");
+      btn.disabled = true;
+      const v = (n) => f.elements[n].value.trim();
+      try {
+        await postJSON(cfg.apiUrl + "/api/visitor/offline-message", {
+          widgetKey: boot.key,
+          visitorToken: st.token,
+          name: v("name"),
+          email: v("email"),
+          text: v("text"),
+        });
+        f.replaceChildren(h("p", { class: "ok", text: t("thanks") }));
+      } catch (err) {
+        btn.disabled = false;
+        status.textContent = t("offlineFailed");
+      }
+    });
+    return f;
+  }
+  function goOffline() {
+    if (offline) return;
+    offline = true;
+    conn.stop();
+    const textArea = offlineForm.elements.text;
+    if (textArea && !textArea.value) textArea.value = outbox.map((i) => i.text).join("\n\n");
+    composer.hidden = true;
+    endBar.hidden = true;
+    typingEl.hidden = true;
+    offlineForm.hidden = false;
+    setState("offline");
+  }
+
+  // ---- HTTP ----
+  let cfg = null;
+  async function postJSON(url, body) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const err = new Error(data.code || "http_" + res.status);
+      err.code = data.code || "";
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  /** Config + visitor session, then the WebSocket URL. Run before every (re)connect. */
+  async function connectUrl() {
+    if (!cfg) {
+      const res = await fetch(boot.base + "config.json", { credentials: "omit" });
+      if (!res.ok) throw new Error("config " + res.status);
+      cfg = await res.json();
+    }
+    let session;
+    try {
+      const body = { widgetKey: boot.key };
+      if (st.token) body.visitorToken = st.token;
+      session = await postJSON(cfg.apiUrl + "/api/visitor/session", body);
+    } catch (err) {
+      if (err.code === "service_unavailable") {
+        goOffline();
+        err.fatal = true;
+      } else if (err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) {
+        fatal = true; // unknown widget key, origin not allowed, client disabled: retrying won't help
+        composer.hidden = true;
+        err.fatal = true;
+        setState("unavailable");
+      }
+      throw err;
+    }
+    st.token = session.visitorToken;
+    save();
+    applyClient(session.client);
+    if (session.client && session.client.online === false) {
+      goOffline();
+      const err = new Error("offline");
+      err.fatal = true;
+      throw err;
+    }
+    const q = "widgetKey=" + encodeURIComponent(boot.key) + "&visitorToken=" + encodeURIComponent(st.token);
+    return cfg.wsUrl + (cfg.wsUrl.includes("?") ? "&" : "?") + q;
+  }
+
+  /** After each open: catch up on the conversation, then send what is waiting. */
+  async function onOpen(c) {
+    if (st.conv && !st.closed) {
+      let since = lastSeq; // 0 after a reload: the whole transcript is rendered again
+      try {
+        for (;;) {
+          const data = await c.request("resume", { conversationId: st.conv, sinceSeq: since });
+          const msgs = data.messages || [];
+          for (const m of msgs) {
+            if (!claim(m)) render(m);
+            since = Math.max(since, m.seq);
+          }
+          applyConversation(data.conversation);
+          if (!data.hasMore || !msgs.length) break;
+        }
+      } catch (err) {
+        if (err.code === "not_found") forgetConversation();
+        else if (err.code === "service_unavailable") {
+          goOffline();
+          err.fatal = true;
+          throw err;
+        } else throw err;
+      }
+    }
+    // Anything sent before the connection dropped and not found in the transcript: send again.
+    for (const item of outbox) if (item.state !== "queued") item.state = "queued";
+  }
+
+  function onEvent(f) {
+    const d = f;
+    const mine = d.conversationId
+      ? d.conversationId === st.conv
+      : d.conversation && d.conversation.conversationId === st.conv;
+    switch (f.type) {
+      case "message":
+        if (mine) render(d.message);
+        break;
+      case "typing":
+        if (mine && d.role === "agent") showTyping(!!d.isTyping);
+        break;
+      case "conversation.accepted":
+        if (mine) {
+          applyConversation(d.conversation);
+          render(d.message);
+        }
+        break;
+      case "conversation.closed":
+        if (mine) {
+          render(d.message);
+          markClosed();
+        }
+        break;
+      case "error":
+        if (f.code === "service_unavailable") goOffline();
+        else flash(f.code);
+        break;
+    }
+  }
+
+  const conn = createConn({
+    url: connectUrl,
+    ready: onOpen,
+    event: onEvent,
+    state: (s) => {
+      connState = s;
+      refreshStatus();
+      if (s === "open") flush();
+    },
+  });
+
+  // Another tab of this site started or ended a conversation: follow it.
+  window.addEventListener("storage", (e) => {
+    if (e.key !== storeKey) return;
+    const next = readStore();
+    if (next.conv !== st.conv) {
+      newChat();
+      st.conv = next.conv;
+      st.closed = next.closed;
+      save();
+      conn.stop();
+      conn.start();
+    } else if (next.closed && !st.closed) markClosed();
+  });
+  window.addEventListener("online", () => conn.kick());
+
+  // ---- start ----
+  for (const text of st.outbox || []) enqueue(text, "unsure");
+  setState(st.conv && !st.closed ? "waiting" : "idle");
+  if (st.closed) forgetConversation(); // a closed chat is not shown again after a reload
+  launcher.removeAttribute("aria-busy");
+  setOpen(!!boot.open);
+  conn.start();
+}

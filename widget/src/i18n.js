@@ -1,0 +1,91 @@
+// The widget's strings. `{0}` is replaced by the first argument of t().
+const en = {
+  chat: "Chat",
+  title: "Chat with us",
+  hello: "Hi! How can we help you today?",
+  online: "We typically reply in a few minutes",
+  waiting: "Thanks! An agent will be with you shortly.",
+  with: "Chatting with {0}",
+  agent: "Agent",
+  you: "You",
+  placeholder: "Type your message…",
+  send: "Send",
+  end: "End chat",
+  minimize: "Minimize chat",
+  open: "Open chat",
+  openUnread: "Open chat ({0} unread)",
+  hide: "Close chat window",
+  typing: "{0} is typing…",
+  connecting: "Connecting…",
+  reconnecting: "Connection lost. Reconnecting…",
+  ended: "This chat has ended.",
+  youEnded: "You ended the chat.",
+  newChat: "Start a new chat",
+  sending: "Sending…",
+  failed: "Not delivered.",
+  retry: "Retry",
+  unavailable: "Chat is not available right now.",
+  offline: "We're offline right now. Leave a message and we'll get back to you by email.",
+  name: "Your name",
+  email: "Email",
+  message: "Message",
+  leave: "Send message",
+  thanks: "Thanks! We received your message and will get back to you soon.",
+  offlineFailed: "Sorry, your message couldn't be sent. Please try again later.",
+  e_message_too_long: "That message is too long (4,000 characters at most).",
+  e_empty_message: "Please type a message first.",
+  e_conversation_closed: "This chat has ended. Start a new chat to keep talking.",
+  e_generic: "Something went wrong. Please try again.",
+  powered: "Powered by Parley",
+};
+
+const es = {
+  chat: "Chat",
+  title: "Chatea con nosotros",
+  hello: "¡Hola! ¿En qué podemos ayudarte hoy?",
+  online: "Solemos responder en pocos minutos",
+  waiting: "¡Gracias! Un agente te atenderá en breve.",
+  with: "Conversando con {0}",
+  agent: "Agente",
+  you: "Tú",
+  placeholder: "Escribe tu mensaje…",
+  send: "Enviar",
+  end: "Terminar chat",
+  minimize: "Minimizar el chat",
+  open: "Abrir el chat",
+  openUnread: "Abrir el chat ({0} sin leer)",
+  hide: "Cerrar la ventana del chat",
+  typing: "{0} está escribiendo…",
+  connecting: "Conectando…",
+  reconnecting: "Se perdió la conexión. Reconectando…",
+  ended: "Este chat ha terminado.",
+  youEnded: "Terminaste el chat.",
+  newChat: "Iniciar un chat nuevo",
+  sending: "Enviando…",
+  failed: "No entregado.",
+  retry: "Reintentar",
+  unavailable: "El chat no está disponible en este momento.",
+  offline: "Ahora no estamos conectados. Déjanos un mensaje y te responderemos por correo.",
+  name: "Tu nombre",
+  email: "Correo electrónico",
+  message: "Mensaje",
+  leave: "Enviar mensaje",
+  thanks: "¡Gracias! Recibimos tu mensaje y te responderemos pronto.",
+  offlineFailed: "Lo sentimos, no pudimos enviar tu mensaje. Inténtalo más tarde.",
+  e_message_too_long: "Ese mensaje es demasiado largo (máximo 4.000 caracteres).",
+  e_empty_message: "Escribe un mensaje primero.",
+  e_conversation_closed: "Este chat ha terminado. Inicia un chat nuevo para seguir hablando.",
+  e_generic: "Algo salió mal. Inténtalo de nuevo.",
+  powered: "Con tecnología de Parley",
+};
+
+/** The page's language: <html lang>, else the browser's; "es" or "en". */
+export function pickLang(doc = document, nav = navigator) {
+  const l = (doc.documentElement.lang || nav.language || "en").toLowerCase();
+  return l.startsWith("es") ? "es" : "en";
+}
+
+export function translator(lang) {
+  const dict = lang === "es" ? es : en;
+  return (key, arg) => (dict[key] || en[key] || key).replace("{0}", arg == null ? "" : String(arg));
+}
