@@ -6,12 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
 from parley import aws
 from parley.errors import InvalidCredentials
 from parley.http import build_resolver, parse_body
 from parley.observability import logger, tracer
 from parley.settings import get_settings
-from pydantic import BaseModel, Field
 
 app = build_resolver()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley import services, ws
 from parley.clock import get_clock
 from parley.observability import logger, tracer

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley import services, ws
 from parley.chat.frames import ack, parse_action, request_id_of
 from parley.observability import logger, tracer

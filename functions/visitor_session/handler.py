@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
 from parley import services
 from parley.clock import get_clock, iso
 from parley.errors import Unauthorized
 from parley.http import build_resolver, parse_body
 from parley.ids import new_id
 from parley.observability import logger, tracer
-from pydantic import BaseModel, ConfigDict, Field
 
 app = build_resolver()
 

@@ -24,7 +24,10 @@ def logical_id(element: IConstruct) -> str:
     cfn = element if isinstance(element, CfnElement) else element.node.default_child
     if not isinstance(cfn, CfnElement):
         raise TypeError(f"{element.node.path} has no CloudFormation element")
-    return Stack.of(cfn).get_logical_id(cfn)
+    # Resolve rather than Stack.get_logical_id: it honors override_logical_id (see data.py).
+    resolved = Stack.of(cfn).resolve(cfn.logical_id)
+    assert isinstance(resolved, str)
+    return resolved
 
 
 def attr_ref(element: IConstruct, attribute: str = "Arn") -> str:

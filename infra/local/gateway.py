@@ -67,9 +67,8 @@ class LocalGateway:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        server: Any = site._server  # aiohttp exposes the bound port only through the server
+        self.port = int(server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
         for ws in list(self._sockets.values()):

@@ -22,13 +22,13 @@ from typing import Any
 import boto3
 from aiohttp import web
 from moto.server import ThreadedMotoServer
+
+from infra.local.gateway import LocalGateway
+from infra.wiring import TABLES
 from parley import services
 from parley.chat.models import Agent, Client
 from parley.clock import ControlledClock, iso, set_clock
 from parley.observability import logger
-
-from infra.local.gateway import LocalGateway
-from infra.wiring import TABLES
 
 REGION = "us-east-1"
 VISITOR_SECRET_NAME = "parley/local/visitor-token-secret"

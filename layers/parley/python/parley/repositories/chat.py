@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -283,7 +283,7 @@ class ChatRepository:
                      accepting: bool) -> Exception:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             return exc
-        old: dict[str, Any] | None = dict(exc.response).get("Item")
+        old = cast("dict[str, Any] | None", dict(exc.response).get("Item"))
         current = _conversation(from_item(old)) if old else self.get_conversation(conversation_id)
         # Another tenant's conversation is indistinguishable from a missing one.
         if current is None or current.client_id not in identity.client_ids:

@@ -1,0 +1,67 @@
+"""The Parley CDK app: `.venv/bin/python -m infra.app` (what cdk.json runs) synthesizes offline,
+without Docker, with cdk-nag's AwsSolutionsChecks as a validation plugin (a finding that is
+not acknowledged with a reason fails synth)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    # Run as a script (`python infra/app.py`): sys.path[0] is infra/, where our `constructs`
+    # package would shadow the `constructs` library. Put the repository root there instead.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from aws_cdk import App, Validations  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from infra import wiring  # noqa: E402
+from infra.stacks.parley_stack import ParleyStack  # noqa: E402
+
+STACK_NAME = "Parley"
+CDK_JSON = wiring.REPO_ROOT / "cdk.json"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """cdk.json's context: the CLI passes it itself; a direct run (tests, `make synth`) must too."""
+    if not CDK_JSON.is_file():
+        return {}
+    context = json.loads(CDK_JSON.read_text()).get("context", {})
+    assert isinstance(context, dict)
+    return context
+
+
+def build_app(
+    outdir: str | os.PathLike[str] | None = None,
+    *,
+    context: dict[str, Any] | None = None,
+    schedules: Sequence[wiring.Schedule] = wiring.SCHEDULES,
+) -> tuple[App, ParleyStack]:
+    """The app and its one stack, not yet synthesized; `app.synth()` runs cdk-nag."""
+    app = App(
+        outdir=None if outdir is None else str(outdir),
+        context={**cdk_json_context(), **(context or {})},
+    )
+    stack = ParleyStack(
+        app,
+        STACK_NAME,
+        description="Parley: serverless live chat (WebSocket + HTTP APIs, DynamoDB, Cognito, sites)",
+        schedules=schedules,
+    )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app, stack
+
+
+def main() -> None:
+    # Under the CDK CLI, CDK_OUTDIR is set and App() picks it up; run directly, write ./cdk.out.
+    outdir = None if "CDK_OUTDIR" in os.environ else wiring.REPO_ROOT / "cdk.out"
+    app, _ = build_app(outdir)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

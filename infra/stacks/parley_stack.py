@@ -1,0 +1,110 @@
+"""The Parley stack, generated from `infra/wiring.py`: new functions, routes, tables, schedules
+and sites declared there appear here without CDK edits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra import wiring
+from infra.constructs.auth import Auth
+from infra.constructs.chat import Chat
+from infra.constructs.data import Data
+from infra.constructs.function_factory import FunctionFactory, FunctionResources
+from infra.constructs.hosting import Hosting
+from infra.constructs.http_api import HttpApi
+from infra.constructs.layers import Layers
+from infra.constructs.schedules import Schedules
+
+
+def _as_list(value: Any) -> list[str]:
+    # cdk.json gives a JSON list; `cdk synth -c key=a,b` gives a string.
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item) for item in value]
+
+
+def _as_bool(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment choices, from CDK context (cdk.json or `-c`), with safe defaults."""
+
+    cors_allow_origins: Sequence[str] = ("*",)
+    manage_api_gateway_account_role: bool = True
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> Settings:
+        node = scope.node
+        origins = node.try_get_context("parley:corsAllowOrigins")
+        account_role = node.try_get_context("parley:manageApiGatewayAccountRole")
+        return cls(
+            cors_allow_origins=_as_list(origins) if origins is not None else cls.cors_allow_origins,
+            manage_api_gateway_account_role=_as_bool(account_role)
+            if account_role is not None
+            else cls.manage_api_gateway_account_role,
+        )
+
+
+class ParleyStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        schedules: Sequence[wiring.Schedule] = wiring.SCHEDULES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        settings = Settings.from_context(self)
+
+        self.data = Data(self, "Data")
+        self.auth = Auth(self, "Auth")
+        self.chat = Chat(self, "Chat", manage_account_log_role=settings.manage_api_gateway_account_role)
+        self.layers = Layers(self, "Layers")
+
+        self.function_factory = FunctionFactory(
+            self,
+            "Functions",
+            resources=FunctionResources(
+                tables=self.data.tables,
+                user_pool=self.auth.user_pool,
+                user_pool_client=self.auth.user_pool_client,
+                visitor_token_secret=self.auth.visitor_token_secret,
+                websocket_stage=self.chat.stage,
+                layers=self.layers.all,
+            ),
+        )
+        self.functions = self.function_factory.create_all(wiring.FUNCTIONS.values())
+
+        self.chat.add_routes(self.functions)
+        self.http_api = HttpApi(
+            self, "Http", functions=self.functions, cors_allow_origins=settings.cors_allow_origins
+        )
+        self.schedules = Schedules(self, "Schedules", functions=self.functions, schedules=schedules)
+        self.hosting = Hosting(
+            self,
+            "Hosting",
+            runtime_config={
+                "apiUrl": self.http_api.url,
+                "wsUrl": self.chat.stage.url,
+                "cognitoClientId": self.auth.user_pool_client.user_pool_client_id,
+                "region": self.region,
+            },
+        )
+
+        outputs = {
+            "WebSocketUrl": (self.chat.stage.url, "WebSocket endpoint (wss://...)"),
+            "HttpApiUrl": (self.http_api.url, "HTTP API base URL"),
+            "CloudFrontUrl": (self.hosting.url, "Static sites: /widget/, /console/, /demo/"),
+            "UserPoolId": (self.auth.user_pool.user_pool_id, "Cognito user pool id"),
+            "UserPoolClientId": (self.auth.user_pool_client.user_pool_client_id, "Cognito app client id"),
+        }
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)

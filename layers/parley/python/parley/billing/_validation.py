@@ -1,0 +1,120 @@
+"""Turn pydantic's validation errors into ``ConfigError`` messages a provider can act on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import AfterValidator, ValidationError
+from pydantic_core import ErrorDetails
+
+from parley.billing.errors import ConfigError, FieldProblem
+
+T = TypeVar("T")
+
+
+def between(low: int, high: int) -> AfterValidator:
+    """Annotated validator with one message for both bounds: ``must be between 0 and 100``."""
+
+    def check(value: Any) -> Any:
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return AfterValidator(check)
+
+
+def at_least(low: int) -> AfterValidator:
+    """Annotated validator: ``must be at least 0``."""
+
+    def check(value: Any) -> Any:
+        if value < low:
+            raise ValueError(f"must be at least {low}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+_SIMPLE: dict[str, str] = {
+    "missing": "is required",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "decimal_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "string_type": "must be a text string",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD)",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+}
+
+
+def _message(error: ErrorDetails, unknown_key_word: str) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind in _SIMPLE:
+        return _SIMPLE[kind]
+    if kind == "extra_forbidden":
+        return f"is not a known {unknown_key_word}"
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', 'one of the allowed values')}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "greater_than":
+        return f"must be greater than {ctx.get('gt')}"
+    if kind == "less_than":
+        return f"must be less than {ctx.get('lt')}"
+    if kind == "string_too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else error["msg"].lower()
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    msg = error["msg"]
+    return msg[:1].lower() + msg[1:]
+
+
+_PREFIXED = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
+
+
+def _problem(error: ErrorDetails, unknown_key_word: str) -> FieldProblem:
+    path, message = _path(error["loc"]), _message(error, unknown_key_word)
+    if not path:  # a model-level check names its field as "field: message"
+        match = _PREFIXED.match(message)
+        if match:
+            path, message = match.group(1), match.group(2)
+    return FieldProblem(path=path, message=message)
+
+
+def config_error(source: str, error: ValidationError, *, unknown_key_word: str = "setting") -> ConfigError:
+    """``ConfigError`` naming ``source`` and every invalid field of ``error``."""
+    return ConfigError(source, [_problem(e, unknown_key_word) for e in error.errors(include_url=False)])
+
+
+def validated(source: str, build: Callable[[], T], *, unknown_key_word: str = "setting") -> T:
+    """Run ``build`` (a pydantic validation) and re-raise its errors as ``ConfigError``."""
+    try:
+        return build()
+    except ValidationError as exc:
+        raise config_error(source, exc, unknown_key_word=unknown_key_word) from None
