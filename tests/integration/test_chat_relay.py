@@ -23,7 +23,7 @@ def start_and_accept(chat: Harness, agent: ChatClient, text: str = "Hi, is the r
     while waiting["conversation"]["conversationId"] != conversation_id:
         waiting = agent.next_event("conversation.waiting")
     accepted = agent.ok("acceptConversation", conversationId=conversation_id)
-    assert [m["text"] for m in accepted["messages"]][0] == text
+    assert accepted["messages"][0]["text"] == text
     joined = visitor.next_event("conversation.accepted")
     assert joined["conversation"]["status"] == "active"
     return visitor, conversation_id
