@@ -16,11 +16,11 @@ if __package__ in (None, ""):
     # package would shadow the `constructs` library. Put the repository root there instead.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from aws_cdk import App, Validations  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks
 
-from infra import wiring  # noqa: E402
-from infra.stacks.parley_stack import ParleyStack  # noqa: E402
+from infra import wiring
+from infra.stacks.parley_stack import ParleyStack
 
 STACK_NAME = "Parley"
 CDK_JSON = wiring.REPO_ROOT / "cdk.json"
@@ -33,6 +33,12 @@ def cdk_json_context() -> dict[str, Any]:
     context = json.loads(CDK_JSON.read_text()).get("context", {})
     assert isinstance(context, dict)
     return context
+
+
+def add_compliance_checks(app: App) -> None:
+    """cdk-nag AwsSolutions as a validation plugin: `app.synth()` raises on any finding that is
+    not acknowledged (infra/constructs/nag.py) and writes validation-report.json."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 
 
 def build_app(
@@ -52,7 +58,7 @@ def build_app(
         description="Parley: serverless live chat (WebSocket + HTTP APIs, DynamoDB, Cognito, sites)",
         schedules=schedules,
     )
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    add_compliance_checks(app)
     return app, stack
 
 

@@ -61,6 +61,7 @@ class FunctionSpec:
     manage_connections: bool = False  # may call the WebSocket @connections API
     cognito_actions: tuple[str, ...] = ()  # IAM actions on the user pool
     reads_visitor_token_secret: bool = False
+    verifies_jwt: bool = False  # needs the user pool's id/client to verify Cognito JWTs
     timeout_seconds: int = 10
     memory_mb: int = 256
 
@@ -77,6 +78,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             description="WebSocket $connect/$disconnect: authenticates visitors and agents",
             tables={"data": Access.READ, "connections": Access.WRITE},
             reads_visitor_token_secret=True,
+            verifies_jwt=True,
         ),
         FunctionSpec(
             name="chat_message",

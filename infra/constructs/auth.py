@@ -83,9 +83,7 @@ class Auth(Construct):
             self,
             "VisitorTokenSecret",
             description="HMAC key signing Parley visitor tokens",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True
-            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
         )
         acknowledge(
             self.visitor_token_secret,

@@ -40,9 +40,7 @@ class Chat(Construct):
             stage_name=wiring.WEBSOCKET_STAGE,
             auto_deploy=True,
             access_log_settings=access_logs(self, "AccessLogs", WEBSOCKET_FIELDS),
-            throttle=apigwv2.ThrottleSettings(
-                rate_limit=WEBSOCKET_RATE_LIMIT, burst_limit=WEBSOCKET_BURST_LIMIT
-            ),
+            throttle=apigwv2.ThrottleSettings(rate_limit=WEBSOCKET_RATE_LIMIT, burst_limit=WEBSOCKET_BURST_LIMIT),
         )
         if manage_account_log_role:
             self._account_log_role()
@@ -56,9 +54,7 @@ class Chat(Construct):
             "ApiGatewayLogRole",
             assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
             managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name(
-                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-                )
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonAPIGatewayPushToCloudWatchLogs")
             ],
         )
         # Account-wide setting: other APIs of the account may rely on the role after this stack goes.

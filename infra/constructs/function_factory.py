@@ -35,11 +35,6 @@ POWERTOOLS_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "Parley",
 }
 
-# Functions that verify Cognito JWTs without calling Cognito (so without cognito_actions):
-# chat_connect checks agents' tokens at $connect. wiring.FunctionSpec has no flag for this yet;
-# a `verifies_jwt` field there would replace this set.
-JWT_VERIFYING_FUNCTIONS = frozenset({"chat_connect"})
-
 CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "tests"]
 
 
@@ -49,8 +44,7 @@ def construct_name(snake: str) -> str:
 
 
 def uses_cognito(spec: wiring.FunctionSpec) -> bool:
-    verifies_jwt = bool(getattr(spec, "verifies_jwt", spec.name in JWT_VERIFYING_FUNCTIONS))
-    return verifies_jwt or bool(spec.cognito_actions)
+    return spec.verifies_jwt or bool(spec.cognito_actions)
 
 
 @dataclass(frozen=True)
@@ -84,9 +78,7 @@ class ParleyFunction(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Parley {spec.name}",
         )
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
-        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
         self.log_group.grant_write(self.role)
 
         self.function = lambda_.Function(
@@ -160,16 +152,12 @@ class ParleyFunction(Construct):
             fn.add_environment("PARLEY_COGNITO_REGION", Stack.of(self).region)
         if spec.cognito_actions:
             fn.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=list(spec.cognito_actions), resources=[resources.user_pool.user_pool_arn]
-                )
+                iam.PolicyStatement(actions=list(spec.cognito_actions), resources=[resources.user_pool.user_pool_arn])
             )
 
         if spec.reads_visitor_token_secret:
             resources.visitor_token_secret.grant_read(fn)
-            fn.add_environment(
-                "PARLEY_VISITOR_TOKEN_SECRET_NAME", resources.visitor_token_secret.secret_name
-            )
+            fn.add_environment("PARLEY_VISITOR_TOKEN_SECRET_NAME", resources.visitor_token_secret.secret_name)
 
 
 class FunctionFactory(Construct):

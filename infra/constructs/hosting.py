@@ -189,9 +189,7 @@ class Hosting(Construct):
         AWS CLI layer), instead of its default role with the AWSLambdaBasicExecutionRole managed
         policy: this one writes to its own log group only."""
         role = iam.Role(self, "DeploymentRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group = logs.LogGroup(
-            self, "DeploymentLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
-        )
+        log_group = logs.LogGroup(self, "DeploymentLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
         log_group.grant_write(role)
         stack = Stack.of(self)
         reason_s3 = (

@@ -24,6 +24,7 @@ from aiohttp import web
 from moto.server import ThreadedMotoServer
 
 from infra.local.gateway import LocalGateway
+from infra.local.tables import create_tables
 from infra.wiring import TABLES
 from parley import services
 from parley.chat.models import Agent, Client
@@ -141,34 +142,14 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": os.environ.get("PARLEY_LOG_LEVEL", "WARNING"),
             "PARLEY_WEBSOCKET_ENDPOINT": self.gateway.management_endpoint,
             "PARLEY_VISITOR_TOKEN_SECRET_NAME": VISITOR_SECRET_NAME,
-            **{spec.env_var: f"parley-local-{name}" for name, spec in TABLES.items()},
+            **{spec.env_var: table_name(name) for name, spec in TABLES.items()},
         }
         os.environ.update(env)
         logger.setLevel(env["POWERTOOLS_LOG_LEVEL"])  # built at import, before this environment
         services.reset()
 
     def _create_resources(self) -> None:
-        ddb = self.boto("dynamodb")
-        for name, spec in TABLES.items():
-            keys = {spec.partition_key, spec.sort_key} | {k for g in spec.gsis for k in g[1:]}
-            kwargs: dict[str, Any] = {
-                "TableName": f"parley-local-{name}", "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
-                "KeySchema": [{"AttributeName": spec.partition_key, "KeyType": "HASH"},
-                              {"AttributeName": spec.sort_key, "KeyType": "RANGE"}],
-            }
-            if spec.gsis:
-                kwargs["GlobalSecondaryIndexes"] = [
-                    {"IndexName": index, "Projection": {"ProjectionType": "ALL"},
-                     "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}]}
-                    for index, pk, sk in spec.gsis
-                ]
-            if spec.stream:
-                kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-            ddb.create_table(**kwargs)
-            if spec.ttl_attribute:
-                ddb.update_time_to_live(TableName=kwargs["TableName"], TimeToLiveSpecification={
-                    "Enabled": True, "AttributeName": spec.ttl_attribute})
+        create_tables(self.boto("dynamodb"), table_name)
         self.boto("secretsmanager").create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
         idp = self.boto("cognito-idp")
         self.user_pool_id = idp.create_user_pool(PoolName="parley-local")["UserPool"]["Id"]
@@ -229,6 +210,10 @@ class LocalStack:
             return web.json_response({"now": iso(self.clock.now())})
 
         app.router.add_get("/_local/clock", get_clock)
+
+
+def table_name(name: str) -> str:
+    return f"parley-local-{name}"
 
 
 def utc(year: int, month: int, day: int, hour: int = 12) -> datetime:

@@ -84,9 +84,7 @@ class ParleyStack(Stack):
         self.functions = self.function_factory.create_all(wiring.FUNCTIONS.values())
 
         self.chat.add_routes(self.functions)
-        self.http_api = HttpApi(
-            self, "Http", functions=self.functions, cors_allow_origins=settings.cors_allow_origins
-        )
+        self.http_api = HttpApi(self, "Http", functions=self.functions, cors_allow_origins=settings.cors_allow_origins)
         self.schedules = Schedules(self, "Schedules", functions=self.functions, schedules=schedules)
         self.hosting = Hosting(
             self,

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.wiring import TABLES
+from infra.local.tables import create_tables
 from parley.auth.cognito import AgentClaims
 from parley.auth.visitor_token import VisitorTokens
 from parley.chat.frames import parse_action
@@ -43,19 +43,7 @@ class RecordingRelay:
 class World:
     def __init__(self) -> None:
         self.db = boto3.client("dynamodb", region_name="us-east-1")
-        for name, spec in TABLES.items():
-            keys = {"pk", "sk"} | {k for g in spec.gsis for k in g[1:]}
-            table: dict[str, Any] = {
-                "TableName": name, "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            }
-            if spec.gsis:
-                table["GlobalSecondaryIndexes"] = [
-                    {"IndexName": i, "Projection": {"ProjectionType": "ALL"},
-                     "KeySchema": [{"AttributeName": p, "KeyType": "HASH"}, {"AttributeName": s, "KeyType": "RANGE"}]}
-                    for i, p, s in spec.gsis]
-            self.db.create_table(**table)
+        create_tables(self.db, lambda name: name)
         self.requests: Counter[str] = Counter()
         self.db.meta.events.register("before-call.dynamodb", self._count)
         self.chat = ChatRepository(self.db, "data", "connections")

@@ -1,0 +1,81 @@
+"""Static sites: private encrypted bucket, CloudFront with OAC and security headers, uploads."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from infra import wiring
+from infra.constructs.hosting import EMBEDDABLE_SITES
+from tests.infra.template import Synth
+
+pytestmark = pytest.mark.infra
+
+
+def test_buckets_private_encrypted_ssl_only(synth: Synth) -> None:
+    buckets = synth.of_type("AWS::S3::Bucket")
+    assert len(buckets) == 2  # sites + access logs
+    for props in (b["Properties"] for b in buckets.values()):
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in synth.of_type("AWS::S3::BucketPolicy").values()]
+    assert len(policies) == 2
+    for statements in policies:
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+    site_bucket = synth.resources[synth.logical_id(synth.stack.hosting.bucket)]["Properties"]
+    assert site_bucket["LoggingConfiguration"]["DestinationBucketName"] == {
+        "Ref": synth.logical_id(synth.stack.hosting.logs_bucket)
+    }
+
+
+def test_distribution(synth: Synth) -> None:
+    (distribution,) = synth.of_type("AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert "OriginAccessControlId" in origin
+    assert config["Logging"]["Bucket"]["Fn::GetAtt"][0] == synth.logical_id(synth.stack.hosting.logs_bucket)
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert set(behaviors) == {f"/{site}/*" for site in wiring.STATIC_SITES}
+    for behavior in [*behaviors.values(), config["DefaultCacheBehavior"]]:
+        assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+        policy = synth.resources[behavior["ResponseHeadersPolicyId"]["Ref"]]["Properties"]
+        headers = policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+        assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+        assert headers["ContentTypeOptions"]["Override"] is True
+    for site in wiring.STATIC_SITES:
+        policy = synth.resources[behaviors[f"/{site}/*"]["ResponseHeadersPolicyId"]["Ref"]]["Properties"]
+        config_headers = policy["ResponseHeadersPolicyConfig"]
+        assert ("FrameOptions" in config_headers["SecurityHeadersConfig"]) is (site not in EMBEDDABLE_SITES)
+        assert ("CorsConfig" in config_headers) is (site in EMBEDDABLE_SITES)
+
+
+def test_site_deployments(synth: Synth) -> None:
+    deployments = {
+        d["Properties"]["DestinationBucketKeyPrefix"]: d["Properties"]
+        for d in synth.of_type("Custom::CDKBucketDeployment").values()
+    }
+    assert set(deployments) == {f"{site}/" for site in wiring.STATIC_SITES}
+    for site, folder in wiring.STATIC_SITES.items():
+        props = deployments[f"{site}/"]
+        # The built site only when its folder exists at synth time; config.json always (last: wins).
+        assert len(props["SourceObjectKeys"]) == (2 if folder.is_dir() else 1)
+        assert props["Prune"] is folder.is_dir()
+        assert props["DistributionPaths"] == [f"/{site}/*"]
+        config_asset = synth.staged_asset(props["SourceObjectKeys"][-1])
+        # Deploy-time values are markers the deployment handler substitutes: "apiUrl":<<marker:0xbaba:0>>
+        raw = (config_asset / "config.json").read_text()
+        config = json.loads(re.sub(r"<<marker:0xbaba:\d+>>", '"deploy-time"', raw))
+        assert set(config) == {"apiUrl", "wsUrl", "cognitoClientId", "region"}
+        markers = json.dumps(props["SourceMarkers"][-1])
+        assert synth.logical_id(synth.stack.http_api.api) in markers
+        assert synth.logical_id(synth.stack.chat.api) in markers
+        assert synth.logical_id(synth.stack.auth.user_pool_client) in markers

@@ -1,0 +1,129 @@
+"""Least privilege: each function's role allows exactly what its FunctionSpec declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import wiring
+from tests.infra.template import Resource, Synth, as_list, statements_of_role
+
+pytestmark = pytest.mark.infra
+
+DYNAMODB_WRITE = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+}
+
+
+def _role_id(synth: Synth, name: str) -> str:
+    return synth.logical_id(synth.stack.function_factory.functions[name].role)
+
+
+def _statements(synth: Synth, name: str) -> list[Resource]:
+    return statements_of_role(synth, _role_id(synth, name))
+
+
+def _actions(statements: list[Resource]) -> set[str]:
+    return {action for s in statements for action in as_list(s["Action"])}
+
+
+def _mentions(resource: Any, logical_id: str) -> bool:
+    """Whether a (possibly intrinsic) IAM resource expression refers to a logical id."""
+    if isinstance(resource, dict):
+        if resource.get("Ref") == logical_id:
+            return True
+        if "Fn::GetAtt" in resource and resource["Fn::GetAtt"][0] == logical_id:
+            return True
+        return any(_mentions(v, logical_id) for v in resource.values())
+    if isinstance(resource, list):
+        return any(_mentions(v, logical_id) for v in resource)
+    return False
+
+
+def test_all_statements_allow(synth: Synth) -> None:
+    for name in wiring.FUNCTIONS:
+        for statement in _statements(synth, name):
+            assert statement["Effect"] == "Allow"
+
+
+@pytest.mark.parametrize("name", sorted(wiring.FUNCTIONS))
+def test_dynamodb_grants_match_spec(synth: Synth, name: str) -> None:
+    spec = wiring.FUNCTIONS[name]
+    statements = [s for s in _statements(synth, name) if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    for statement in statements:
+        assert all(a.startswith("dynamodb:") for a in as_list(statement["Action"])), "mixed statement"
+        for key, table in wiring.TABLES.items():
+            if _mentions(statement["Resource"], table.logical_id):
+                assert key in spec.tables, f"{name} may touch undeclared table {key}"
+                if spec.tables[key] is wiring.Access.READ:
+                    assert not set(as_list(statement["Action"])) & DYNAMODB_WRITE, f"{name} may write {key}"
+        resources = as_list(statement["Resource"])
+        assert all(any(_mentions(r, wiring.TABLES[key].logical_id) for key in spec.tables) for r in resources), (
+            f"{name}: a DynamoDB resource that is not one of its tables"
+        )
+    for key, access in spec.tables.items():
+        on_table = [s for s in statements if _mentions(s["Resource"], wiring.TABLES[key].logical_id)]
+        granted = _actions(on_table)
+        assert {"dynamodb:GetItem", "dynamodb:Query"} <= granted, f"{name} cannot read {key}"
+        assert (granted >= DYNAMODB_WRITE) is (access is wiring.Access.WRITE)
+
+
+def test_visitor_session_cannot_write(synth: Synth) -> None:
+    assert not _actions(_statements(synth, "visitor_session")) & DYNAMODB_WRITE
+
+
+def test_auth_login_has_no_dynamodb(synth: Synth) -> None:
+    assert not {a for a in _actions(_statements(synth, "auth_login")) if a.startswith("dynamodb:")}
+
+
+def test_manage_connections_only_where_declared(synth: Synth) -> None:
+    api_id = synth.logical_id(synth.stack.chat.api)
+    for name, spec in wiring.FUNCTIONS.items():
+        statements = [s for s in _statements(synth, name) if "execute-api:ManageConnections" in as_list(s["Action"])]
+        assert bool(statements) is spec.manage_connections, name
+        for statement in statements:
+            assert as_list(statement["Action"]) == ["execute-api:ManageConnections"]
+            (resource,) = as_list(statement["Resource"])
+            assert _mentions(resource, api_id)
+            assert resource["Fn::Join"][1][-1] == f"/{wiring.WEBSOCKET_STAGE}/*/@connections/*"
+    assert [n for n, s in wiring.FUNCTIONS.items() if s.manage_connections] == ["chat_message"]
+
+
+def test_cognito_actions_exact_on_user_pool(synth: Synth) -> None:
+    pool_id = synth.logical_id(synth.stack.auth.user_pool)
+    for name, spec in wiring.FUNCTIONS.items():
+        statements = [
+            s for s in _statements(synth, name) if any(a.startswith("cognito-idp:") for a in as_list(s["Action"]))
+        ]
+        assert _actions(statements) == set(spec.cognito_actions), name
+        for statement in statements:
+            assert as_list(statement["Resource"]) == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+
+
+def test_secret_read_only_where_declared(synth: Synth) -> None:
+    secret_id = synth.logical_id(synth.stack.auth.visitor_token_secret)
+    for name, spec in wiring.FUNCTIONS.items():
+        statements = [
+            s for s in _statements(synth, name) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
+        ]
+        assert bool(statements) is spec.reads_visitor_token_secret, name
+        for statement in statements:
+            assert _actions([statement]) <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+            assert as_list(statement["Resource"]) == [{"Ref": secret_id}]
+
+
+@pytest.mark.parametrize("name", sorted(wiring.FUNCTIONS))
+def test_nothing_else(synth: Synth, name: str) -> None:
+    """Logs to its own group, X-Ray, and the services above: no other service appears."""
+    allowed_prefixes = ("logs:", "xray:", "dynamodb:", "execute-api:", "cognito-idp:", "secretsmanager:")
+    assert all(a.startswith(allowed_prefixes) for a in _actions(_statements(synth, name)))
+    log_group_id = synth.logical_id(synth.stack.function_factory.functions[name].log_group)
+    for statement in _statements(synth, name):
+        if any(a.startswith("logs:") for a in as_list(statement["Action"])):
+            assert as_list(statement["Resource"]) == [{"Fn::GetAtt": [log_group_id, "Arn"]}]
+        if "*" in as_list(statement["Resource"]):
+            assert _actions([statement]) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}

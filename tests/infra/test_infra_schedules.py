@@ -1,0 +1,58 @@
+"""Schedules (none declared yet): the construct turns a wiring.Schedule into an EventBridge
+Scheduler schedule in its time zone, invoking its function with a role of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import wiring
+from infra.constructs.schedules import Schedules
+
+pytestmark = pytest.mark.infra
+
+
+def _stack_with(schedules: list[wiring.Schedule], outdir: Path) -> Mapping[str, Any]:
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk.assertions import Template
+
+    app = App(outdir=str(outdir))
+    stack = Stack(app, "SchedulesProbe")
+    function = lambda_.Function(
+        stack,
+        "BillingCycle",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+    )
+    Schedules(stack, "Schedules", functions={"billing_cycle": function}, schedules=schedules)
+    return Template.from_stack(stack).to_json()
+
+
+def test_schedule_in_its_time_zone(tmp_path: Path) -> None:
+    schedule = wiring.Schedule("billing_day", "billing_cycle", "cron(30 2 * * ? *)", "Europe/Madrid")
+    template = _stack_with([schedule], tmp_path)
+    resources = template["Resources"]
+    (props,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    assert props["ScheduleExpression"] == "cron(30 2 * * ? *)"
+    assert props["ScheduleExpressionTimezone"] == "Europe/Madrid"
+    assert props["Target"]["Arn"]["Fn::GetAtt"][0].startswith("BillingCycle")
+    role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    assert role_id.startswith("SchedulesBillingDayRole")
+
+
+@pytest.mark.parametrize(
+    ("cron", "timezone"),
+    [("rate(1 day)", "Europe/Madrid"), ("cron(0 2 * * ? *)", "Europe/Madird")],
+)
+def test_bad_schedule_fails_synth(tmp_path: Path, cron: str, timezone: str) -> None:
+    with pytest.raises(Exception):  # noqa: B017 - ValueError or ZoneInfoNotFoundError
+        _stack_with([wiring.Schedule("bad", "billing_cycle", cron, timezone)], tmp_path)
+
+
+def test_none_declared_yet() -> None:
+    assert all(schedule.function in wiring.FUNCTIONS for schedule in wiring.SCHEDULES)

@@ -1,0 +1,114 @@
+"""Whole-template properties: cdk-nag, cfn-lint, no Docker, no literal secret, outputs, auth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import wiring
+from tests.infra.template import Synth
+
+pytestmark = pytest.mark.infra
+
+
+def test_cdk_nag_reported_nothing(synth: Synth) -> None:
+    # The fixture already failed if cdk-nag raised; the report must also hold no violation.
+    report = json.loads((synth.outdir / "validation-report.json").read_text())
+    assert all(not plugin.get("violations") for plugin in report["pluginReports"]), report
+
+
+def test_cdk_nag_plugin_fails_synth_on_a_finding(tmp_path: Path) -> None:
+    """The mechanism build_app relies on: an unacknowledged finding makes synth raise."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_s3 as s3
+
+    from infra.app import add_compliance_checks
+
+    app = App(outdir=str(tmp_path))
+    s3.Bucket(Stack(app, "Probe"), "Bucket")  # no access logs, no SSL enforcement
+    add_compliance_checks(app)
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    assert "AwsSolutions-S1" in (tmp_path / "validation-report.json").read_text()
+
+
+def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
+    from aws_cdk import Validations
+
+    acknowledged = [
+        (construct.node.path, rule, reason)
+        for construct in synth.stack.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for rule, reason in entry.data.items()
+    ]
+    assert acknowledged
+    for path, rule, reason in acknowledged:
+        assert "AwsSolutions-" in rule, (path, rule)
+        assert len(str(reason)) >= 40, (path, rule, reason)
+
+
+def test_cfn_lint(synth: Synth) -> None:
+    from cfnlint.api import ManualArgs, lint_file
+
+    # W3005 (redundant DependsOn) is how CDK writes dependencies; nothing else is tolerated.
+    matches = lint_file(synth.template_path, ManualArgs(ignore_checks=["W3005"]))
+    assert not matches, "\n".join(str(m) for m in matches)
+
+
+def test_no_docker_assets(synth: Synth) -> None:
+    assets = synth.assets()
+    assert not assets.get("dockerImages")
+    for asset in assets["files"].values():
+        # A plain folder or file staged by CDK: not built by a command or a container.
+        assert set(asset["source"]) <= {"path", "packaging"}, asset
+        assert (synth.outdir / asset["source"]["path"]).exists()
+    assert not list(synth.outdir.glob("bundling-temp-*"))
+
+
+def _walk(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield key, child
+            yield from _walk(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _walk(child)
+
+
+def test_visitor_token_secret_is_generated(synth: Synth) -> None:
+    secret = synth.resources[synth.logical_id(synth.stack.auth.visitor_token_secret)]["Properties"]
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32
+    assert "SecretString" not in secret
+    assert not [key for key, _ in _walk(synth.template) if key == "SecretString"]
+    for name, spec in wiring.FUNCTIONS.items():
+        if spec.reads_visitor_token_secret:
+            env = synth.resources[synth.function_id(name)]["Properties"]["Environment"]["Variables"]
+            # A reference to the generated secret's name, never a value.
+            assert not isinstance(env["PARLEY_VISITOR_TOKEN_SECRET_NAME"], str)
+            assert synth.logical_id(synth.stack.auth.visitor_token_secret) in json.dumps(
+                env["PARLEY_VISITOR_TOKEN_SECRET_NAME"]
+            )
+
+
+def test_outputs(synth: Synth) -> None:
+    outputs = synth.template["Outputs"]
+    assert {"WebSocketUrl", "HttpApiUrl", "CloudFrontUrl", "UserPoolId", "UserPoolClientId"} <= outputs.keys()
+    assert outputs["UserPoolId"]["Value"] == {"Ref": synth.logical_id(synth.stack.auth.user_pool)}
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": synth.logical_id(synth.stack.auth.user_pool_client)}
+    assert outputs["WebSocketUrl"]["Value"]["Fn::Join"][1][0] == "wss://"
+
+
+def test_user_pool(synth: Synth) -> None:
+    pool = synth.resources[synth.logical_id(synth.stack.auth.user_pool)]
+    assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert pool["DeletionPolicy"] == "Retain"
+    client = synth.resources[synth.logical_id(synth.stack.auth.user_pool_client)]["Properties"]
+    assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
+    assert client["GenerateSecret"] is False
+    groups = {g["Properties"]["GroupName"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"agents", "clients"}
