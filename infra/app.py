@@ -55,7 +55,7 @@ def build_app(
     stack = ParleyStack(
         app,
         STACK_NAME,
-        description="Parley: serverless live chat (WebSocket + HTTP APIs, DynamoDB, Cognito, sites)",
+        description="Parley: serverless live chat and contract billing (APIs, DynamoDB, Cognito, Stripe, sites)",
         schedules=schedules,
     )
     add_compliance_checks(app)

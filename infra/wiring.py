@@ -7,6 +7,7 @@ CloudFormation, `infra/local/` runs the very same handlers against moto on 127.0
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +63,7 @@ class FunctionSpec:
     cognito_actions: tuple[str, ...] = ()  # IAM actions on the user pool
     reads_visitor_token_secret: bool = False
     verifies_jwt: bool = False  # needs the user pool's id/client to verify Cognito JWTs
+    uses_stripe: bool = False  # reads the Stripe API key and webhook secret (Secrets Manager)
     timeout_seconds: int = 10
     memory_mb: int = 256
 
@@ -91,6 +93,46 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             description="HTTP: widget key + origin check, issues the signed visitor token",
             tables={"data": Access.READ},
             reads_visitor_token_secret=True,
+        ),
+        FunctionSpec(
+            name="usage_meter",
+            description="DynamoDB stream: counts engaged chats (and agent time) per client and cycle",
+            tables={"data": Access.WRITE},
+            timeout_seconds=60,
+        ),
+        FunctionSpec(
+            name="billing_cycle",
+            description="Daily: bills the clients whose Billing Date is today (CO-9, CH-4, CH-5, CH-7, CO-12)",
+            tables={"data": Access.WRITE},
+            uses_stripe=True,
+            timeout_seconds=900,
+            memory_mb=1024,
+        ),
+        FunctionSpec(
+            name="late_charges",
+            description="Daily: 5 % late charge on invoices unpaid past the deadline (CO-11)",
+            tables={"data": Access.WRITE},
+            uses_stripe=True,
+            timeout_seconds=900,
+        ),
+        FunctionSpec(
+            name="defaults",
+            description="Daily: deactivates clients in default (CO-10 / CH-10)",
+            tables={"data": Access.WRITE},
+            timeout_seconds=900,
+        ),
+        FunctionSpec(
+            name="stripe_webhook",
+            description="HTTP: verified Stripe webhooks applied to the ledger (paid, failed, disputes)",
+            tables={"data": Access.WRITE},
+            uses_stripe=True,
+        ),
+        FunctionSpec(
+            name="client_billing",
+            description="HTTP: a client's billing overview and Stripe customer-portal session",
+            tables={"data": Access.READ},
+            uses_stripe=True,
+            verifies_jwt=True,
         ),
         FunctionSpec(
             name="auth_login",
@@ -140,6 +182,32 @@ class HttpRoute:
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/visitor/session", "visitor_session"),
     HttpRoute("POST", "/api/auth/login", "auth_login"),
+    HttpRoute("POST", "/api/stripe/webhook", "stripe_webhook"),
+    HttpRoute("GET", "/api/client/billing", "client_billing"),
+    HttpRoute("POST", "/api/client/billing/portal", "client_billing"),
+)
+
+
+@dataclass(frozen=True)
+class StreamSubscription:
+    """A DynamoDB stream → Lambda event source mapping (partial batch failures reported)."""
+
+    table: str
+    function: str
+    batch_size: int = 100
+    max_batching_window_seconds: int = 5
+    # Lambda event filter patterns; a record is delivered when it matches any of them.
+    filters: tuple[dict[str, object], ...] = ()
+
+
+STREAM_SUBSCRIPTIONS: tuple[StreamSubscription, ...] = (
+    # Only conversation items: messages and everything else never reach the meter.
+    StreamSubscription(
+        table="data",
+        function="usage_meter",
+        filters=({"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["META"]},
+                                                                  "pk": {"S": [{"prefix": "CONV#"}]}}}},),
+    ),
 )
 
 
@@ -153,7 +221,17 @@ class Schedule:
     timezone: str
 
 
-SCHEDULES: tuple[Schedule, ...] = ()
+# The provider's business time zone — it must be its billing policy's `time_zone` (call_on_me:
+# Etc/GMT+7, UTC−7 without daylight saving; chat_outsource: America/Los_Angeles). Set it per
+# deployment with PARLEY_PROVIDER_TIME_ZONE; the local stack takes it from the policy. Daily
+# jobs run just after local midnight, in this order: bill, then late charges, then defaults.
+PROVIDER_TIME_ZONE = os.environ.get("PARLEY_PROVIDER_TIME_ZONE", "America/Los_Angeles")
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("daily-billing", "billing_cycle", "cron(10 0 * * ? *)", PROVIDER_TIME_ZONE),
+    Schedule("daily-late-charges", "late_charges", "cron(20 0 * * ? *)", PROVIDER_TIME_ZONE),
+    Schedule("daily-defaults", "defaults", "cron(30 0 * * ? *)", PROVIDER_TIME_ZONE),
+)
 
 # Static sites served by CloudFront on AWS and by the local gateway on 127.0.0.1.
 STATIC_SITES: dict[str, Path] = {

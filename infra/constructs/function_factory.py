@@ -1,8 +1,9 @@
 """The single factory for every Lambda function of `wiring.FUNCTIONS`.
 
 Each function gets its own role holding exactly what its FunctionSpec declares (tables with
-read or read/write, the WebSocket @connections API, Cognito actions, the visitor-token secret),
-its own log group with retention, ARM64, JSON logs and active X-Ray tracing.
+read or read/write, the WebSocket @connections API, Cognito actions, the visitor-token secret,
+the Stripe secret), its own log group with retention, ARM64, JSON logs and active X-Ray tracing.
+Stream reads are granted by infra/constructs/streams.py, to the subscribed function only.
 """
 
 from __future__ import annotations
@@ -30,10 +31,31 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
-POWERTOOLS_ENV = {
+# Every function: Powertools' service/namespace and the provider's business time zone (billing
+# dates, schedules and notices are all in that zone; parley.settings reads it).
+BASE_ENV = {
     "POWERTOOLS_SERVICE_NAME": "parley",
     "POWERTOOLS_METRICS_NAMESPACE": "Parley",
+    "PARLEY_PROVIDER_TIME_ZONE": wiring.PROVIDER_TIME_ZONE,
 }
+
+# Item-level table actions, spelled out: `grant_read_data`/`grant_read_write_data` would also
+# allow dynamodb:GetRecords/GetShardIterator (stream actions) to every reader of a table; stream
+# reads belong to the stream subscriber alone (infra/constructs/streams.py).
+TABLE_READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+TABLE_WRITE_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
 
 CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "tests"]
 
@@ -55,6 +77,7 @@ class FunctionResources:
     user_pool: cognito.UserPool
     user_pool_client: cognito.UserPoolClient
     visitor_token_secret: secretsmanager.Secret
+    stripe_secret: secretsmanager.Secret
     websocket_stage: apigwv2.WebSocketStage
     layers: Sequence[lambda_.ILayerVersion]
 
@@ -98,7 +121,7 @@ class ParleyFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             tracing=lambda_.Tracing.ACTIVE,
-            environment=dict(POWERTOOLS_ENV),
+            environment=dict(BASE_ENV),
         )
         acknowledge(
             self,
@@ -121,10 +144,8 @@ class ParleyFunction(Construct):
         for key, access in spec.tables.items():
             table = resources.tables[key]
             fn.add_environment(wiring.TABLES[key].env_var, table.table_name)
-            if access is wiring.Access.WRITE:
-                table.grant_read_write_data(fn)
-            else:
-                table.grant_read_data(fn)
+            actions = TABLE_READ_ACTIONS + (TABLE_WRITE_ACTIONS if access is wiring.Access.WRITE else ())
+            table.grant(fn, *actions)  # the table and, if it has any, its indexes
             if wiring.TABLES[key].gsis:
                 acknowledge(
                     self,
@@ -158,6 +179,10 @@ class ParleyFunction(Construct):
         if spec.reads_visitor_token_secret:
             resources.visitor_token_secret.grant_read(fn)
             fn.add_environment("PARLEY_VISITOR_TOKEN_SECRET_NAME", resources.visitor_token_secret.secret_name)
+
+        if spec.uses_stripe:
+            resources.stripe_secret.grant_read(fn)
+            fn.add_environment("PARLEY_STRIPE_SECRET_NAME", resources.stripe_secret.secret_name)
 
 
 class FunctionFactory(Construct):

@@ -15,6 +15,7 @@ from constructs import Construct
 from infra import wiring
 from infra.constructs.function_factory import construct_name
 from infra.constructs.nag import acknowledge, attr_ref
+from infra.cron import Cron
 
 
 class Schedules(Construct):
@@ -29,8 +30,7 @@ class Schedules(Construct):
         super().__init__(scope, construct_id)
         self.schedules: dict[str, scheduler.Schedule] = {}
         for spec in schedules:
-            if not (spec.cron.startswith("cron(") and spec.cron.endswith(")")):
-                raise ValueError(f"schedule {spec.name!r}: {spec.cron!r} is not an EventBridge cron(...)")
+            Cron.parse(spec.cron)  # the same validation the local scheduler applies
             ZoneInfo(spec.timezone)  # fail at synth, not at deploy, on a misspelled zone
             function = functions[spec.function]
             # An explicit role per schedule (the target's default is one shared role per stack),
@@ -45,7 +45,14 @@ class Schedules(Construct):
                 construct_name(spec.name),
                 description=f"Parley {spec.name} -> {spec.function}",
                 schedule=scheduler.ScheduleExpression.expression(spec.cron, TimeZone.of(spec.timezone)),
-                target=targets.LambdaInvoke(function, role=role),
+                target=targets.LambdaInvoke(
+                    function,
+                    role=role,
+                    # The same payload the local scheduler sends: which schedule, and for when.
+                    input=scheduler.ScheduleTargetInput.from_object(
+                        {"schedule": spec.name, "scheduledTime": scheduler.ContextAttribute.scheduled_time}
+                    ),
+                ),
             )
             acknowledge(
                 role,

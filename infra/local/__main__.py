@@ -17,6 +17,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     stack = LocalStack(port=args.port).start()
+    stack.run_in_background()
     demo = stack.demo
     print(f"""
 Parley is running on 127.0.0.1 (Ctrl-C stops everything)
@@ -29,6 +30,9 @@ Parley is running on 127.0.0.1 (Ctrl-C stops everything)
 
   Agent login            {demo.sierra.agent_username} / {demo.agent_password}   ({demo.sierra.name})
   Second tenant's agent  {demo.harbor.agent_username} / {demo.agent_password}   ({demo.harbor.name})
+  Client dashboard       {stack.base_url}/dashboard/   owner-sierra / {demo.agent_password}
+
+  Move the clock (billing runs on the way):  .venv/bin/parley clock advance --days 30
 """, flush=True)
     stopped.wait()
     print("stopping…", flush=True)

@@ -11,28 +11,38 @@ tables and user pool of `infra/wiring.py`, demo data, and a controllable clock.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 from aiohttp import web
 from moto.server import ThreadedMotoServer
 
+from infra.local import lambda_runtime
 from infra.local.gateway import LocalGateway
+from infra.local.localstripe_server import LocalStripe
+from infra.local.scheduler import LocalScheduler
+from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
-from infra.wiring import TABLES
+from infra.wiring import PROVIDER_TIME_ZONE, SCHEDULES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
+from parley.billing.plans import PlanCatalog
+from parley.billing.policy import BillingPolicy
 from parley.chat.models import Agent, Client
 from parley.clock import ControlledClock, iso, set_clock
 from parley.observability import logger
 
 REGION = "us-east-1"
 VISITOR_SECRET_NAME = "parley/local/visitor-token-secret"
+STRIPE_SECRET_NAME = "parley/local/stripe"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEMO_PASSWORD = "Parley-demo-2026"
 
 
@@ -72,9 +82,18 @@ class DemoData:
 
 
 class LocalStack:
-    def __init__(self, port: int = 0, start_time: datetime | None = None) -> None:
+    def __init__(self, port: int = 0, start_time: datetime | None = None, *, frozen: bool = False,
+                 preset: str = "chat_outsource", seed_demo: bool = True) -> None:
         self._requested_port = port
         self.clock = ControlledClock(start_time)
+        if frozen:
+            self.clock.set(start_time or datetime.now(UTC))
+        self._preset = preset
+        self._seed_demo = seed_demo
+        self.stripe = LocalStripe()
+        self.pollers: list[StreamPoller] = []
+        self.scheduler: LocalScheduler | None = None
+        self._ticker_stop = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="local-gateway", daemon=True)
         self.gateway = LocalGateway(config=self._site_config, extra_routes=self._control_routes)
@@ -93,13 +112,69 @@ class LocalStack:
         self.moto_url = f"http://{host}:{port}"
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.gateway.start(self._requested_port), self._loop).result(10)
+        self.stripe.start()
         self._configure_environment()
         self._create_resources()
         set_clock(self.clock)
+        self._wire_events()
+        self.configure_billing(BillingPolicy.from_preset(self._preset),
+                               PlanCatalog.model_validate_json((CONFIG_DIR / "plans" / f"{self._preset}.json").read_text()))
         self.demo = self._seed()
         return self
 
+    def _wire_events(self) -> None:
+        """What AWS does between our functions: stream → usage_meter, schedules → daily jobs,
+        Stripe → the webhook endpoint."""
+        ddb, streams = self.boto("dynamodb"), self.boto("dynamodbstreams")
+        for sub in STREAM_SUBSCRIPTIONS:
+            arn = ddb.describe_table(TableName=table_name(sub.table))["Table"]["LatestStreamArn"]
+            self.pollers.append(StreamPoller(streams, arn, sub, lambda_runtime.invoke))
+        self.scheduler = LocalScheduler(SCHEDULES, lambda_runtime.invoke, self.clock.now())
+        self.stripe.register_webhook(f"{self.base_url}/api/stripe/webhook", self._webhook_secret)
+
+    def drain_streams(self) -> int:
+        return sum(p.drain() for p in self.pollers)
+
+    def advance(self, delta: timedelta) -> list[tuple[str, datetime]]:
+        """Move the clock forward, firing every schedule occurrence on the way, each at its
+        own moment (the stream is drained first, as on AWS a second is plenty for it)."""
+        assert self.scheduler is not None
+        running = self.clock._frozen is None
+        target = self.clock.now() + delta
+        before = len(self.scheduler.fired)
+
+        def at_each() -> None:
+            self.drain_streams()
+
+        self.scheduler.run_until(target, before_each=at_each, clock=self.clock)
+        self.clock.set(target)
+        self.drain_streams()
+        if running:
+            self.clock.unfreeze()
+        return self.scheduler.fired[before:]
+
+    def run_in_background(self) -> None:
+        """`make dev`: stream delivery and schedules keep running in real time."""
+        for poller in self.pollers:
+            poller.start()
+
+        def tick() -> None:
+            while not self._ticker_stop.wait(5):
+                if self.scheduler is not None:
+                    self.scheduler.run_until(self.clock.now())
+
+        threading.Thread(target=tick, name="local-scheduler", daemon=True).start()
+
+    def configure_billing(self, policy: BillingPolicy, catalog: PlanCatalog) -> None:
+        services.billing_service(with_stripe=False).configure(policy, catalog)
+        if self.scheduler is not None:  # daily jobs run in the provider's business time zone
+            self.scheduler.set_zone(policy.zone)
+
     def stop(self) -> None:
+        self._ticker_stop.set()
+        for poller in self.pollers:
+            poller.stop()
+        self.stripe.stop()
         asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
@@ -142,6 +217,8 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": os.environ.get("PARLEY_LOG_LEVEL", "WARNING"),
             "PARLEY_WEBSOCKET_ENDPOINT": self.gateway.management_endpoint,
             "PARLEY_VISITOR_TOKEN_SECRET_NAME": VISITOR_SECRET_NAME,
+            "PARLEY_STRIPE_SECRET_NAME": STRIPE_SECRET_NAME, "PARLEY_STRIPE_API_BASE": self.stripe.url,
+            "PARLEY_PROVIDER_TIME_ZONE": PROVIDER_TIME_ZONE,
             **{spec.env_var: table_name(name) for name, spec in TABLES.items()},
         }
         os.environ.update(env)
@@ -150,7 +227,11 @@ class LocalStack:
 
     def _create_resources(self) -> None:
         create_tables(self.boto("dynamodb"), table_name)
-        self.boto("secretsmanager").create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
+        secrets_manager = self.boto("secretsmanager")
+        secrets_manager.create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
+        self._webhook_secret = f"whsec_{secrets.token_hex(16)}"
+        secrets_manager.create_secret(Name=STRIPE_SECRET_NAME, SecretString=json.dumps(
+            {"api_key": LocalStripe.API_KEY, "webhook_secret": self._webhook_secret}))
         idp = self.boto("cognito-idp")
         self.user_pool_id = idp.create_user_pool(PoolName="parley-local")["UserPool"]["Id"]
         self.user_pool_client_id = idp.create_user_pool_client(
@@ -199,7 +280,23 @@ class LocalStack:
                                    allowed_origins=[demo.origin],
                                    greeting=f"Hi! Questions about {demo.name}? We reply in under a minute."))
             subs[demo.agent_username] = self.add_agent(demo.agent_username, demo.agent_name, [demo.client_id])
+        if self._seed_demo:
+            self._seed_billing(clients)
         return DemoData(clients=clients, agent_password=DEMO_PASSWORD, agent_subs=subs)
+
+    def _seed_billing(self, clients: dict[str, DemoClient]) -> None:
+        """Sierra Vista Motors pays monthly (card on file) from today; Harbor Dental is in its trial."""
+        billing = services.billing_service()
+        today = billing.today()
+        sierra, harbor = clients["sierra"], clients["harbor"]
+        account = billing.open_account(sierra.client_id, sierra.name, f"billing@{sierra.client_id}.test")
+        if account.stripe_customer_id:
+            payment_method = services.stripe_gateway().attach_test_payment_method(account.stripe_customer_id)
+            billing.set_payment_method(sierra.client_id, payment_method)
+        billing.start_paid_service(sierra.client_id, billing.rules()[1].plans[0].id, today)
+        billing.open_account(harbor.client_id, harbor.name, f"billing@{harbor.client_id}.test", trial_start=today)
+        owner = self.create_user("owner-sierra", DEMO_PASSWORD, "clients")
+        services.tenant_repository().put_client_user(owner, sierra.client_id)
 
     # --- local controls ----------------------------------------------------------------
     def _site_config(self) -> dict[str, Any]:
@@ -209,7 +306,21 @@ class LocalStack:
         async def get_clock(request: web.Request) -> web.Response:
             return web.json_response({"now": iso(self.clock.now())})
 
+        async def move_clock(request: web.Request) -> web.Response:
+            try:
+                body = await request.json()
+                delta = timedelta(days=int(body.get("days", 0)), hours=int(body.get("hours", 0)))
+            except (ValueError, TypeError, AttributeError):
+                return web.json_response({"code": "invalid_request", "message": "give {days, hours}"}, status=400)
+            if delta <= timedelta(0) or delta > timedelta(days=400):
+                return web.json_response({"code": "invalid_request",
+                                          "message": "move forward by 1 hour to 400 days"}, status=400)
+            fired = await asyncio.get_running_loop().run_in_executor(None, self.advance, delta)
+            return web.json_response({"now": iso(self.clock.now()),
+                                      "fired": [{"schedule": n, "at": iso(w)} for n, w in fired]})
+
         app.router.add_get("/_local/clock", get_clock)
+        app.router.add_post("/_local/clock", move_clock)
 
 
 def table_name(name: str) -> str:

@@ -19,6 +19,8 @@ from infra.constructs.hosting import Hosting
 from infra.constructs.http_api import HttpApi
 from infra.constructs.layers import Layers
 from infra.constructs.schedules import Schedules
+from infra.constructs.streams import StreamSubscriptions
+from infra.constructs.stripe import Stripe
 
 
 def _as_list(value: Any) -> list[str]:
@@ -68,6 +70,7 @@ class ParleyStack(Stack):
         self.auth = Auth(self, "Auth")
         self.chat = Chat(self, "Chat", manage_account_log_role=settings.manage_api_gateway_account_role)
         self.layers = Layers(self, "Layers")
+        self.stripe = Stripe(self, "Stripe")
 
         self.function_factory = FunctionFactory(
             self,
@@ -77,12 +80,16 @@ class ParleyStack(Stack):
                 user_pool=self.auth.user_pool,
                 user_pool_client=self.auth.user_pool_client,
                 visitor_token_secret=self.auth.visitor_token_secret,
+                stripe_secret=self.stripe.secret,
                 websocket_stage=self.chat.stage,
                 layers=self.layers.all,
             ),
         )
         self.functions = self.function_factory.create_all(wiring.FUNCTIONS.values())
 
+        self.streams = StreamSubscriptions(
+            self, "Streams", functions=self.function_factory.functions, tables=self.data.tables
+        )
         self.chat.add_routes(self.functions)
         self.http_api = HttpApi(self, "Http", functions=self.functions, cors_allow_origins=settings.cors_allow_origins)
         self.schedules = Schedules(self, "Schedules", functions=self.functions, schedules=schedules)
@@ -103,6 +110,10 @@ class ParleyStack(Stack):
             "CloudFrontUrl": (self.hosting.url, "Static sites: /widget/, /console/, /demo/"),
             "UserPoolId": (self.auth.user_pool.user_pool_id, "Cognito user pool id"),
             "UserPoolClientId": (self.auth.user_pool_client.user_pool_client_id, "Cognito app client id"),
+            "StripeSecretName": (
+                self.stripe.secret.secret_name,
+                "Secrets Manager secret to fill with the Stripe api_key and webhook_secret after deploy",
+            ),
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

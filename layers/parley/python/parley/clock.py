@@ -47,6 +47,13 @@ class ControlledClock:
         with self._lock:
             self._frozen = moment
 
+    def unfreeze(self) -> None:
+        """Run at real speed again from the current (frozen) moment."""
+        with self._lock:
+            if self._frozen is not None:
+                self._offset = self._frozen - datetime.now(UTC)
+                self._frozen = None
+
 
 _clock: Clock = SystemClock()
 

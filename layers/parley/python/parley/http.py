@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
-from parley.errors import InvalidRequest, ParleyError
+from parley.errors import InvalidRequest, ParleyError, Unauthorized
 from parley.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,3 +47,11 @@ def parse_body(app: APIGatewayHttpResolver, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object")
     return model.model_validate(data)
+
+
+def bearer_token(app: APIGatewayHttpResolver) -> str:
+    header = app.current_event.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("an Authorization: Bearer <token> header is required")
+    return token

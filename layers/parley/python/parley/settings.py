@@ -22,6 +22,11 @@ class Settings(BaseModel):
     # The @connections endpoint; on AWS https://{api}.execute-api.{region}.amazonaws.com/{stage}.
     websocket_endpoint: str = ""
     visitor_token_ttl_seconds: int = 30 * 24 * 3600
+    # Stripe: a Secrets Manager secret holding {"api_key", "webhook_secret"}; the API base is
+    # only set locally (localstripe), so the SDK's real endpoint is used on AWS.
+    stripe_secret_name: str = ""
+    stripe_api_base: str = ""
+    provider_time_zone: str = "America/Phoenix"
 
     @property
     def cognito_issuer(self) -> str:
@@ -45,4 +50,7 @@ def get_settings() -> Settings:
         cognito_jwks_url=env.get("PARLEY_COGNITO_JWKS_URL", ""),
         visitor_token_secret_name=env.get("PARLEY_VISITOR_TOKEN_SECRET_NAME", ""),
         websocket_endpoint=env.get("PARLEY_WEBSOCKET_ENDPOINT", ""),
+        stripe_secret_name=env.get("PARLEY_STRIPE_SECRET_NAME", ""),
+        stripe_api_base=env.get("PARLEY_STRIPE_API_BASE", ""),
+        provider_time_zone=env.get("PARLEY_PROVIDER_TIME_ZONE", "America/Phoenix"),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,7 +36,7 @@ def parse_time_zone(name: str) -> tzinfo:
     """
     text = name.strip()
     if text in {"UTC", "Z", "GMT"}:
-        return timezone.utc
+        return UTC
     match = _OFFSET.match(text)
     if match:
         sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
@@ -168,7 +168,7 @@ def cycle_starting(anchor_day: int, start: date) -> Cycle:
 
 
 def last_day_within(day: date, days: int) -> date:
-    """"Within N days of X" ends with day X+N ("Money and dates" Decision)."""
+    """Last day of "within N days of X": day X+N ("Money and dates" Decision)."""
     return day + timedelta(days=days)
 
 
@@ -193,8 +193,7 @@ class FixedDateHoliday(BaseModel):
     day: int = Field(ge=1, le=31)
     observed: bool = Field(
         default=False,
-        description="US federal rule: on a Saturday it is observed the Friday before, "
-        "on a Sunday the Monday after.",
+        description="US federal rule: on a Saturday it is observed the Friday before, on a Sunday the Monday after.",
     )
 
     @model_validator(mode="after")

@@ -33,7 +33,9 @@ class Plan(BaseModel):
     id: Slug = Field(description="Stable id (lowercase letters, digits, _ and -).")
     name: str = Field(min_length=1, description="Name shown on invoices.")
     monthly_fee_cents: NonNegativeCents = Field(description="Monthly fee, billed in advance (CO-9).")
-    included_units: Annotated[int, at_least(0)] = Field(description="Units included per cycle (CH-6: not carried over).")
+    included_units: Annotated[int, at_least(0)] = Field(
+        description="Units included per cycle (CH-6: not carried over)."
+    )
     overage_cents_per_unit: NonNegativeCents = Field(description="Price of each unit beyond (CO-6), in arrears.")
 
 

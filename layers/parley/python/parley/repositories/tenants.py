@@ -1,6 +1,7 @@
 """Clients (tenants), their widget keys, and agents.
 
-Keys (data table):  CLIENT#{id} / PROFILE · WIDGETKEY#{key} / WIDGETKEY · AGENT#{sub} / PROFILE
+Keys (data table):  CLIENT#{id} / PROFILE · WIDGETKEY#{key} / WIDGETKEY · AGENT#{sub} / PROFILE ·
+CLIENTUSER#{sub} / PROFILE (a client's dashboard user)
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ class TenantRepository:
                                           "client_id": client.client_id})}},
             ]
         )
+
+    def client_of_user(self, user_sub: str) -> str | None:
+        """The client a dashboard user (Cognito group "clients") belongs to."""
+        data = self._get(f"CLIENTUSER#{user_sub}", "PROFILE")
+        return str(data["client_id"]) if data else None
+
+    def put_client_user(self, user_sub: str, client_id: str) -> None:
+        self._db.put_item(TableName=self._table, Item=to_item({"pk": f"CLIENTUSER#{user_sub}", "sk": "PROFILE",
+                                                                "client_id": client_id}))
 
     def get_agent(self, agent_id: str) -> Agent | None:
         data = self._get(f"AGENT#{agent_id}", "PROFILE")

@@ -1,0 +1,52 @@
+"""Fires the declared schedules from their cron expressions against the controllable clock.
+
+moto stores EventBridge schedules but never fires them (FIELD_NOTES), so the local stack
+does: `run_until(moment)` fires, in time order, every occurrence in (last run, moment] —
+a person moving the clock a month forward sees every daily run of that month happen.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from infra.cron import Cron
+from infra.wiring import Schedule
+from parley.clock import ControlledClock, iso
+
+
+class LocalScheduler:
+    def __init__(self, schedules: Sequence[Schedule], invoke: Callable[[str, dict[str, Any]], Any],
+                 start: datetime) -> None:
+        self._entries = [(s, Cron.parse(s.cron), ZoneInfo(s.timezone)) for s in schedules]
+        self._invoke = invoke
+        self._last = start
+        self._lock = threading.Lock()
+        self.fired: list[tuple[str, datetime]] = []
+
+    def set_zone(self, zone: tzinfo) -> None:
+        """The provider's business time zone (its billing policy's), as the deployment sets it."""
+        self._entries = [(s, cron, zone) for s, cron, _ in self._entries]
+
+    def run_until(self, moment: datetime, before_each: Callable[[], None] | None = None,
+                  clock: ControlledClock | None = None) -> int:
+        with self._lock:
+            if moment <= self._last:
+                return 0
+            due = sorted(
+                ((when, schedule) for schedule, cron, zone in self._entries
+                 for when in cron.fire_times(self._last, moment, zone)),
+                key=lambda pair: (pair[0], pair[1].name),
+            )
+            self._last = moment
+        for when, schedule in due:
+            if clock is not None:  # the function runs "at" its scheduled moment
+                clock.set(when)
+            if before_each:
+                before_each()
+            self._invoke(schedule.function, {"schedule": schedule.name, "scheduledTime": iso(when)})
+            self.fired.append((schedule.name, when))
+        return len(due)

@@ -1,0 +1,114 @@
+"""Delivers a DynamoDB table's stream to a Lambda handler, as an event source mapping would:
+batches in the Lambda DynamoDB-stream event format, the declared filter patterns applied,
+`batchItemFailures` honoured (the batch is retried from the first failed record).
+
+moto keeps the stream; nothing in moto delivers it, so this does."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from infra.wiring import StreamSubscription
+from parley.observability import logger
+
+MAX_ATTEMPTS = 3  # then the records are dropped and logged, like an on-failure destination
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """The subset of Lambda event-filter patterns our declarations use."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and matches(p, value[k]) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return any(
+            (isinstance(option, dict) and "prefix" in option and isinstance(value, str)
+             and value.startswith(option["prefix"])) or option == value
+            for option in pattern
+        )
+    return bool(pattern == value)
+
+
+class StreamPoller:
+    def __init__(self, streams: Any, stream_arn: str, subscription: StreamSubscription,
+                 invoke: Callable[[str, dict[str, Any]], Any]) -> None:
+        self._streams = streams
+        self._arn = stream_arn
+        self._sub = subscription
+        self._invoke = invoke
+        self._iterators: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.delivered = 0
+
+    def _shard_iterators(self) -> dict[str, str | None]:
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        return self._iterators
+
+    def drain(self) -> int:
+        """Deliver everything written so far; returns the number of records delivered."""
+        delivered = 0
+        with self._lock:
+            for shard_id, iterator in list(self._shard_iterators().items()):
+                while iterator:
+                    page = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+                    records = [self._lambda_record(r) for r in page.get("Records", [])]
+                    next_iterator = page.get("NextShardIterator")
+                    if not records:
+                        iterator = next_iterator if next_iterator != iterator else None
+                        self._iterators[shard_id] = next_iterator
+                        break
+                    # A record passes when it matches any declared filter (Lambda's semantics).
+                    wanted = [r for r in records
+                              if not self._sub.filters or any(matches(f, r) for f in self._sub.filters)]
+                    for start in range(0, len(wanted), self._sub.batch_size):
+                        self._deliver(wanted[start:start + self._sub.batch_size])
+                    delivered += len(wanted)
+                    self._iterators[shard_id] = next_iterator
+                    iterator = next_iterator
+        self.delivered += delivered
+        return delivered
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            result = self._invoke(self._sub.function, {"Records": batch}) or {}
+            failures = [f["itemIdentifier"] for f in result.get("batchItemFailures", [])]
+            if not failures:
+                return
+            first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failures)
+            logger.warning("stream batch partially failed; retrying", function=self._sub.function,
+                           failed=len(failures), attempt=attempt)
+            batch = batch[first:]
+        logger.error("stream records dropped after retries", function=self._sub.function, records=len(batch))
+
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        data = dict(record["dynamodb"])
+        created = data.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            data["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {"eventID": record.get("eventID"), "eventName": record["eventName"], "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": record.get("awsRegion", "us-east-1"),
+                "dynamodb": data, "eventSourceARN": self._arn}
+
+    def start(self, interval: float = 0.25) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.drain()
+                except Exception:  # keep polling; a failing handler is logged by the runtime
+                    logger.exception("stream poller failed")
+
+        self._thread = threading.Thread(target=loop, name=f"stream-{self._sub.function}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(2)

@@ -1,0 +1,107 @@
+"""Typed values crossing the Stripe gateway: what the ledger sends, what Stripe answered.
+
+Money is integer cents (USD, CH-3), as everywhere in Parley.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class InvoiceLineLike(Protocol):
+    """What the gateway needs of an invoice line. ``parley.billing.lines.InvoiceLine`` fits."""
+
+    @property
+    def description(self) -> str: ...
+    @property
+    def amount_cents(self) -> int: ...
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def period_start(self) -> date | None: ...
+    @property
+    def period_end(self) -> date | None: ...
+
+
+class InvoiceLine(BaseModel):
+    """One line of a ledger invoice as Stripe shows it (an invoice item)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: str = Field(min_length=1, max_length=500)
+    amount_cents: int = Field(description="Negative for a credit.")
+    rule_id: str = Field(description="CONTRACT_RULES id, e.g. CO-9; stored as item metadata parley_rule_id.")
+    period_start: date | None = Field(default=None, description="First day of the service period.")
+    period_end: date | None = Field(default=None, description="Last day (inclusive) of the service period.")
+
+    @model_validator(mode="after")
+    def _period(self) -> InvoiceLine:
+        if (self.period_start is None) != (self.period_end is None):
+            raise ValueError("period_end: give both ends of the service period or neither")
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValueError("period_end: must not be before period_start")
+        return self
+
+
+class StripeInvoice(BaseModel):
+    """A Stripe invoice as the ledger needs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: str = Field(description="draft | open | paid | uncollectible | void")
+    amount_due_cents: int
+    customer_id: str | None = None
+    parley_invoice_id: str | None = None
+    due_date: datetime | None = None
+    hosted_invoice_url: str | None = None
+
+
+class PaymentResult(BaseModel):
+    """Outcome of one attempt to collect an invoice.
+
+    ``paid`` True: the invoice is paid (by this attempt or an earlier one). ``paid`` False with
+    a ``declined_reason``: the card was declined (not an exception). ``paid`` False without a
+    reason: the payment is still processing (asynchronous methods) or needs customer action;
+    look at ``invoice_status`` and wait for the webhook.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    paid: bool
+    invoice_id: str
+    invoice_status: str
+    amount_paid_cents: int = 0
+    declined_reason: str | None = Field(default=None, description="Stripe decline_code, else error code.")
+    decline_message: str | None = None
+    payment_intent_id: str | None = None
+    charge_id: str | None = Field(default=None, description="Known for declines (Stripe reports the charge).")
+
+
+class WebhookEvent(BaseModel):
+    """The parts of a verified Stripe event the ledger acts on. Dedup by ``id`` is the ledger's job."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    created: datetime
+    livemode: bool = False
+    object_type: str | None = Field(default=None, description="data.object.object, e.g. invoice, dispute.")
+    object_id: str | None = None
+    customer_id: str | None = None
+    stripe_invoice_id: str | None = None
+    parley_invoice_id: str | None = Field(default=None, description="From the invoice's metadata.")
+    invoice_status: str | None = None
+    amount_due_cents: int | None = None
+    amount_paid_cents: int | None = None
+    # charge.dispute.* only
+    dispute_id: str | None = None
+    dispute_status: str | None = None
+    dispute_reason: str | None = None
+    dispute_amount_cents: int | None = None
+    charge_id: str | None = None
+    payment_intent_id: str | None = None

@@ -1,0 +1,126 @@
+"""Ledger records (pydantic). Money is integer cents; dates are business days in the
+provider's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from parley.billing.invoicing import PendingPlanChange
+from parley.billing.lines import InvoiceLine
+from parley.billing.payments import Payment
+from parley.billing.plans import PriceChange
+
+
+class AccountStatus(StrEnum):
+    TRIAL = "trial"
+    ACTIVE = "active"  # paid service
+    DEACTIVATED = "deactivated"  # default (CO-10 / CH-10): service cut off, debt collectable
+    STOPPED = "stopped"  # trial ended without a plan (CO-4)
+    TERMINATED = "terminated"  # cancellation took effect (CO-2 / CH-9)
+
+
+class BillingAccount(BaseModel):
+    """One client's subscription as the ledger knows it (item CLIENT#{id} / BILLING)."""
+
+    client_id: str
+    name: str = ""
+    email: str = ""
+    status: AccountStatus = AccountStatus.TRIAL
+    trial_start: date | None = None
+    plan_id: str | None = None  # the plan chosen (for trial conversion) / the current package
+    anchor_day: int | None = None
+    paid_start: date | None = None
+    next_billing_date: date | None = None
+    current_plan_id: str | None = None  # package whose fee was billed for the current cycle
+    upgraded_plan_id: str | None = None  # CH-5 upgrade during the current cycle
+    pending_change: PendingPlanChange | None = None  # CH-7
+    setup_fee_charged: bool = False  # CO-5
+    tax_rate_basis_points: int | None = None  # CH-3
+    cancellation_effective_date: date | None = None
+    final_invoice_issued: bool = False
+    stripe_customer_id: str | None = None
+    payment_method: str | None = None  # a Stripe PaymentMethod id on file
+    in_default_since: date | None = None
+    version: int = 0  # optimistic concurrency: every write checks and bumps it
+
+    def rule_state(self) -> dict[str, Any]:
+        """The fields `parley.billing.invoicing.ClientBillingState` needs."""
+        return {
+            "anchor_day": self.anchor_day, "paid_start": self.paid_start, "current_plan_id": self.current_plan_id,
+            "upgraded_plan_id": self.upgraded_plan_id, "pending_change": self.pending_change,
+            "setup_fee_charged": self.setup_fee_charged, "tax_rate_basis_points": self.tax_rate_basis_points,
+            "cancellation_effective_date": self.cancellation_effective_date,
+        }
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"  # issued, not (fully) paid
+    PAID = "paid"
+    VOID = "void"
+
+
+class ChatReport(BaseModel):
+    """CH-4: the chat performance report of the cycle that ended, stored with its invoice."""
+
+    cycle_start: date
+    cycle_end: date
+    engaged_chats: int
+    conversations: int = 0
+    first_response_seconds_avg: float | None = None
+    response_seconds_avg: float | None = None
+    satisfaction_avg: float | None = None
+
+
+class LedgerInvoice(BaseModel):
+    """An invoice of the ledger (item CLIENT#{client} / INVOICE#{invoice_id})."""
+
+    invoice_id: str  # deterministic: in_{client}_{issue date}[_{kind}] — a re-run finds it
+    client_id: str
+    kind: str  # cycle | final | trial_usage | late_charge | add_on
+    issue_date: date
+    due_date: date
+    lines: list[InvoiceLine]
+    total_cents: int
+    amount_paid_cents: int = 0
+    status: InvoiceStatus = InvoiceStatus.OPEN
+    stripe_invoice_id: str | None = None
+    late_charge_invoice_id: str | None = None  # CO-11: once per invoice
+    for_invoice_id: str | None = None  # a late charge names the invoice it is for
+    report: ChatReport | None = None
+    payments: list[Payment] = Field(default_factory=list)
+    paid_at: datetime | None = None
+    disputed: bool = False
+
+    @property
+    def amount_due_cents(self) -> int:
+        return max(self.total_cents - self.amount_paid_cents, 0)
+
+
+class UsageCounter(BaseModel):
+    client_id: str
+    cycle: str  # the cycle's first day (ISO) or "TRIAL"
+    engaged_chats: int = 0
+    agent_seconds: int = 0  # CO-7 rounded billable seconds
+    first_response_seconds: int = 0  # sum over the engaged chats, for the CH-4 report
+
+
+class HistoryEvent(BaseModel):
+    """A dated status change or money movement, for the timeline and the scenario runner."""
+
+    client_id: str
+    day: date
+    at: datetime
+    kind: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProviderConfig(BaseModel):
+    """The provider's billing configuration as stored (PROVIDER / BILLING), validated on read."""
+
+    policy: dict[str, Any]
+    catalog: dict[str, Any]
+    price_changes: list[PriceChange] = Field(default_factory=list)

@@ -1,0 +1,40 @@
+"""What a client's dashboard shows about its billing (read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.billing.calendar import cycle_for
+from parley.ledger.models import AccountStatus
+from parley.ledger.service import BillingService
+from parley.repositories.ledger import TRIAL_CYCLE
+
+
+def billing_overview(billing: BillingService, client_id: str) -> dict[str, Any]:
+    ledger = billing.ledger
+    account = ledger.account(client_id)
+    policy, catalog, _ = billing.rules()
+    today = billing.today()
+    if account is None:
+        return {"account": None, "today": today.isoformat()}
+    if account.status is AccountStatus.TRIAL or account.anchor_day is None or account.paid_start is None:
+        cycle_key, cycle = TRIAL_CYCLE, None
+    else:
+        cycle = cycle_for(account.anchor_day, today)
+        cycle_key = max(cycle.start, account.paid_start).isoformat()
+    usage = ledger.usage(client_id, cycle_key)
+    plan_id = account.upgraded_plan_id or account.current_plan_id or account.plan_id
+    plan = catalog.plan(plan_id) if plan_id else None
+    return {
+        "today": today.isoformat(),
+        "account": account.model_dump(mode="json", exclude={"version"}),
+        "plan": plan.model_dump(mode="json") if plan else None,
+        "plans": [p.model_dump(mode="json") for p in catalog.plans],
+        "unit": policy.unit,
+        "usage": {"cycle": cycle_key, "cycleStart": cycle.start.isoformat() if cycle else None,
+                  "cycleEnd": cycle.end.isoformat() if cycle else None, "engagedChats": usage.engaged_chats,
+                  "included": plan.included_units if plan else None},
+        "invoices": [i.model_dump(mode="json") for i in sorted(ledger.invoices(client_id),
+                                                              key=lambda i: i.issue_date, reverse=True)],
+        "history": [h.model_dump(mode="json") for h in ledger.history(client_id)],
+    }

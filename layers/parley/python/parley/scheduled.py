@@ -1,0 +1,37 @@
+"""The input of a scheduled run: {"schedule", "scheduledTime"} (EventBridge Scheduler and the
+local scheduler send the same). The business day is taken from the scheduled time, so a run
+delivered late (or re-run) still works on the day it was meant for."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ScheduledRun(BaseModel):
+    schedule: str = ""
+    scheduled_time: datetime = Field(alias="scheduledTime")
+    # An operator may re-run a given day explicitly: {"day": "2026-12-01"}.
+    day: date | None = None
+
+
+def parse_run(event: dict[str, Any]) -> ScheduledRun:
+    return ScheduledRun.model_validate(event)
+
+
+def summarize(report: Any) -> dict[str, Any]:
+    """A daily run's report as JSON, with one metric per outcome (clients billed, late charges…)."""
+    from dataclasses import asdict
+
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from parley.observability import logger, metrics
+
+    data = asdict(report)
+    counts = {k: len(v) for k, v in data.items() if isinstance(v, list)}
+    for name, count in counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+    logger.info("daily run done", extra={"day": str(data["day"]), **counts})
+    return {k: (v if isinstance(v, list) else str(v)) for k, v in data.items()}

@@ -1,0 +1,286 @@
+"""End to end in real headless Chromium: the visitor widget on the demo site and the agent console.
+
+Needs the session fixture `local_stack` (tests/conftest.py): the local gateway serving /demo/,
+/widget/, /console/, the HTTP API and the WebSocket on one origin, with the demo client
+(widget key `wk_demo_sierra`, that origin allowed) and a demo agent serving it. The front-ends
+must be built first (`npm ci && npm run build`).
+
+One browser per module, one context per person (visitor, agent), so each has its own storage.
+Every wait is an expect()-style wait with a timeout; no sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+T = 15_000  # ms, for every expect()
+REPO = Path(__file__).resolve().parents[2]
+
+XSS_PAYLOADS = (
+    '<img src=x onerror="window.__pwned=1"><b>bold</b>',
+    "<script>window.__pwned=1</script>",
+)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set PARLEY_CHROMIUM)")
+    for built in ("widget/dist/loader.js", "widget/dist/chat-ui.js", "console/dist/app.js"):
+        assert (REPO / built).exists(), f"{built} is missing: run `npm ci && npm run build` first"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Person:
+    """A browser context with its page, collecting uncaught page errors."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.context: BrowserContext = browser.new_context(viewport={"width": 1280, "height": 860})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page = self.new_page()
+
+    def new_page(self) -> Page:
+        page = self.context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("request", lambda req: self.requests.append(req.url))
+        return page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visitor(browser: Browser) -> Iterator[Person]:
+    person = Person(browser)
+    yield person
+    assert person.errors == [], f"uncaught errors on the visitor's page: {person.errors}"
+    person.close()
+
+
+@pytest.fixture
+def agent(browser: Browser) -> Iterator[Person]:
+    person = Person(browser)
+    yield person
+    assert person.errors == [], f"uncaught errors in the console: {person.errors}"
+    person.close()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def tag() -> str:
+    """A marker that makes this test's messages unique in a shared stack."""
+    return uuid.uuid4().hex[:8]
+
+
+def open_widget(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    launcher = page.get_by_test_id("parley-launcher")
+    expect(launcher).to_be_visible(timeout=T)
+    launcher.click()
+    expect(page.get_by_test_id("parley-panel")).to_be_visible(timeout=T)
+
+
+def visitor_says(page: Page, text: str) -> Locator:
+    """Sends from the widget; returns the message once the server acknowledged it (it has a seq)."""
+    page.get_by_test_id("parley-input").fill(text)
+    page.get_by_test_id("parley-send").click()
+    sent = page.locator('[data-testid="parley-message"][data-role="visitor"][data-seq]').filter(has_text=text)
+    expect(sent).to_have_count(1, timeout=T)
+    expect(sent).to_have_attribute("data-seq", re.compile(r"^[1-9]\d*$"))
+    return sent
+
+
+def agent_login(page: Page, console_url: str, username: str, password: str) -> None:
+    page.goto(console_url)
+    page.get_by_test_id("console-username").fill(username)
+    page.get_by_test_id("console-password").fill(password)
+    page.get_by_test_id("console-login").click()
+    expect(page.get_by_test_id("console-status")).to_have_attribute("data-state", "open", timeout=T)
+
+
+def agent_accepts(page: Page, marker: str) -> None:
+    item = page.get_by_test_id("console-queue").get_by_test_id("console-queue-item").filter(has_text=marker)
+    expect(item).to_have_count(1, timeout=T)
+    conversation_id = item.get_attribute("data-conversation-id")
+    assert conversation_id
+    item.get_by_test_id("console-accept").click()
+    expect(item).to_have_count(0, timeout=T)
+    chat = page.get_by_test_id("console-chats").locator(
+        f'[data-testid="console-chat-item"][data-conversation-id="{conversation_id}"]'
+    )
+    expect(chat).to_have_count(1, timeout=T)
+    expect(chat).to_have_attribute("aria-current", "true")  # accepting opens the chat
+
+
+def agent_says(page: Page, text: str) -> None:
+    page.get_by_test_id("console-input").fill(text)
+    page.get_by_test_id("console-send").click()
+    sent = page.locator('[data-testid="console-message"][data-role="agent"][data-seq]').filter(has_text=text)
+    expect(sent).to_have_count(1, timeout=T)
+
+
+def message_text(message: Locator, testid: str) -> str:
+    return message.get_by_test_id(testid).text_content() or ""
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_visitor_and_agent_chat(local_stack, visitor: Person, agent: Person) -> None:
+    marker = tag()
+    first = f"Hi! Is the 2022 RAV4 still available? [{marker}]"
+    vpage, apage = visitor.page, agent.page
+
+    # The loader alone runs before a click; the chat UI comes with the first click.
+    vpage.goto(local_stack.demo_url)
+    expect(vpage.get_by_test_id("parley-launcher")).to_be_visible(timeout=T)
+    expect(vpage.get_by_test_id("parley-launcher")).to_have_attribute("aria-label", re.compile(".+"))
+    assert not any("chat-ui.js" in url for url in visitor.requests), "chat UI loaded before any click"
+    assert not any("/api/" in url for url in visitor.requests), "API called before any click"
+    vpage.get_by_test_id("parley-launcher").click()
+    expect(vpage.get_by_test_id("parley-panel")).to_be_visible(timeout=T)
+    assert any(url.endswith("/widget/chat-ui.js") for url in visitor.requests)
+
+    visitor_says(vpage, first)
+
+    # The agent signs in, finds the chat in the queue, accepts it and sees the message.
+    agent_login(apage, local_stack.console_url, local_stack.demo.agent_username, local_stack.demo.agent_password)
+    agent_accepts(apage, marker)
+    amessages = apage.get_by_test_id("console-messages")
+    expect(amessages.locator('[data-testid="console-message"][data-role="visitor"]').filter(has_text=first)).to_have_count(
+        1, timeout=T
+    )
+    # The visitor is told an agent joined (a system message with its own seq).
+    expect(vpage.locator('[data-testid="parley-message"][data-role="system"][data-seq]').first).to_be_visible(timeout=T)
+
+    # Typing, visitor -> agent: shown while the visitor types.
+    expect(apage.get_by_test_id("console-typing")).to_be_hidden()
+    vpage.get_by_test_id("parley-input").press_sequentially("Also, do you take trade", delay=30)
+    expect(apage.get_by_test_id("console-typing")).to_be_visible(timeout=T)
+    vpage.get_by_test_id("parley-input").fill("")
+
+    # Typing, agent -> visitor.
+    apage.get_by_test_id("console-input").press_sequentially("Yes, it is", delay=30)
+    expect(vpage.get_by_test_id("parley-typing")).to_be_visible(timeout=T)
+
+    # The agent replies; the visitor sees it.
+    reply = f"Yes, it's on the lot. Want to book a test drive? [{marker}]"
+    agent_says(apage, reply)
+    got = vpage.locator('[data-testid="parley-message"][data-role="agent"][data-seq]').filter(has_text=reply)
+    expect(got).to_have_count(1, timeout=T)
+    expect(vpage.get_by_test_id("parley-typing")).to_be_hidden(timeout=T)
+
+    # Markup is text, never HTML, on both sides.
+    for payload in XSS_PAYLOADS:
+        sent = visitor_says(vpage, payload)
+        assert message_text(sent, "parley-message-text") == payload
+        seen = amessages.locator('[data-testid="console-message"][data-role="visitor"][data-seq]').filter(has_text=payload)
+        expect(seen).to_have_count(1, timeout=T)
+        assert message_text(seen, "console-message-text") == payload
+    for page, messages in ((vpage, "parley-messages"), (apage, "console-messages")):
+        for element in ("b", "img", "script"):
+            expect(page.get_by_test_id(messages).locator(element)).to_have_count(0)
+        assert page.evaluate("() => window.__pwned") is None
+
+    # The agent closes the chat; the visitor sees it closed.
+    apage.get_by_test_id("console-close").click()
+    expect(
+        apage.get_by_test_id("console-chats").locator('[data-testid="console-chat-item"][data-status="closed"]')
+    ).to_have_count(1, timeout=T)
+    expect(apage.get_by_test_id("console-input")).to_be_hidden(timeout=T)
+    expect(vpage.get_by_test_id("parley-panel")).to_have_attribute("data-state", "closed", timeout=T)
+    expect(vpage.get_by_test_id("parley-status")).to_have_attribute("data-state", "closed")
+    expect(vpage.get_by_test_id("parley-status")).not_to_be_empty()
+    expect(vpage.get_by_test_id("parley-input")).to_be_hidden()
+
+
+def test_reload_and_return_resume_the_conversation(local_stack, visitor: Person, agent: Person) -> None:
+    marker = tag()
+    first = f"Do you have the F-150 in blue? [{marker}]"
+    vpage, apage = visitor.page, agent.page
+
+    open_widget(vpage, local_stack.demo_url)
+    visitor_says(vpage, first)
+    agent_login(apage, local_stack.console_url, local_stack.demo.agent_username, local_stack.demo.agent_password)
+    agent_accepts(apage, marker)
+    reply = f"We do, a 2021 XLT. [{marker}]"
+    agent_says(apage, reply)
+    expect(vpage.locator('[data-testid="parley-message"][data-role="agent"]').filter(has_text=reply)).to_have_count(
+        1, timeout=T
+    )
+
+    def transcript_is_back(page: Page, *texts: str) -> None:
+        # The UI comes back by itself (an open conversation is remembered) and shows each
+        # message exactly once (deduplicated by seq).
+        expect(page.get_by_test_id("parley-panel")).to_be_visible(timeout=T)
+        for text in texts:
+            expect(page.get_by_test_id("parley-message").filter(has_text=text)).to_have_count(1, timeout=T)
+        seqs = page.locator('[data-testid="parley-message"][data-seq]').evaluate_all(
+            "els => els.map(e => Number(e.dataset.seq))"
+        )
+        assert seqs == sorted(set(seqs)), f"messages out of order or duplicated: {seqs}"
+
+    # 1. Reload: same conversation, whole transcript.
+    vpage.reload()
+    transcript_is_back(vpage, first, reply)
+
+    # 2. Leave, miss a message, come back in a new tab (same browser storage): it is caught up.
+    vpage.close()
+    missed = f"It has the tow package too. [{marker}]"
+    agent_says(apage, missed)
+    vpage = visitor.new_page()
+    vpage.goto(local_stack.demo_url)
+    transcript_is_back(vpage, first, reply, missed)
+
+    # 3. It is still the same conversation: a new message reaches the agent's open chat,
+    #    and no new chat appears in the queue.
+    again = f"Great, can I come by at 5? [{marker}]"
+    visitor_says(vpage, again)
+    expect(
+        apage.get_by_test_id("console-messages").get_by_test_id("console-message").filter(has_text=again)
+    ).to_have_count(1, timeout=T)
+    expect(apage.get_by_test_id("console-queue-item").filter(has_text=marker)).to_have_count(0)
+
+
+def test_console_rejects_wrong_password(local_stack, agent: Person) -> None:
+    page = agent.page
+    page.goto(local_stack.console_url)
+    page.get_by_test_id("console-username").fill(local_stack.demo.agent_username)
+    page.get_by_test_id("console-password").fill("not-the-password")
+    page.get_by_test_id("console-login").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong username or password", timeout=T)
+    expect(page.get_by_test_id("console-queue")).to_be_hidden()
+
+
+def test_spanish_page_gets_spanish_widget(local_stack, visitor: Person) -> None:
+    page = visitor.page
+    page.goto(local_stack.demo_url + "es.html")
+    launcher = page.get_by_test_id("parley-launcher")
+    expect(launcher).to_have_attribute("aria-label", "Abrir el chat", timeout=T)
+    launcher.click()
+    expect(page.get_by_test_id("parley-input")).to_have_attribute("placeholder", "Escribe tu mensaje…", timeout=T)
