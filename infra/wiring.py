@@ -222,7 +222,7 @@ class Schedule:
 
 
 # The provider's business time zone — it must be its billing policy's `time_zone` (call_on_me:
-# Etc/GMT+7, UTC−7 without daylight saving; chat_outsource: America/Los_Angeles). Set it per
+# Etc/GMT+7, UTC-7 without daylight saving; chat_outsource: America/Los_Angeles). Set it per
 # deployment with PARLEY_PROVIDER_TIME_ZONE; the local stack takes it from the policy. Daily
 # jobs run just after local midnight, in this order: bill, then late charges, then defaults.
 PROVIDER_TIME_ZONE = os.environ.get("PARLEY_PROVIDER_TIME_ZONE", "America/Los_Angeles")

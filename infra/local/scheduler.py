@@ -21,7 +21,8 @@ from parley.clock import ControlledClock, iso
 class LocalScheduler:
     def __init__(self, schedules: Sequence[Schedule], invoke: Callable[[str, dict[str, Any]], Any],
                  start: datetime) -> None:
-        self._entries = [(s, Cron.parse(s.cron), ZoneInfo(s.timezone)) for s in schedules]
+        self._entries: list[tuple[Schedule, Cron, tzinfo]] = [
+            (s, Cron.parse(s.cron), ZoneInfo(s.timezone)) for s in schedules]
         self._invoke = invoke
         self._last = start
         self._lock = threading.Lock()

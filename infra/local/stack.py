@@ -117,8 +117,8 @@ class LocalStack:
         self._create_resources()
         set_clock(self.clock)
         self._wire_events()
-        self.configure_billing(BillingPolicy.from_preset(self._preset),
-                               PlanCatalog.model_validate_json((CONFIG_DIR / "plans" / f"{self._preset}.json").read_text()))
+        plans = (CONFIG_DIR / "plans" / f"{self._preset}.json").read_text()
+        self.configure_billing(BillingPolicy.from_preset(self._preset), PlanCatalog.model_validate_json(plans))
         self.demo = self._seed()
         return self
 
