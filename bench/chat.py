@@ -206,8 +206,10 @@ class Harness:
 
 async def _quiesce(counter: RequestCounter, quiet: float = 0.5, limit: float = 90.0) -> float:
     """Wait until no counted AWS call happened for `quiet` seconds (disconnect handlers and
-    broadcasts finished); bounded by `limit`. Returns the seconds waited."""
+    broadcasts finished); bounded by `limit`. Returns the seconds waited. It always waits
+    `quiet` first, so work just triggered (a $disconnect after a close) has time to start."""
     start = time.monotonic()
+    await asyncio.sleep(quiet)
     while counter.idle_for() < quiet:
         if time.monotonic() - start > limit:
             raise BenchError(f"the stack did not go quiet within {limit:.0f} s")
@@ -396,7 +398,12 @@ class LatencyConfig:
     pause_min: float = 0.2
     pause_max: float = 1.0
     seed: int = 2026
-    deadline: float = 75.0  # the measured phase; setup and teardown are bounded separately
+    min_deadline: float = 75.0  # the measured phase; setup and teardown are bounded separately
+
+    @property
+    def deadline(self) -> float:
+        """75 s, or more when long pauses are asked for (1.5 x the pauses alone, plus 0.5 s a message)."""
+        return max(self.min_deadline, 1.5 * self.messages * (self.pause_max + 0.5))
 
 
 async def run_latency(stack: Any, counter: RequestCounter, cfg: LatencyConfig,

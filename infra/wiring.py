@@ -40,7 +40,7 @@ TABLES: dict[str, TableSpec] = {
     "data": TableSpec(
         logical_id="DataTable",
         env_var="PARLEY_DATA_TABLE",
-        gsis=(("gsi1", "gsi1pk", "gsi1sk"),),
+        gsis=(("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk")),
         stream=True,
     ),
     # Live WebSocket connections and presence; short-lived, expired by TTL as a safety net.
@@ -64,6 +64,7 @@ class FunctionSpec:
     reads_visitor_token_secret: bool = False
     verifies_jwt: bool = False  # needs the user pool's id/client to verify Cognito JWTs
     uses_stripe: bool = False  # reads the Stripe API key and webhook secret (Secrets Manager)
+    starts_workflows: tuple[str, ...] = ()  # may start/stop executions of these state machines
     timeout_seconds: int = 10
     memory_mb: int = 256
 
@@ -98,6 +99,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="usage_meter",
             description="DynamoDB stream: counts engaged chats (and agent time) per client and cycle",
             tables={"data": Access.WRITE},
+            uses_stripe=True,  # a trial over its limit converts at once, first invoice included (CO-4)
+            starts_workflows=("trial",),
             timeout_seconds=60,
         ),
         FunctionSpec(
@@ -133,6 +136,31 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables={"data": Access.READ},
             uses_stripe=True,
             verifies_jwt=True,
+        ),
+        FunctionSpec(
+            name="client_account",
+            description="HTTP: signup, plan choice, payment method, notice give/withdraw, data export",
+            tables={"data": Access.WRITE},
+            uses_stripe=True,
+            verifies_jwt=True,
+            cognito_actions=("cognito-idp:AdminCreateUser", "cognito-idp:AdminSetUserPassword",
+                             "cognito-idp:AdminAddUserToGroup"),
+            starts_workflows=("trial", "notice"),
+            timeout_seconds=30,
+        ),
+        FunctionSpec(
+            name="trial_end",
+            description="Trial workflow task: convert to paid, or stop the service (CO-4, CO-5, CO-9)",
+            tables={"data": Access.WRITE},
+            uses_stripe=True,
+            timeout_seconds=60,
+        ),
+        FunctionSpec(
+            name="cancellation",
+            description="Notice workflow tasks: finalize the cancellation, delete data after retention",
+            tables={"data": Access.WRITE},
+            uses_stripe=True,
+            timeout_seconds=300,
         ),
         FunctionSpec(
             name="auth_login",
@@ -185,7 +213,33 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/stripe/webhook", "stripe_webhook"),
     HttpRoute("GET", "/api/client/billing", "client_billing"),
     HttpRoute("POST", "/api/client/billing/portal", "client_billing"),
+    HttpRoute("POST", "/api/signup", "client_account"),
+    HttpRoute("POST", "/api/client/plan", "client_account"),
+    HttpRoute("POST", "/api/client/payment-method", "client_account"),
+    HttpRoute("POST", "/api/client/notice", "client_account"),
+    HttpRoute("DELETE", "/api/client/notice", "client_account"),
+    HttpRoute("GET", "/api/client/export", "client_account"),
 )
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """A Step Functions workflow: its ASL file (declared once, used by CDK and the local stack),
+    the functions its tasks invoke (substituted for ${<Name>FunctionArn}), and the variable that
+    tells functions its ARN."""
+
+    name: str
+    definition_file: Path
+    task_functions: dict[str, str]  # substitution name -> function name
+    env_var: str
+
+
+STATE_MACHINES: dict[str, StateMachine] = {
+    "trial": StateMachine("trial", REPO_ROOT / "infra" / "statemachines" / "trial.asl.json",
+                          {"TrialEndFunctionArn": "trial_end"}, "PARLEY_TRIAL_STATE_MACHINE_ARN"),
+    "notice": StateMachine("notice", REPO_ROOT / "infra" / "statemachines" / "notice.asl.json",
+                           {"CancellationFunctionArn": "cancellation"}, "PARLEY_NOTICE_STATE_MACHINE_ARN"),
+}
 
 
 @dataclass(frozen=True)
@@ -225,7 +279,7 @@ class Schedule:
 # Etc/GMT+7, UTC-7 without daylight saving; chat_outsource: America/Los_Angeles). Set it per
 # deployment with PARLEY_PROVIDER_TIME_ZONE; the local stack takes it from the policy. Daily
 # jobs run just after local midnight, in this order: bill, then late charges, then defaults.
-PROVIDER_TIME_ZONE = os.environ.get("PARLEY_PROVIDER_TIME_ZONE", "America/Los_Angeles")
+PROVIDER_TIME_ZONE = os.environ.get("PARLEY_PROVIDER_TIME_ZONE", "Etc/GMT+7")
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("daily-billing", "billing_cycle", "cron(10 0 * * ? *)", PROVIDER_TIME_ZONE),

@@ -49,5 +49,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                                         context=context)
     if engaged:
         # If this raises, the whole batch is redelivered; the per-chat markers make that harmless.
-        services.billing_service(with_stripe=False).meter(engaged)
+        lifecycle = services.lifecycle()
+        for client_id in lifecycle.billing.meter(engaged):
+            lifecycle.convert_if_over_limit(client_id)  # CO-4: over the trial limit → paid at once
     return dict(response)

@@ -3,7 +3,8 @@
 Each function gets its own role holding exactly what its FunctionSpec declares (tables with
 read or read/write, the WebSocket @connections API, Cognito actions, the visitor-token secret,
 the Stripe secret), its own log group with retention, ARM64, JSON logs and active X-Ray tracing.
-Stream reads are granted by infra/constructs/streams.py, to the subscribed function only.
+Stream reads are granted by infra/constructs/streams.py, to the subscribed function only; starting
+and stopping workflow executions by infra/constructs/workflows.py, to the declared starters only.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
-# Every function: Powertools' service/namespace and the provider's business time zone (billing
-# dates, schedules and notices are all in that zone; parley.settings reads it).
+# Every function: Powertools' service/namespace, and PARLEY_PROVIDER_TIME_ZONE, the provider's
+# business time zone (billing dates, schedules and notices are all in that zone; parley.settings
+# reads it), which the stack takes from CDK context (ParleyStack's Settings).
 BASE_ENV = {
     "POWERTOOLS_SERVICE_NAME": "parley",
     "POWERTOOLS_METRICS_NAMESPACE": "Parley",
-    "PARLEY_PROVIDER_TIME_ZONE": wiring.PROVIDER_TIME_ZONE,
 }
+TIME_ZONE_ENV = "PARLEY_PROVIDER_TIME_ZONE"
 
 # Item-level table actions, spelled out: `grant_read_data`/`grant_read_write_data` would also
 # allow dynamodb:GetRecords/GetShardIterator (stream actions) to every reader of a table; stream
@@ -86,7 +88,13 @@ class ParleyFunction(Construct):
     """One function with its role and log group: acknowledgments made here cover all three."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, spec: wiring.FunctionSpec, resources: FunctionResources
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: wiring.FunctionSpec,
+        resources: FunctionResources,
+        provider_time_zone: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -121,7 +129,7 @@ class ParleyFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             tracing=lambda_.Tracing.ACTIVE,
-            environment=dict(BASE_ENV),
+            environment={**BASE_ENV, TIME_ZONE_ENV: provider_time_zone},
         )
         acknowledge(
             self,
@@ -188,15 +196,29 @@ class ParleyFunction(Construct):
 class FunctionFactory(Construct):
     """Creates every function; new wiring entries need no change here."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, resources: FunctionResources) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        resources: FunctionResources,
+        provider_time_zone: str = wiring.PROVIDER_TIME_ZONE,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._resources = resources
+        self._provider_time_zone = provider_time_zone
         self.functions: dict[str, ParleyFunction] = {}
 
     def create(self, spec: wiring.FunctionSpec) -> ParleyFunction:
         if spec.name in self.functions:
             raise ValueError(f"function {spec.name!r} declared twice")
-        created = ParleyFunction(self, construct_name(spec.name), spec=spec, resources=self._resources)
+        created = ParleyFunction(
+            self,
+            construct_name(spec.name),
+            spec=spec,
+            resources=self._resources,
+            provider_time_zone=self._provider_time_zone,
+        )
         self.functions[spec.name] = created
         return created
 

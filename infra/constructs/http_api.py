@@ -35,7 +35,7 @@ class HttpApi(Construct):
             self,
             "Api",
             api_name=f"{Stack.of(self).stack_name}-http",
-            description="Parley HTTP API: visitor sessions, login, client billing, Stripe webhooks",
+            description="Parley HTTP API: visitor sessions, login, signup, client account and billing, Stripe webhooks",
             # The stage below replaces the default one so that it has access logs and throttling.
             create_default_stage=False,
             # The widget calls this API from the clients' own websites, so the default is any
@@ -73,10 +73,11 @@ class HttpApi(Construct):
             self.api,
             "AwsSolutions-APIG4",
             "Decision: no API Gateway authorizer. The routes are either public by nature "
-            "(/api/auth/login, /api/visitor/session, checked against widget key and Origin; "
-            "/api/stripe/webhook, called by Stripe and verified by its Stripe-Signature HMAC) or "
-            "verify the Cognito JWT in the handler (JWKS, iss, aud, token_use: /api/client/billing*), "
-            "the same code that runs in the local stack, where no API Gateway authorizer exists.",
+            "(/api/auth/login; /api/signup, which creates the account; /api/visitor/session, checked "
+            "against widget key and Origin; /api/stripe/webhook, called by Stripe and verified by its "
+            "Stripe-Signature HMAC) or verify the Cognito JWT in the handler (JWKS, iss, aud, "
+            "token_use: /api/client/*), the same code that runs in the local stack, where no API "
+            "Gateway authorizer exists.",
         )
 
     @property

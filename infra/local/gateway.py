@@ -52,7 +52,11 @@ class LocalGateway:
         self.app.router.add_delete(f"/{WEBSOCKET_STAGE}/@connections/{{id}}", self._delete_connection)
         for route in HTTP_ROUTES:
             self.app.router.add_route(route.method, route.path, self._http_handler(route.function, route))
-            self.app.router.add_route("OPTIONS", route.path, self._preflight)
+        for path in dict.fromkeys(r.path for r in HTTP_ROUTES):
+            self.app.router.add_route("OPTIONS", path, self._preflight)
+        # The Lambda Invoke API, for Step Functions tasks (infra/local/moto_patches.py).
+        self.app.router.add_post("/2015-03-31/functions/{name}/invocations", self._lambda_invoke)
+        self.inflight = 0
         self.app.router.add_get("/widget/config.json", self._site_config)
         self.app.router.add_get("/console/config.json", self._site_config)
         if extra_routes:
@@ -164,6 +168,22 @@ class LocalGateway:
             return _gone()
         await ws.close()
         return web.Response(status=204)
+
+    async def _lambda_invoke(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"].rsplit(":function:", 1)[-1].split(":")[0]
+        try:
+            payload = json.loads(await request.read() or b"{}")
+        except ValueError:
+            return web.json_response({"message": "invalid payload"}, status=400)
+        self.inflight += 1
+        try:
+            result = await self._call(name, payload)
+        except Exception as exc:  # as Lambda reports an unhandled error to its caller
+            return web.json_response({"errorMessage": str(exc), "errorType": type(exc).__name__},
+                                     headers={"X-Amz-Function-Error": "Unhandled"})
+        finally:
+            self.inflight -= 1
+        return web.json_response(result)
 
     # --- HTTP API ----------------------------------------------------------------------
     def _http_handler(self, function: str, route: Any) -> Callable[[web.Request], Any]:

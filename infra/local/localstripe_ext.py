@@ -82,7 +82,7 @@ STATE = web.AppKey("parley_localstripe_ext", ExtState)
 #    on every write (Store.__setitem__/__delitem__ and after every POST/PUT/DELETE). Parallel
 #    runs on one machine overwrite each other's file, and the cost grows with the store. We turn
 #    the automatic dump off (an instance attribute shadows Store.dump_to_disk, which is all both
-#    call sites use); LocalStripe(persist_path=...) saves/loads explicitly with the helpers below.
+#    call sites use); LocalStripe(persist_path=...) loads at start and saves at stop instead.
 # ---------------------------------------------------------------------------------------------
 def _disable_automatic_dump() -> None:
     store.dump_to_disk = lambda: None

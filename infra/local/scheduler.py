@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from infra.cron import Cron
 from infra.wiring import Schedule
-from parley.clock import ControlledClock, iso
+from parley.clock import iso
 
 
 class LocalScheduler:
@@ -32,22 +32,26 @@ class LocalScheduler:
         """The provider's business time zone (its billing policy's), as the deployment sets it."""
         self._entries = [(s, cron, zone) for s, cron, _ in self._entries]
 
-    def run_until(self, moment: datetime, before_each: Callable[[], None] | None = None,
-                  clock: ControlledClock | None = None) -> int:
+    def take_due(self, until: datetime) -> list[tuple[datetime, Schedule]]:
+        """The occurrences in (last run, until], in time order; they count as fired from now on."""
         with self._lock:
-            if moment <= self._last:
-                return 0
+            if until <= self._last:
+                return []
             due = sorted(
                 ((when, schedule) for schedule, cron, zone in self._entries
-                 for when in cron.fire_times(self._last, moment, zone)),
+                 for when in cron.fire_times(self._last, until, zone)),
                 key=lambda pair: (pair[0], pair[1].name),
             )
-            self._last = moment
+            self._last = until
+        return due
+
+    def fire(self, when: datetime, schedule: Schedule) -> None:
+        self._invoke(schedule.function, {"schedule": schedule.name, "scheduledTime": iso(when)})
+        self.fired.append((schedule.name, when))
+
+    def run_until(self, moment: datetime) -> int:
+        """Fire what is due by `moment` (the real-time ticker of `make dev`)."""
+        due = self.take_due(moment)
         for when, schedule in due:
-            if clock is not None:  # the function runs "at" its scheduled moment
-                clock.set(when)
-            if before_each:
-                before_each()
-            self._invoke(schedule.function, {"schedule": schedule.name, "scheduledTime": iso(when)})
-            self.fired.append((schedule.name, when))
+            self.fire(when, schedule)
         return len(due)

@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,13 +26,13 @@ import boto3
 from aiohttp import web
 from moto.server import ThreadedMotoServer
 
-from infra.local import lambda_runtime
+from infra.local import lambda_runtime, moto_patches
 from infra.local.gateway import LocalGateway
 from infra.local.localstripe_server import LocalStripe
 from infra.local.scheduler import LocalScheduler
 from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
-from infra.wiring import PROVIDER_TIME_ZONE, SCHEDULES, STREAM_SUBSCRIPTIONS, TABLES
+from infra.wiring import PROVIDER_TIME_ZONE, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
 from parley.billing.plans import PlanCatalog
 from parley.billing.policy import BillingPolicy
@@ -83,7 +84,7 @@ class DemoData:
 
 class LocalStack:
     def __init__(self, port: int = 0, start_time: datetime | None = None, *, frozen: bool = False,
-                 preset: str = "chat_outsource", seed_demo: bool = True) -> None:
+                 preset: str = "call_on_me", seed_demo: bool = True) -> None:
         self._requested_port = port
         self.clock = ControlledClock(start_time)
         if frozen:
@@ -106,6 +107,7 @@ class LocalStack:
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        moto_patches.install(lambda_endpoint="")  # before moto serves: executions run for real
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -113,6 +115,7 @@ class LocalStack:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.gateway.start(self._requested_port), self._loop).result(10)
         self.stripe.start()
+        moto_patches.install(lambda_endpoint=self.base_url)
         self._configure_environment()
         self._create_resources()
         set_clock(self.clock)
@@ -130,28 +133,59 @@ class LocalStack:
             arn = ddb.describe_table(TableName=table_name(sub.table))["Table"]["LatestStreamArn"]
             self.pollers.append(StreamPoller(streams, arn, sub, lambda_runtime.invoke))
         self.scheduler = LocalScheduler(SCHEDULES, lambda_runtime.invoke, self.clock.now())
+        sfn = self.boto("stepfunctions")
+        for machine in STATE_MACHINES.values():
+            definition = machine.definition_file.read_text()
+            for placeholder, function in machine.task_functions.items():
+                definition = definition.replace("${" + placeholder + "}", local_function_arn(function))
+            arn = sfn.create_state_machine(name=f"parley-{machine.name}", definition=definition,
+                                           roleArn="arn:aws:iam::123456789012:role/parley-local-sfn")["stateMachineArn"]
+            os.environ[machine.env_var] = arn
+        services.reset()
         self.stripe.register_webhook(f"{self.base_url}/api/stripe/webhook", self._webhook_secret)
 
     def drain_streams(self) -> int:
         return sum(p.drain() for p in self.pollers)
 
     def advance(self, delta: timedelta) -> list[tuple[str, datetime]]:
-        """Move the clock forward, firing every schedule occurrence on the way, each at its
-        own moment (the stream is drained first, as on AWS a second is plenty for it)."""
+        """Move the clock forward. On the way, time stops at every schedule occurrence and every
+        workflow Wait deadline, in order, and each happens at its own moment (the stream is
+        drained and workflows settle first) — a month of business in a few seconds."""
         assert self.scheduler is not None
         running = self.clock._frozen is None
         target = self.clock.now() + delta
         before = len(self.scheduler.fired)
-
-        def at_each() -> None:
+        fires = self.scheduler.take_due(target)
+        while True:
+            now = self.clock.now()
+            waits = [d for d in moto_patches.active_wait_deadlines() if now < d <= target]
+            moments = [m for m in (fires[0][0] if fires else None, min(waits) if waits else None) if m is not None]
+            if not moments:
+                break
+            moment = min(moments)
+            self.clock.set(moment)
+            if waits and min(waits) <= moment:
+                self.settle()  # a workflow moves on at this moment: let it finish its step
             self.drain_streams()
-
-        self.scheduler.run_until(target, before_each=at_each, clock=self.clock)
+            while fires and fires[0][0] <= moment:
+                self.scheduler.fire(*fires.pop(0))
         self.clock.set(target)
+        self.settle()
         self.drain_streams()
         if running:
             self.clock.unfreeze()
         return self.scheduler.fired[before:]
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until no workflow is due to move (a Wait past its deadline, a task running),
+        and stays so for a moment (a state transition takes a few milliseconds)."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while quiet < 5 and time.monotonic() < deadline:
+            now = self.clock.now()
+            busy = self.gateway.inflight > 0 or any(d <= now for d in moto_patches.active_wait_deadlines())
+            quiet = 0 if busy else quiet + 1
+            time.sleep(0.02)
 
     def run_in_background(self) -> None:
         """`make dev`: stream delivery and schedules keep running in real time."""
@@ -321,6 +355,10 @@ class LocalStack:
 
         app.router.add_get("/_local/clock", get_clock)
         app.router.add_post("/_local/clock", move_clock)
+
+
+def local_function_arn(function: str) -> str:
+    return f"arn:aws:lambda:{REGION}:123456789012:function:{function}"
 
 
 def table_name(name: str) -> str:

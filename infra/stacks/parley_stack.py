@@ -3,9 +3,11 @@ and sites declared there appear here without CDK edits."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
@@ -21,6 +23,7 @@ from infra.constructs.layers import Layers
 from infra.constructs.schedules import Schedules
 from infra.constructs.streams import StreamSubscriptions
 from infra.constructs.stripe import Stripe
+from infra.constructs.workflows import Workflows
 
 
 def _as_list(value: Any) -> list[str]:
@@ -34,24 +37,48 @@ def _as_bool(value: Any) -> bool:
     return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
 
 
+def _as_time_zone(value: Any) -> str:
+    """An IANA zone name EventBridge Scheduler and the functions both accept, checked at synth."""
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"parley:providerTimeZone: {name!r} is not an IANA time zone name") from error
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     """Deployment choices, from CDK context (cdk.json or `-c`), with safe defaults."""
 
     cors_allow_origins: Sequence[str] = ("*",)
     manage_api_gateway_account_role: bool = True
+    # The provider's business time zone: the daily schedules run in it and every function gets it
+    # as PARLEY_PROVIDER_TIME_ZONE. cdk.json sets it, so a deploy does not depend on the shell that
+    # synthesizes it; it must be the provider's billing policy `time_zone` (infra/wiring.py).
+    provider_time_zone: str = wiring.PROVIDER_TIME_ZONE
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
         node = scope.node
         origins = node.try_get_context("parley:corsAllowOrigins")
         account_role = node.try_get_context("parley:manageApiGatewayAccountRole")
+        time_zone = node.try_get_context("parley:providerTimeZone")
         return cls(
             cors_allow_origins=_as_list(origins) if origins is not None else cls.cors_allow_origins,
             manage_api_gateway_account_role=_as_bool(account_role)
             if account_role is not None
             else cls.manage_api_gateway_account_role,
+            provider_time_zone=_as_time_zone(time_zone if time_zone is not None else cls.provider_time_zone),
         )
+
+    def in_provider_time_zone(self, schedules: Sequence[wiring.Schedule]) -> list[wiring.Schedule]:
+        """The schedules declared in the provider's zone (wiring.PROVIDER_TIME_ZONE), moved to the
+        configured one; a schedule declared in another zone keeps it."""
+        return [
+            dataclasses.replace(s, timezone=self.provider_time_zone) if s.timezone == wiring.PROVIDER_TIME_ZONE else s
+            for s in schedules
+        ]
 
 
 class ParleyStack(Stack):
@@ -64,7 +91,7 @@ class ParleyStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        settings = Settings.from_context(self)
+        self.settings = settings = Settings.from_context(self)
 
         self.data = Data(self, "Data")
         self.auth = Auth(self, "Auth")
@@ -84,15 +111,19 @@ class ParleyStack(Stack):
                 websocket_stage=self.chat.stage,
                 layers=self.layers.all,
             ),
+            provider_time_zone=settings.provider_time_zone,
         )
         self.functions = self.function_factory.create_all(wiring.FUNCTIONS.values())
 
         self.streams = StreamSubscriptions(
             self, "Streams", functions=self.function_factory.functions, tables=self.data.tables
         )
+        self.workflows = Workflows(self, "Workflows", functions=self.function_factory.functions)
         self.chat.add_routes(self.functions)
         self.http_api = HttpApi(self, "Http", functions=self.functions, cors_allow_origins=settings.cors_allow_origins)
-        self.schedules = Schedules(self, "Schedules", functions=self.functions, schedules=schedules)
+        self.schedules = Schedules(
+            self, "Schedules", functions=self.functions, schedules=settings.in_provider_time_zone(schedules)
+        )
         self.hosting = Hosting(
             self,
             "Hosting",

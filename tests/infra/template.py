@@ -42,8 +42,9 @@ class Synth:
         return manifest
 
     def staged_asset(self, s3_key: str) -> Path:
-        """The staged folder of a file asset, from the S3 key the template uses for it."""
-        asset = self.assets()["files"][s3_key.removesuffix(".zip")]
+        """The staged folder (or file) of an asset, from the S3 key the template uses for it:
+        `<hash>.zip` for a folder, `<hash>.<ext>` for a single file."""
+        asset = self.assets()["files"][s3_key.split(".", 1)[0]]
         return self.outdir / str(asset["source"]["path"])
 
 

@@ -76,6 +76,17 @@ def test_http_routes(synth: Synth) -> None:
         assert _integration_function(synth, resource) == synth.function_id(route.function), route
 
 
+def test_billing_routes(synth: Synth) -> None:
+    routes = _api_children(synth, "AWS::ApiGatewayV2::Route", synth.stack.http_api.api)
+    by_key = {r["Properties"]["RouteKey"]: r for r in routes.values()}
+    for key, function in {
+        "POST /api/stripe/webhook": "stripe_webhook",
+        "GET /api/client/billing": "client_billing",
+        "POST /api/client/billing/portal": "client_billing",
+    }.items():
+        assert _integration_function(synth, by_key[key]) == synth.function_id(function), key
+
+
 def test_http_api_cors_and_stage(synth: Synth) -> None:
     api = synth.resources[synth.logical_id(synth.stack.http_api.api)]["Properties"]
     cors = api["CorsConfiguration"]

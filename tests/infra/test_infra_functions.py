@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -64,6 +65,17 @@ def test_function_environment(synth: Synth, name: str) -> None:
     assert (cognito_vars <= env.keys()) is uses_cognito(spec)
     assert ("PARLEY_VISITOR_TOKEN_SECRET_NAME" in env) is spec.reads_visitor_token_secret
     assert ("PARLEY_WEBSOCKET_ENDPOINT" in env) is spec.manage_connections
+    assert ("PARLEY_STRIPE_SECRET_NAME" in env) is spec.uses_stripe
+    assert env["PARLEY_PROVIDER_TIME_ZONE"] == wiring.PROVIDER_TIME_ZONE
+
+
+def test_stripe_secret_env_is_a_reference(synth: Synth) -> None:
+    secret_id = synth.logical_id(synth.stack.stripe.secret)
+    for name, spec in wiring.FUNCTIONS.items():
+        if spec.uses_stripe:
+            env = synth.resources[synth.function_id(name)]["Properties"]["Environment"]["Variables"]
+            assert not isinstance(env["PARLEY_STRIPE_SECRET_NAME"], str)
+            assert secret_id in json.dumps(env["PARLEY_STRIPE_SECRET_NAME"])
 
 
 def test_cognito_env_for_jwt_verifiers_and_cognito_callers() -> None:

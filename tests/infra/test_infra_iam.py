@@ -17,6 +17,14 @@ DYNAMODB_WRITE = {
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
 }
+# Stream actions: only the stream subscribers have them (test_infra_streams.py), never with items.
+DYNAMODB_STREAM = {
+    "dynamodb:ListStreams",
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+}
+SUBSCRIBERS = {sub.function for sub in wiring.STREAM_SUBSCRIPTIONS}
 
 
 def _role_id(synth: Synth, name: str) -> str:
@@ -53,9 +61,14 @@ def test_all_statements_allow(synth: Synth) -> None:
 @pytest.mark.parametrize("name", sorted(wiring.FUNCTIONS))
 def test_dynamodb_grants_match_spec(synth: Synth, name: str) -> None:
     spec = wiring.FUNCTIONS[name]
-    statements = [s for s in _statements(synth, name) if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    statements = [
+        s
+        for s in _statements(synth, name)
+        if any(a.startswith("dynamodb:") and a not in DYNAMODB_STREAM for a in as_list(s["Action"]))
+    ]
     for statement in statements:
         assert all(a.startswith("dynamodb:") for a in as_list(statement["Action"])), "mixed statement"
+        assert not set(as_list(statement["Action"])) & DYNAMODB_STREAM, "stream actions on items"
         for key, table in wiring.TABLES.items():
             if _mentions(statement["Resource"], table.logical_id):
                 assert key in spec.tables, f"{name} may touch undeclared table {key}"
@@ -105,25 +118,43 @@ def test_cognito_actions_exact_on_user_pool(synth: Synth) -> None:
 
 
 def test_secret_read_only_where_declared(synth: Synth) -> None:
-    secret_id = synth.logical_id(synth.stack.auth.visitor_token_secret)
+    visitor_token = {"Ref": synth.logical_id(synth.stack.auth.visitor_token_secret)}
+    stripe = {"Ref": synth.logical_id(synth.stack.stripe.secret)}
     for name, spec in wiring.FUNCTIONS.items():
         statements = [
             s for s in _statements(synth, name) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
         ]
-        assert bool(statements) is spec.reads_visitor_token_secret, name
+        readable = [r for s in statements for r in as_list(s["Resource"])]
+        assert (visitor_token in readable) is spec.reads_visitor_token_secret, name
+        assert (stripe in readable) is spec.uses_stripe, name
+        assert all(r in (visitor_token, stripe) for r in readable), name
         for statement in statements:
             assert _actions([statement]) <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
-            assert as_list(statement["Resource"]) == [{"Ref": secret_id}]
+
+
+def test_stripe_readers() -> None:
+    assert {n for n, s in wiring.FUNCTIONS.items() if s.uses_stripe} == {
+        "billing_cycle",
+        "late_charges",
+        "stripe_webhook",
+        "client_billing",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(wiring.FUNCTIONS))
 def test_nothing_else(synth: Synth, name: str) -> None:
-    """Logs to its own group, X-Ray, and the services above: no other service appears."""
-    allowed_prefixes = ("logs:", "xray:", "dynamodb:", "execute-api:", "cognito-idp:", "secretsmanager:")
+    """Logs to its own group, X-Ray, and the services above (SQS: a stream subscriber's
+    failed-records queue): no other service appears."""
+    allowed_prefixes = ("logs:", "xray:", "dynamodb:", "execute-api:", "cognito-idp:", "secretsmanager:", "sqs:")
     assert all(a.startswith(allowed_prefixes) for a in _actions(_statements(synth, name)))
+    # What may have Resource '*': X-Ray (no resource-level permissions) and, for a stream
+    # subscriber, dynamodb:ListStreams (CDK's stream grant; it lists stream ARNs, reads nothing).
+    wildcard_allowed = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    if name in SUBSCRIBERS:
+        wildcard_allowed.add("dynamodb:ListStreams")
     log_group_id = synth.logical_id(synth.stack.function_factory.functions[name].log_group)
     for statement in _statements(synth, name):
         if any(a.startswith("logs:") for a in as_list(statement["Action"])):
             assert as_list(statement["Resource"]) == [{"Fn::GetAtt": [log_group_id, "Arn"]}]
         if "*" in as_list(statement["Resource"]):
-            assert _actions([statement]) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+            assert _actions([statement]) <= wildcard_allowed

@@ -1,8 +1,10 @@
-"""Schedules (none declared yet): the construct turns a wiring.Schedule into an EventBridge
-Scheduler schedule in its time zone, invoking its function with a role of its own."""
+"""Schedules: the construct turns a wiring.Schedule into an EventBridge Scheduler schedule in
+its time zone, invoking its function with a role of its own and the input
+{"schedule", "scheduledTime"}; the app carries exactly the declared ones."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 
 from infra import wiring
 from infra.constructs.schedules import Schedules
+from tests.infra.template import Synth
 
 pytestmark = pytest.mark.infra
 
@@ -43,6 +46,10 @@ def test_schedule_in_its_time_zone(tmp_path: Path) -> None:
     assert props["Target"]["Arn"]["Fn::GetAtt"][0].startswith("BillingCycle")
     role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
     assert role_id.startswith("SchedulesBillingDayRole")
+    assert json.loads(props["Target"]["Input"]) == {
+        "schedule": "billing_day",
+        "scheduledTime": "<aws.scheduler.scheduled-time>",
+    }
 
 
 @pytest.mark.parametrize(
@@ -54,5 +61,18 @@ def test_bad_schedule_fails_synth(tmp_path: Path, cron: str, timezone: str) -> N
         _stack_with([wiring.Schedule("bad", "billing_cycle", cron, timezone)], tmp_path)
 
 
-def test_none_declared_yet() -> None:
-    assert all(schedule.function in wiring.FUNCTIONS for schedule in wiring.SCHEDULES)
+def test_declared_schedules(synth: Synth) -> None:
+    schedules = [r["Properties"] for r in synth.of_type("AWS::Scheduler::Schedule").values()]
+    assert len(schedules) == len(wiring.SCHEDULES)
+    for spec in wiring.SCHEDULES:
+        (props,) = [p for p in schedules if json.loads(p["Target"]["Input"])["schedule"] == spec.name]
+        assert props["Target"]["Arn"] == {"Fn::GetAtt": [synth.function_id(spec.function), "Arn"]}
+        assert props["ScheduleExpression"] == spec.cron
+        assert props["ScheduleExpressionTimezone"] == spec.timezone
+        assert props["State"] == "ENABLED"
+        assert json.loads(props["Target"]["Input"])["scheduledTime"] == "<aws.scheduler.scheduled-time>"
+
+
+def test_billing_jobs_are_scheduled() -> None:
+    assert {s.function for s in wiring.SCHEDULES} == {"billing_cycle", "late_charges", "defaults"}
+    assert all(schedule.timezone == wiring.PROVIDER_TIME_ZONE for schedule in wiring.SCHEDULES)

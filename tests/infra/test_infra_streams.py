@@ -39,7 +39,7 @@ def _role_statements(synth: Synth, name: str) -> list[Resource]:
 
 def test_one_mapping_per_subscription(synth: Synth) -> None:
     assert len(synth.of_type("AWS::Lambda::EventSourceMapping")) == len(wiring.STREAM_SUBSCRIPTIONS)
-    assert SUBSCRIBERS == {"usage_meter"}
+    assert {"usage_meter"} == SUBSCRIBERS
 
 
 @pytest.mark.parametrize("sub", wiring.STREAM_SUBSCRIPTIONS, ids=_id)
@@ -74,7 +74,9 @@ def test_failed_records_queue(synth: Synth, sub: wiring.StreamSubscription) -> N
     assert queue["Type"] == "AWS::SQS::Queue"
     assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
     assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
-    (policy,) = [p for p in synth.of_type("AWS::SQS::QueuePolicy").values() if {"Ref": queue_id} in p["Properties"]["Queues"]]
+    (policy,) = [
+        p for p in synth.of_type("AWS::SQS::QueuePolicy").values() if {"Ref": queue_id} in p["Properties"]["Queues"]
+    ]
     (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -94,9 +94,23 @@ def test_visitor_token_secret_is_generated(synth: Synth) -> None:
             )
 
 
+def test_stripe_secret_is_a_generated_placeholder(synth: Synth) -> None:
+    secret = synth.resources[synth.logical_id(synth.stack.stripe.secret)]
+    props = secret["Properties"]
+    assert "SecretString" not in props
+    generated = props["GenerateSecretString"]
+    # The deploy writes {"api_key": "", "webhook_secret": <random>}: no key in the template.
+    assert json.loads(generated["SecretStringTemplate"]) == {"api_key": ""}
+    assert generated["GenerateStringKey"] == "webhook_secret"
+    assert generated["PasswordLength"] >= 32
+    assert secret["DeletionPolicy"] == "Retain"  # holds values the operator pasted by hand
+    assert not [v for _, v in _walk(synth.template) if isinstance(v, str) and v.startswith(("sk_", "rk_", "whsec_"))]
+
+
 def test_outputs(synth: Synth) -> None:
     outputs = synth.template["Outputs"]
     assert {"WebSocketUrl", "HttpApiUrl", "CloudFrontUrl", "UserPoolId", "UserPoolClientId"} <= outputs.keys()
+    assert synth.logical_id(synth.stack.stripe.secret) in json.dumps(outputs["StripeSecretName"]["Value"])
     assert outputs["UserPoolId"]["Value"] == {"Ref": synth.logical_id(synth.stack.auth.user_pool)}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": synth.logical_id(synth.stack.auth.user_pool_client)}
     assert outputs["WebSocketUrl"]["Value"]["Fn::Join"][1][0] == "wss://"

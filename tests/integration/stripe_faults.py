@@ -1,9 +1,9 @@
 """A fault-injecting HTTP proxy between the Stripe SDK and localstripe, on 127.0.0.1.
 
     proxy = StripeFaultProxy(local_stripe.url).start()
-    gateway = StripeGateway(key, api_base=proxy.url, timeout_seconds=0.5, max_network_retries=0)
+    gateway = StripeGateway(key, api_base=proxy.url, timeout_seconds=1.0, max_network_retries=0)
     proxy.inject("error_500", path=r"^/v1/invoiceitems$")              # answered by the proxy
-    proxy.inject("timeout_after_forward", path=r"/finalize$", delay=1.5)  # Stripe did the work,
+    proxy.inject("timeout_after_forward", path=r"/finalize$", delay=3.0)  # Stripe did the work,
                                                                         # we never hear back in time
 Faults apply to the next matching requests (``skip`` lets the first ones through, ``times``
 says how many are hit), then the proxy forwards transparently again.

@@ -181,8 +181,8 @@ class TestConnectRefusals:
         assert refused_status(f"{local_stack.ws_url}?token={auth['AuthenticationResult']['IdToken']}") == 401
 
     def test_a_user_who_is_not_an_agent(self, local_stack: LocalStack, chat: Harness) -> None:
-        local_stack.create_user("owner-sierra", local_stack.demo.agent_password, "clients")
-        token = chat.agent_token("owner-sierra")
+        local_stack.create_user("not-an-agent", local_stack.demo.agent_password, "clients")
+        token = chat.agent_token("not-an-agent")
         assert refused_status(f"{local_stack.ws_url}?token={token}") == 403
 
 

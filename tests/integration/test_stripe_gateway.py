@@ -84,6 +84,13 @@ class WebhookReceiver:
             self.deliveries.append(delivery)
         return web.Response(status=200)
 
+    def start(self) -> WebhookReceiver:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
     @property
     def url(self) -> str:
         return self._server.url + "/stripe/webhook"
@@ -143,19 +150,18 @@ def proxy(fault_proxy: StripeFaultProxy) -> Iterator[StripeFaultProxy]:
 @pytest.fixture
 def flaky_gateway(proxy: StripeFaultProxy) -> StripeGateway:
     """Through the fault proxy; short timeout, no SDK retries: every fault surfaces."""
-    return StripeGateway(LocalStripe.API_KEY, api_base=proxy.url, timeout_seconds=0.5, max_network_retries=0)
+    return StripeGateway(LocalStripe.API_KEY, api_base=proxy.url, timeout_seconds=1.0, max_network_retries=0)
 
 
 @pytest.fixture(scope="module")
 def webhooks(local_stripe: LocalStripe) -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    receiver._server.start()
+    receiver = WebhookReceiver().start()
     webhook_id = local_stripe.register_webhook(receiver.url, WEBHOOK_SECRET, webhook_id="stripe-gateway-tests")
     try:
         yield receiver
     finally:
         local_stripe.unregister_webhook(webhook_id)
-        receiver._server.stop()
+        receiver.stop()
 
 
 def new_customer(gateway: StripeGateway, card: str | None = "pm_card_visa") -> str:
@@ -322,7 +328,7 @@ def test_after_a_timeout_where_stripe_did_the_work_the_retry_returns_the_same_in
 ) -> None:
     customer_id = new_customer(gateway)
     lid = ledger_id()
-    fault = proxy.inject("timeout_after_forward", path=path, skip=skip, delay=1.0)
+    fault = proxy.inject("timeout_after_forward", path=path, skip=skip, delay=3.0)
     with pytest.raises(PaymentProviderUnavailable):
         flaky_gateway.create_invoice(lid, customer_id, LINES, DUE)
     assert fault.hits, step
@@ -336,9 +342,9 @@ def test_after_a_timeout_where_stripe_did_the_work_the_retry_returns_the_same_in
 
 
 def test_sdk_retries_heal_a_timeout_with_the_same_key(local_stripe: LocalStripe, proxy: StripeFaultProxy) -> None:
-    gateway = StripeGateway(LocalStripe.API_KEY, api_base=proxy.url, timeout_seconds=0.5, max_network_retries=1)
+    gateway = StripeGateway(LocalStripe.API_KEY, api_base=proxy.url, timeout_seconds=1.0, max_network_retries=1)
     customer_id = new_customer(gateway)
-    proxy.inject("timeout_after_forward", path=r"/finalize$", delay=1.0)
+    proxy.inject("timeout_after_forward", path=r"/finalize$", delay=3.0)
     gateway.requests.reset()
     invoice = gateway.create_invoice(ledger_id(), customer_id, LINES[:1], DUE)
     assert invoice.status == "open"
@@ -355,7 +361,7 @@ def test_collection_survives_a_500_and_a_timeout_without_charging_twice(
         flaky_gateway.pay_invoice(invoice.id, "attempt-1")
     assert charges_of(gateway, customer_id) == []
 
-    proxy.inject("timeout_after_forward", path=r"/pay$", delay=1.0)
+    proxy.inject("timeout_after_forward", path=r"/pay$", delay=3.0)
     with pytest.raises(PaymentProviderUnavailable):
         flaky_gateway.pay_invoice(invoice.id, "attempt-1")
     same = flaky_gateway.pay_invoice(invoice.id, "attempt-1")  # replayed

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 
@@ -28,6 +29,11 @@ def dynamodb() -> DynamoDBClient:
 @lru_cache(maxsize=1)
 def cognito() -> CognitoIdentityProviderClient:
     return boto3.client("cognito-idp", config=_CONFIG)
+
+
+@lru_cache(maxsize=1)
+def stepfunctions() -> SFNClient:
+    return boto3.client("stepfunctions", config=_CONFIG)
 
 
 @lru_cache(maxsize=8)
@@ -44,4 +50,5 @@ def reset_clients() -> None:
     """For tests that change the environment between runs."""
     dynamodb.cache_clear()
     cognito.cache_clear()
+    stepfunctions.cache_clear()
     connections_api.cache_clear()

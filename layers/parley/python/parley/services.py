@@ -15,6 +15,8 @@ from parley.chat.service import ChatService
 from parley.clock import get_clock
 from parley.gateways.connections import ApiGatewayConnections
 from parley.gateways.stripe_gateway import StripeGateway
+from parley.gateways.workflows import StepFunctionsWorkflows
+from parley.ledger.lifecycle import AccountLifecycle
 from parley.ledger.service import BillingService
 from parley.repositories.chat import ChatRepository
 from parley.repositories.ledger import LedgerRepository
@@ -63,6 +65,10 @@ def ledger_repository() -> LedgerRepository:
 def billing_service(with_stripe: bool = True) -> BillingService:
     return BillingService(ledger_repository(), tenant_repository(), stripe_gateway() if with_stripe else None,
                           get_clock())
+
+
+def lifecycle() -> AccountLifecycle:
+    return AccountLifecycle(billing_service(), tenant_repository(), chat_repository(), StepFunctionsWorkflows())
 
 
 @lru_cache(maxsize=1)

@@ -267,13 +267,15 @@ def _replayed(obj: stripe.StripeObject) -> bool:
 
 
 def _payment_intent_of(inv: stripe.Invoice) -> str | None:
-    """The payment intent of the invoice's latest payment (``payments`` must be expanded)."""
+    """The payment intent that paid the invoice, else of its most recent payment (lists are
+    newest first); ``payments`` must be expanded."""
     payments = inv.to_dict().get("payments")
     data = payments.get("data") if isinstance(payments, Mapping) else None
-    if not isinstance(data, list) or not data:
+    entries = [p for p in data if isinstance(p, Mapping)] if isinstance(data, list) else []
+    if not entries:
         return None
-    latest = data[-1]
-    payment = latest.get("payment") if isinstance(latest, Mapping) else None
+    chosen = next((p for p in entries if p.get("status") == "paid"), entries[0])
+    payment = chosen.get("payment")
     return _str_id(payment.get("payment_intent")) if isinstance(payment, Mapping) else None
 
 

@@ -23,6 +23,20 @@ class AccountStatus(StrEnum):
     TERMINATED = "terminated"  # cancellation took effect (CO-2 / CH-9)
 
 
+class Notice(BaseModel):
+    """A cancellation notice (CO-2 / CH-9) and what it means, as the dashboard explains it."""
+
+    notice_id: str
+    given_on: date
+    reason: str | None = None
+    effective_date: date  # the last day of service
+    withdraw_until: date
+    outstanding_due_date: date | None = None
+    rule_id: str
+    explanation: str
+    status: str = "pending"  # pending | withdrawn | effective
+
+
 class BillingAccount(BaseModel):
     """One client's subscription as the ledger knows it (item CLIENT#{id} / BILLING)."""
 
@@ -45,6 +59,11 @@ class BillingAccount(BaseModel):
     stripe_customer_id: str | None = None
     payment_method: str | None = None  # a Stripe PaymentMethod id on file
     in_default_since: date | None = None
+    notice: Notice | None = None
+    trial_converted_early: bool = False
+    terminated_on: date | None = None
+    data_deletion_date: date | None = None
+    data_deleted: bool = False
     version: int = 0  # optimistic concurrency: every write checks and bumps it
 
     def rule_state(self) -> dict[str, Any]:

@@ -201,6 +201,29 @@ class BillingService:
         self.collect_pending(day, report)
         return report
 
+    def bill_final(self, account: BillingAccount, day: date, report: DayReport) -> None:
+        """The final invoice on the day after the last day of service (CO-2): what was incurred
+        in the last (partial) cycle, no further monthly fee. Idempotent like any billing."""
+        policy, _, _ = self.rules()
+        key = self._ended_cycle_key(account, day)
+        counter = self._ledger.usage(account.client_id, key) if key else None
+        units = Decimal(0) if counter is None else (
+            Decimal(counter.engaged_chats) if policy.unit == "engaged_chat" else Decimal(counter.agent_seconds) / 60)
+        if account.next_billing_date is not None and account.next_billing_date <= day:
+            self._bill_client(account, day, units, counter, report)
+        self.collect_pending(day, report)
+
+    def issue_invoice(self, client_id: str, day: date, kind: str, draft: InvoiceDraft) -> bool:
+        """An invoice outside the billing cycle (trial usage, CO-4): stored, then collected."""
+        account = self._require(client_id)
+        invoice = self._ledger_invoice(client_id, day, kind, draft)
+        stored = self._ledger.commit_invoice(
+            account.model_copy(update={"version": account.version + 1}), account.version, invoice,
+            self._deadlines(invoice), [self._event(client_id, day, "invoice_issued", invoice_id=invoice.invoice_id,
+                                                   total_cents=invoice.total_cents, invoice_kind=kind)])
+        self.collect_pending(day, DayReport(day=day))
+        return stored
+
     @staticmethod
     def _ended_cycle_key(account: BillingAccount, day: date) -> str | None:
         if account.paid_start is None or account.anchor_day is None or day <= account.paid_start:
@@ -392,9 +415,10 @@ class BillingService:
         return True
 
     # --- metering (usage_meter) ----------------------------------------------------------
-    def meter(self, engaged: Sequence[tuple[str, str, datetime, datetime]]) -> None:
+    def meter(self, engaged: Sequence[tuple[str, str, datetime, datetime]]) -> set[str]:
         """Count engaged chats: (client id, conversation id, first agent reply, created). One
-        counter transaction per client and cycle per batch; redelivered chats count once."""
+        counter transaction per client and cycle per batch; redelivered chats count once.
+        Returns the clients whose trial usage grew (the caller checks the CO-4 limit)."""
         policy, catalog, _ = self.rules()
         groups: dict[tuple[str, str], list[tuple[str, float]]] = {}
         accounts = self._ledger.accounts(sorted({chat[0] for chat in engaged}))
@@ -419,6 +443,7 @@ class BillingService:
             account = accounts.get(client_id)
             if account is not None and cycle != TRIAL_CYCLE and account.current_plan_id:
                 self._maybe_upgrade(account, cycle, policy, catalog)
+        return {client_id for client_id, cycle in groups if cycle == TRIAL_CYCLE}
 
     def _maybe_upgrade(self, account: BillingAccount, cycle: str, policy: BillingPolicy,
                        catalog: PlanCatalog) -> None:

@@ -6,6 +6,7 @@ Data table
   CONV#{id} / MSG#{seq:010d}       a message or system event
   gsi1: QUEUE#{client} / created   waiting conversations of a client (sparse)
         AGENTOPEN#{agent} / accepted  an agent's open conversations (sparse)
+  gsi2: CLIENTCONV#{client} / created  every conversation of a client (export, deletion; LC-3)
 Connections table
   CONN#{id} / META                 identity established at $connect, conversations joined
   AGENTS#{client} / CONN#{id}      agents online for a client (queue broadcasts)
@@ -129,7 +130,8 @@ class ChatRepository:
     def create_conversation(self, conversation: Conversation, first: Message, connection_id: str) -> None:
         data = conversation.model_dump(mode="json", exclude_none=True)
         data.update(pk=f"CONV#{conversation.conversation_id}", sk="META", connections={connection_id: "visitor"},
-                    gsi1pk=f"QUEUE#{conversation.client_id}", gsi1sk=data["created_at"])
+                    gsi1pk=f"QUEUE#{conversation.client_id}", gsi1sk=data["created_at"],
+                    gsi2pk=f"CLIENTCONV#{conversation.client_id}", gsi2sk=data["created_at"])
         self._db.transact_write_items(TransactItems=[
             {"Put": {"TableName": self._data, "Item": to_item(data),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -244,6 +246,36 @@ class ChatRepository:
             ExpressionAttributeValues=values({":pk": pk}), Limit=MAX_PAGE,
         )
         return [_conversation(from_item(i)) for i in page.get("Items", [])]
+
+    def conversations_of_client(self, client_id: str) -> list[Conversation]:
+        """Every conversation of a client, oldest first (data export and deletion, LC-3)."""
+        found: list[Conversation] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._data, "IndexName": "gsi2", "KeyConditionExpression": "gsi2pk = :pk",
+            "ExpressionAttributeValues": values({":pk": f"CLIENTCONV#{client_id}"}),
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            found += [_conversation(from_item(i)) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def delete_conversation(self, conversation_id: str) -> int:
+        """Delete a conversation and all its messages; returns the number of items deleted."""
+        keys: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._data, "KeyConditionExpression": "pk = :pk", "ProjectionExpression": "pk, sk",
+            "ExpressionAttributeValues": values({":pk": f"CONV#{conversation_id}"}),
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            keys += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        self._batch_write(self._data, [{"DeleteRequest": {"Key": k}} for k in keys])
+        return len(keys)
 
     # --- internals ---------------------------------------------------------------------
     def _update_conversation(self, identity: Identity, conversation_id: str, *, update: str,

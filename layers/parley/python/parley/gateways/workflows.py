@@ -1,0 +1,43 @@
+"""Starting and stopping Step Functions executions, named by a business key so a duplicate
+start is harmless (trial-{client}, notice-{client}-{notice})."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from parley import aws
+
+
+class Workflows(Protocol):
+    def start(self, machine_env_var: str, name: str, payload: dict[str, Any]) -> None: ...
+    def stop(self, machine_env_var: str, name: str, cause: str) -> bool: ...
+
+
+class StepFunctionsWorkflows:
+    def _arn(self, machine_env_var: str) -> str:
+        arn = os.environ.get(machine_env_var, "")
+        if not arn:
+            raise RuntimeError(f"{machine_env_var} is not configured")
+        return arn
+
+    def start(self, machine_env_var: str, name: str, payload: dict[str, Any]) -> None:
+        try:
+            aws.stepfunctions().start_execution(stateMachineArn=self._arn(machine_env_var), name=name,
+                                                input=json.dumps(payload))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+
+    def stop(self, machine_env_var: str, name: str, cause: str) -> bool:
+        arn = self._arn(machine_env_var).replace(":stateMachine:", ":execution:") + f":{name}"
+        try:
+            aws.stepfunctions().stop_execution(executionArn=arn, cause=cause[:256])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("ExecutionDoesNotExist", "ResourceNotFound"):
+                return False
+            raise
+        return True
