@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import services, ws
-from parley.clock import get_clock
 from parley.observability import logger, tracer
 
 
@@ -23,7 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def connect() -> None:
         token = ws.query(event, "token")
         if token is not None:  # an agent
-            claims = services.cognito_verifier().verify(token, get_clock().now())
+            claims = services.cognito_verifier().verify(token)
             chat.connect_agent(connection_id, claims)
         else:  # a visitor on a client's website
             chat.connect_visitor(connection_id, ws.query(event, "widgetKey"), ws.header(event, "Origin"),

@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley import services
-from parley.clock import get_clock
 from parley.errors import Forbidden, InvalidRequest
 from parley.gateways.users import CognitoUsers
 from parley.http import bearer_token, build_resolver, parse_body
@@ -21,7 +20,7 @@ app = build_resolver()
 
 
 def caller_client_id() -> str:
-    claims = services.cognito_verifier().verify(bearer_token(app), get_clock().now())
+    claims = services.cognito_verifier().verify(bearer_token(app))
     client_id = services.tenant_repository().client_of_user(claims.sub)
     if "clients" not in claims.groups or client_id is None:
         raise Forbidden("this account is not a client's dashboard user")

@@ -75,8 +75,8 @@ class LocalGateway:
         self.port = int(server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
-        for ws in list(self._sockets.values()):
-            await ws.close(code=WSCloseCode.GOING_AWAY)
+        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY) for ws in list(self._sockets.values())),
+                             return_exceptions=True)
         await self._runner.cleanup()
         self._pool.shutdown(wait=False, cancel_futures=True)
 

@@ -209,7 +209,12 @@ class LocalStack:
         for poller in self.pollers:
             poller.stop()
         self.stripe.stop()
-        asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(10)
+        try:
+            asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(30)
+        finally:  # whatever happens, nothing keeps running
+            self._stop_rest()
+
+    def _stop_rest(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         if self._moto is not None:

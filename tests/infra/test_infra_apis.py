@@ -87,6 +87,20 @@ def test_billing_routes(synth: Synth) -> None:
         assert _integration_function(synth, by_key[key]) == synth.function_id(function), key
 
 
+def test_client_account_routes(synth: Synth) -> None:
+    routes = _api_children(synth, "AWS::ApiGatewayV2::Route", synth.stack.http_api.api)
+    by_key = {r["Properties"]["RouteKey"]: r for r in routes.values()}
+    for key in (
+        "POST /api/signup",
+        "POST /api/client/plan",
+        "POST /api/client/payment-method",
+        "POST /api/client/notice",
+        "DELETE /api/client/notice",
+        "GET /api/client/export",
+    ):
+        assert _integration_function(synth, by_key[key]) == synth.function_id("client_account"), key
+
+
 def test_http_api_cors_and_stage(synth: Synth) -> None:
     api = synth.resources[synth.logical_id(synth.stack.http_api.api)]["Properties"]
     cors = api["CorsConfiguration"]

@@ -66,7 +66,7 @@ def test_function_environment(synth: Synth, name: str) -> None:
     assert ("PARLEY_VISITOR_TOKEN_SECRET_NAME" in env) is spec.reads_visitor_token_secret
     assert ("PARLEY_WEBSOCKET_ENDPOINT" in env) is spec.manage_connections
     assert ("PARLEY_STRIPE_SECRET_NAME" in env) is spec.uses_stripe
-    assert env["PARLEY_PROVIDER_TIME_ZONE"] == wiring.PROVIDER_TIME_ZONE
+    assert env["PARLEY_PROVIDER_TIME_ZONE"] == synth.stack.settings.provider_time_zone
 
 
 def test_stripe_secret_env_is_a_reference(synth: Synth) -> None:

@@ -138,14 +138,38 @@ def test_stripe_readers() -> None:
         "late_charges",
         "stripe_webhook",
         "client_billing",
+        "usage_meter",
+        "client_account",
+        "trial_end",
+        "cancellation",
+    }
+
+
+def test_client_account_cognito_actions(synth: Synth) -> None:
+    """Signup creates the client's user, sets its password and puts it in the clients group:
+    exactly these three actions, on the Parley user pool only."""
+    pool_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.auth.user_pool), "Arn"]}
+    grants = {
+        (action, str(resource))
+        for s in _statements(synth, "client_account")
+        for action in as_list(s["Action"])
+        if action.startswith("cognito-idp:")
+        for resource in as_list(s["Resource"])
+    }
+    assert grants == {
+        (f"cognito-idp:{action}", str(pool_arn))
+        for action in ("AdminCreateUser", "AdminSetUserPassword", "AdminAddUserToGroup")
     }
 
 
 @pytest.mark.parametrize("name", sorted(wiring.FUNCTIONS))
 def test_nothing_else(synth: Synth, name: str) -> None:
     """Logs to its own group, X-Ray, and the services above (SQS: a stream subscriber's
-    failed-records queue): no other service appears."""
+    failed-records queue; Step Functions: a workflow starter, test_infra_workflows.py): no other
+    service appears."""
     allowed_prefixes = ("logs:", "xray:", "dynamodb:", "execute-api:", "cognito-idp:", "secretsmanager:", "sqs:")
+    if wiring.FUNCTIONS[name].starts_workflows:
+        allowed_prefixes += ("states:",)
     assert all(a.startswith(allowed_prefixes) for a in _actions(_statements(synth, name)))
     # What may have Resource '*': X-Ray (no resource-level permissions) and, for a stream
     # subscriber, dynamodb:ListStreams (CDK's stream grant; it lists stream ARNs, reads nothing).

@@ -1,6 +1,7 @@
 """Schedules: the construct turns a wiring.Schedule into an EventBridge Scheduler schedule in
 its time zone, invoking its function with a role of its own and the input
-{"schedule", "scheduledTime"}; the app carries exactly the declared ones."""
+{"schedule", "scheduledTime"}; the app carries exactly the declared ones, in the provider's time
+zone taken from CDK context (cdk.json `parley:providerTimeZone`), not from the shell."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from infra import wiring
 from infra.constructs.schedules import Schedules
+from infra.stacks.parley_stack import Settings
 from tests.infra.template import Synth
 
 pytestmark = pytest.mark.infra
@@ -68,7 +71,7 @@ def test_declared_schedules(synth: Synth) -> None:
         (props,) = [p for p in schedules if json.loads(p["Target"]["Input"])["schedule"] == spec.name]
         assert props["Target"]["Arn"] == {"Fn::GetAtt": [synth.function_id(spec.function), "Arn"]}
         assert props["ScheduleExpression"] == spec.cron
-        assert props["ScheduleExpressionTimezone"] == spec.timezone
+        assert props["ScheduleExpressionTimezone"] == synth.stack.settings.provider_time_zone
         assert props["State"] == "ENABLED"
         assert json.loads(props["Target"]["Input"])["scheduledTime"] == "<aws.scheduler.scheduled-time>"
 
@@ -76,3 +79,36 @@ def test_declared_schedules(synth: Synth) -> None:
 def test_billing_jobs_are_scheduled() -> None:
     assert {s.function for s in wiring.SCHEDULES} == {"billing_cycle", "late_charges", "defaults"}
     assert all(schedule.timezone == wiring.PROVIDER_TIME_ZONE for schedule in wiring.SCHEDULES)
+
+
+def test_provider_time_zone_comes_from_cdk_json(synth: Synth) -> None:
+    from infra.app import cdk_json_context
+
+    configured = cdk_json_context()["parley:providerTimeZone"]
+    ZoneInfo(configured)
+    assert synth.stack.settings.provider_time_zone == configured
+    for resource in synth.of_type("AWS::Lambda::Function").values():
+        env = resource["Properties"].get("Environment", {}).get("Variables", {})
+        if "PARLEY_PROVIDER_TIME_ZONE" in env:
+            assert env["PARLEY_PROVIDER_TIME_ZONE"] == configured
+
+
+def _settings(context: dict[str, Any]) -> Settings:
+    from aws_cdk import App
+
+    return Settings.from_context(App(context=context))
+
+
+def test_provider_time_zone_setting() -> None:
+    assert _settings({}).provider_time_zone == wiring.PROVIDER_TIME_ZONE
+    assert _settings({"parley:providerTimeZone": "America/Los_Angeles"}).provider_time_zone == "America/Los_Angeles"
+    with pytest.raises(ValueError, match="parley:providerTimeZone"):
+        _settings({"parley:providerTimeZone": "America/Los_Angles"})
+
+
+def test_schedules_move_to_the_configured_zone() -> None:
+    settings = _settings({"parley:providerTimeZone": "America/Los_Angeles"})
+    own_zone = wiring.Schedule("elsewhere", "billing_cycle", "cron(0 1 * * ? *)", "Asia/Tokyo")
+    moved = settings.in_provider_time_zone([*wiring.SCHEDULES, own_zone])
+    assert [s.timezone for s in moved] == ["America/Los_Angeles"] * len(wiring.SCHEDULES) + ["Asia/Tokyo"]
+    assert [s.name for s in moved] == [s.name for s in [*wiring.SCHEDULES, own_zone]]

@@ -106,7 +106,7 @@ def test_one_machine_per_declaration(synth: Synth) -> None:
     assert set(MACHINES) == set(TASK_FUNCTIONS) == {"trial", "notice"}
     for key, spec in wiring.STATE_MACHINES.items():
         assert spec.name == key
-        assert {spec.task_functions[p] for p in spec.task_functions} == TASK_FUNCTIONS[key]
+        assert set(spec.task_functions.values()) == TASK_FUNCTIONS[key]
 
 
 @pytest.mark.parametrize("name", MACHINES)

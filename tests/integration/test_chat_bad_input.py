@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jwt
+import moto.cognitoidp
 import pytest
+from jwt.algorithms import RSAAlgorithm
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from infra.local.stack import LocalStack
 from parley.chat.models import Client, ClientStatus
-from parley.clock import ControlledClock, set_clock
 from tests.integration.chat_client import ChatClient, Harness, http_post
 
 pytestmark = pytest.mark.integration
+
+
+def moto_signing_key() -> Any:
+    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
+    return RSAAlgorithm.from_jwk(json.dumps(json.loads(gzip.decompress(path.read_bytes()))))
 
 
 def connection_items(stack: LocalStack) -> int:
@@ -160,14 +169,16 @@ class TestConnectRefusals:
         assert connection_items(local_stack) <= before  # nothing stored (earlier tests may still be disconnecting)
 
     def test_expired_agent_token(self, chat: Harness, local_stack: LocalStack) -> None:
+        # The same claims and key id, signed with moto's (published, test-only) pool key, but
+        # expired a minute ago: the signature is valid, the expiry is not.
         token = chat.agent_token(local_stack.demo.agent_username)
-        later = ControlledClock(local_stack.clock.now() + timedelta(hours=2))
-        set_clock(later)  # Cognito tokens live one hour
-        try:
-            assert refused_status(f"{local_stack.ws_url}?token={token}") == 401
-        finally:
-            set_clock(local_stack.clock)
-        with connect(f"{local_stack.ws_url}?token={token}", open_timeout=10) as ws:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        header = jwt.get_unverified_header(token)
+        now = int(time.time())
+        claims.update(iat=now - 3660, exp=now - 60, auth_time=now - 3660)
+        expired = jwt.encode(claims, moto_signing_key(), algorithm="RS256", headers={"kid": header["kid"]})
+        assert refused_status(f"{local_stack.ws_url}?token={expired}") == 401
+        with connect(f"{local_stack.ws_url}?token={token}", open_timeout=10) as ws:  # the fresh one works
             ws.send(json.dumps({"action": "ping", "requestId": "p"}))
             assert json.loads(ws.recv(timeout=10))["type"] == "ack"
 

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
+from parley.billing.errors import BillingError, NoticeNotAllowed
 from parley.errors import InvalidRequest, ParleyError, Unauthorized
 from parley.observability import logger
 
@@ -25,6 +26,12 @@ def build_resolver() -> APIGatewayHttpResolver:
     def domain_error(exc: ParleyError) -> Response[Any]:
         logger.info("request refused", code=exc.code, detail=exc.message)
         return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(BillingError)
+    def billing_error(exc: BillingError) -> Response[Any]:
+        # A rule refused the request (a notice without its reason, before paid service…).
+        status = 409 if isinstance(exc, NoticeNotAllowed) else 400
+        return _error(status, exc.code, str(exc))
 
     @app.exception_handler(ValidationError)
     def invalid_body(exc: ValidationError) -> Response[Any]:

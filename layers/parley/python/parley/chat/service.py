@@ -104,7 +104,7 @@ class ChatService:
         found = self._chat.get_connection(connection_id)
         if found is None:
             raise Unauthorized("unknown connection; reconnect")
-        identity = found[0].identity
+        identity, joined = found[0].identity, found[1]
         match action:
             case Ping():
                 return {}
@@ -113,6 +113,8 @@ class ChatService:
             case SendMessage():
                 message, conversation = self._chat.append(identity, connection_id, action.conversation_id,
                                                           action.clean_text(), self._clock.now())
+                if action.conversation_id not in joined:  # sent without `resume`: detach it on $disconnect too
+                    self._chat.remember_joined([connection_id], action.conversation_id)
                 self._post(conversation, {"type": "message", "conversationId": conversation.conversation_id,
                                           "message": message.public()}, exclude=connection_id)
                 return {"message": message.public()}

@@ -114,7 +114,7 @@ class ChatRepository:
                 return ids
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _remember_joined(self, connection_ids: Iterable[str], conversation_id: str) -> None:
+    def remember_joined(self, connection_ids: Iterable[str], conversation_id: str) -> None:
         for connection_id in connection_ids:
             try:
                 self._db.update_item(
@@ -137,7 +137,7 @@ class ChatRepository:
                      "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"TableName": self._data, "Item": self._message_item(first)}},
         ])
-        self._remember_joined([connection_id], conversation.conversation_id)
+        self.remember_joined([connection_id], conversation.conversation_id)
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         item = self._db.get_item(TableName=self._data, Key=_conv_key(conversation_id)).get("Item")
@@ -187,7 +187,7 @@ class ChatRepository:
         conversation = _conversation(from_item(item))
         message = self._system_message(conversation, f"{identity.name} joined the chat", now)
         self._db.put_item(TableName=self._data, Item=self._message_item(message))
-        self._remember_joined(connection_ids, conversation_id)
+        self.remember_joined(connection_ids, conversation_id)
         return message, conversation
 
     def close(self, identity: Identity, connection_id: str, conversation_id: str,
@@ -211,7 +211,7 @@ class ChatRepository:
             names={"#conn": connection_id}, vals={":role": identity.role.value},
             require_active_for_agent=False, allow_closed=True,
         )
-        self._remember_joined([connection_id], conversation_id)
+        self.remember_joined([connection_id], conversation_id)
         return conversation
 
     def detach(self, conversation_id: str, connection_id: str) -> None:
