@@ -5,7 +5,11 @@
    `Timestamp` wait is computed against naive local time and really sleeps): a person moving
    the clock forward sees a 14-day trial end. Active waits are registered so the local stack
    can step time exactly to each deadline.
-3. Lambda tasks invoke our handlers through the local gateway's Lambda Invoke endpoint (moto's
+3. DynamoDB requests are applied one at a time, each atomically, as DynamoDB does: moto's
+   TransactWriteItems deep-copies the tables for its rollback and breaks ("dictionary changed
+   size during iteration", HTTP 500, then a botocore retry that may find it half applied) when
+   another request writes meanwhile. Concurrency tests need the real guarantee.
+4. Lambda tasks invoke our handlers through the local gateway's Lambda Invoke endpoint (moto's
    own Lambda needs Docker): moto's Step Functions builds its Lambda client pointing at moto;
    we point it at the gateway instead.
 
@@ -47,6 +51,17 @@ def install(lambda_endpoint: str) -> None:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    dynamodb_lock = threading.RLock()
+    original_call_action = DynamoHandler.call_action
+
+    def serialized_call_action(self: Any) -> Any:
+        with dynamodb_lock:
+            return original_call_action(self)
+
+    DynamoHandler.call_action = serialized_call_action  # type: ignore[method-assign]
 
     original_boto_client_for = getattr(lambda_eval_utils, "boto_client_for")  # noqa: B009 - not exported
 

@@ -1,0 +1,228 @@
+"""The billing engine on the local stack: metering from the real DynamoDB stream, billing days
+(re-run and concurrent), Stripe faults, declines, late charges, default, webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import stripe
+
+from infra.local import lambda_runtime
+from infra.local.stack import LocalStack, table_name
+from infra.local.streams import StreamPoller
+from infra.wiring import STREAM_SUBSCRIPTIONS
+from parley import services
+from parley.billing.calendar import next_billing_date
+from parley.billing.money import percent_of
+from parley.billing.payments import default_date, late_charge_date
+from parley.gateways.stripe_gateway import StripeGateway
+from parley.ledger.models import AccountStatus, InvoiceStatus
+from parley.ledger.service import BillingService
+from tests.integration.billing_support import account, engaged_chats, new_client, request
+from tests.integration.stripe_faults import StripeFaultProxy
+
+pytestmark = pytest.mark.integration
+
+
+def stripe_invoices(stack: LocalStack, customer_id: str) -> list[Any]:
+    client = stripe.StripeClient("sk_test_local", base_addresses={"api": stack.stripe.url})
+    return list(client.v1.invoices.list(params={"customer": customer_id, "limit": 100}).data)
+
+
+def cycle_usage(client_id: str) -> int:
+    acc = account(client_id)
+    assert acc.paid_start is not None
+    return services.billing_service().ledger.usage(client_id, acc.paid_start.isoformat()).engaged_chats
+
+
+def replay_stream(stack: LocalStack) -> int:
+    """Deliver the whole stream again from its start, as a retried event source would."""
+    sub = STREAM_SUBSCRIPTIONS[0]
+    arn = stack.boto("dynamodb").describe_table(TableName=table_name(sub.table))["Table"]["LatestStreamArn"]
+    return StreamPoller(stack.boto("dynamodbstreams"), arn, sub, lambda_runtime.invoke).drain()
+
+
+def test_engaged_chats_are_counted_once_even_when_the_stream_redelivers(local_stack: LocalStack) -> None:
+    client_id, _ = new_client(local_stack, paid_start=services.billing_service().today())
+    engaged_chats(client_id, 3)
+    engaged_chats(client_id, 2, reply=False)  # no agent reply: not billable (engaged-chat Decision)
+    local_stack.drain_streams()
+    assert cycle_usage(client_id) == 3
+    assert replay_stream(local_stack) > 0
+    assert cycle_usage(client_id) == 3
+
+
+def bill_next_cycle(billing: BillingService, client_id: str) -> Any:
+    acc = account(client_id)
+    assert acc.next_billing_date is not None
+    return acc.next_billing_date
+
+
+def test_a_billing_day_run_twice_and_concurrently_charges_once(local_stack: LocalStack) -> None:
+    client_id, billing = new_client(local_stack, paid_start=services.billing_service().today())
+    engaged_chats(client_id, 2)
+    local_stack.drain_streams()
+    day = bill_next_cycle(billing, client_id)
+    threads = [threading.Thread(target=services.billing_service().run_billing_day, args=(day,)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    billing.run_billing_day(day)  # and once more, after
+    invoices = [i for i in billing.ledger.invoices(client_id) if i.issue_date == day]
+    assert len(invoices) == 1
+    assert invoices[0].status is InvoiceStatus.PAID
+    assert account(client_id).next_billing_date == next_billing_date(account(client_id).anchor_day or 1, day)
+    customer = account(client_id).stripe_customer_id
+    assert customer is not None
+    on_stripe = stripe_invoices(local_stack, customer)
+    assert len(on_stripe) == 2  # the first invoice (paid start) and this one — no duplicate
+    assert sorted(i.amount_paid for i in on_stripe) == sorted(i.total_cents for i in billing.ledger.invoices(client_id))
+
+
+@pytest.fixture
+def faulty_billing(local_stack: LocalStack) -> Any:
+    proxy = StripeFaultProxy(local_stack.stripe.url).start()
+    gateway = StripeGateway("sk_test_local", api_base=proxy.url, timeout_seconds=1.0, max_network_retries=0)
+    billing = BillingService(services.ledger_repository(), services.tenant_repository(), gateway,
+                             services.get_clock())
+    yield proxy, billing
+    proxy.stop()
+
+
+def test_stripe_down_during_the_billing_day_loses_nothing_and_the_rerun_finishes(
+        local_stack: LocalStack, faulty_billing: Any) -> None:
+    proxy, billing = faulty_billing
+    client_id, _ = new_client(local_stack, paid_start=billing.today())
+    day = bill_next_cycle(billing, client_id)
+    proxy.inject("error_500", path=r"^/v1/invoices$", times=10)
+    report = billing.run_billing_day(day)
+    assert client_id in report.billed
+    stored = [i for i in billing.ledger.invoices(client_id) if i.issue_date == day]
+    assert len(stored) == 1 and stored[0].stripe_invoice_id is None  # the ledger has it; Stripe not yet
+    assert stored[0].invoice_id in report.stripe_pending
+    proxy.clear()
+    rerun = billing.run_billing_day(day)
+    assert client_id in rerun.skipped and stored[0].invoice_id in rerun.collected
+    paid = billing.ledger.invoice(client_id, stored[0].invoice_id)
+    assert paid is not None and paid.status is InvoiceStatus.PAID and paid.stripe_invoice_id
+    customer = account(client_id).stripe_customer_id or ""
+    assert len(stripe_invoices(local_stack, customer)) == 2
+
+
+def test_a_timeout_after_stripe_charged_is_retried_without_a_second_charge(
+        local_stack: LocalStack, faulty_billing: Any) -> None:
+    proxy, billing = faulty_billing
+    client_id, _ = new_client(local_stack, paid_start=billing.today())
+    day = bill_next_cycle(billing, client_id)
+    proxy.inject("timeout_after_forward", path=r"^/v1/invoices/[^/]+/pay$", times=1, delay=2.0)
+    first = billing.run_billing_day(day)
+    assert first.stripe_pending  # we timed out; Stripe did charge
+    proxy.clear()
+    billing.run_billing_day(day)
+    customer = account(client_id).stripe_customer_id or ""
+    invoices = stripe_invoices(local_stack, customer)
+    assert len(invoices) == 2
+    assert all(i.status == "paid" for i in invoices)
+    charges = stripe.StripeClient("sk_test_local", base_addresses={"api": local_stack.stripe.url}).v1.charges.list(
+        params={"customer": customer, "limit": 100}).data
+    assert len([c for c in charges if c.paid]) == 2  # one per invoice, none twice
+    ours = [i for i in billing.ledger.invoices(client_id) if i.issue_date == day]
+    assert len(ours) == 1 and ours[0].status is InvoiceStatus.PAID
+
+
+def test_a_declined_card_leads_to_the_late_charge_then_default(local_stack: LocalStack) -> None:
+    """call_on_me: Due = Billing Date + 10 (CO-10); a 5 % late charge on Due + 11 (CO-11);
+    default on Billing Date + 31 (CO-10). Each consequence on its day, not the day before."""
+    billing = services.billing_service()
+    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.today())
+    policy = billing.rules()[0]
+    first = billing.ledger.invoices(client_id)[0]
+    assert first.status is InvoiceStatus.OPEN
+    assert [h.kind for h in billing.ledger.history(client_id)].count("payment_failed") == 1
+
+    late_day = late_charge_date(policy, first.due_date)
+    assert first.invoice_id not in billing.run_late_charges(late_day - timedelta(days=1)).late_charges
+    assert first.invoice_id in billing.run_late_charges(late_day).late_charges
+    assert first.invoice_id not in billing.run_late_charges(late_day).late_charges  # once per invoice
+    late = billing.ledger.invoice(client_id, f"{first.invoice_id}-late")
+    assert late is not None and late.total_cents == percent_of(first.total_cents, policy.late_charge_percent)
+    assert late.lines[0].rule_id == "CO-11"
+
+    cut_off = default_date(policy, first.issue_date, first.due_date)
+    assert client_id not in billing.run_defaults(cut_off - timedelta(days=1)).defaults
+    assert account(client_id).status is AccountStatus.ACTIVE
+    assert client_id in billing.run_defaults(cut_off).defaults
+    assert account(client_id).status is AccountStatus.DEACTIVATED
+    client = services.tenant_repository().get_client(client_id)
+    assert client is not None
+    status, session = request(local_stack, "POST", "/api/visitor/session", {"widgetKey": client.widget_key},
+                              headers={"Origin": local_stack.base_url})
+    assert status == 200 and session["client"]["online"] is False  # the widget shows the offline form
+    # Everything owed stays collectable: both invoices are still open in the ledger (CO-10).
+    assert {i.status for i in billing.ledger.invoices(client_id)} == {InvoiceStatus.OPEN}
+
+
+def test_a_payment_the_day_before_the_late_charge_avoids_it(local_stack: LocalStack) -> None:
+    billing = services.billing_service()
+    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.today())
+    policy = billing.rules()[0]
+    invoice = billing.ledger.invoices(client_id)[0]
+    late_day = late_charge_date(policy, invoice.due_date)
+    assert billing.record_payment(client_id, invoice.invoice_id, late_day - timedelta(days=1), source="test")
+    assert invoice.invoice_id not in billing.run_late_charges(late_day).late_charges
+    assert billing.ledger.invoice(client_id, f"{invoice.invoice_id}-late") is None
+
+
+def signed(payload: dict[str, Any], secret: str | None = None) -> tuple[bytes, str]:
+    body = json.dumps(payload).encode()
+    timestamp = int(time.time())
+    key = secret or services.stripe_secret()["webhook_secret"]
+    signature = hmac.new(key.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, f"t={timestamp},v1={signature}"
+
+
+def invoice_event(event_id: str, type_: str, invoice_id: str) -> dict[str, Any]:
+    return {"id": event_id, "object": "event", "type": type_, "created": int(time.time()), "livemode": False,
+            "data": {"object": {"id": "in_fake", "object": "invoice", "status": "paid", "customer": "cus_x",
+                                "amount_due": 100, "amount_paid": 100, "metadata": {"parley_invoice_id": invoice_id}}}}
+
+
+def test_webhooks_with_a_bad_or_missing_signature_are_400_and_change_nothing(local_stack: LocalStack) -> None:
+    billing = services.billing_service()
+    client_id, _ = new_client(local_stack, card=None, paid_start=billing.today())
+    invoice = billing.ledger.invoices(client_id)[0]
+    body, _ = signed(invoice_event("evt_bad1", "invoice.paid", invoice.invoice_id))
+    _, forged = signed(invoice_event("evt_bad1", "invoice.paid", invoice.invoice_id), secret="whsec_not_ours")
+    for headers in ({}, {"Stripe-Signature": forged}, {"Stripe-Signature": "t=1,v1=deadbeef"}):
+        status, reply = request(local_stack, "POST", "/api/stripe/webhook", raw=body, headers=headers)
+        assert status == 400 and reply["code"]
+    stored = billing.ledger.invoice(client_id, invoice.invoice_id)
+    assert stored is not None and stored.status is InvoiceStatus.OPEN
+
+
+def test_replayed_and_out_of_order_webhooks_apply_once(local_stack: LocalStack) -> None:
+    billing = services.billing_service()
+    client_id, _ = new_client(local_stack, card=None, paid_start=billing.today())
+    invoice = billing.ledger.invoices(client_id)[0]
+    paid_body, paid_sig = signed(invoice_event("evt_paid_1", "invoice.paid", invoice.invoice_id))
+    for _ in range(2):  # delivered twice
+        status, _ = request(local_stack, "POST", "/api/stripe/webhook", raw=paid_body,
+                            headers={"Stripe-Signature": paid_sig})
+        assert status == 200
+    # A failure notice that arrives after the payment changes nothing.
+    failed_body, failed_sig = signed(invoice_event("evt_failed_0", "invoice.payment_failed", invoice.invoice_id))
+    status, reply = request(local_stack, "POST", "/api/stripe/webhook", raw=failed_body,
+                            headers={"Stripe-Signature": failed_sig})
+    assert status == 200 and reply["applied"] is False
+    stored = billing.ledger.invoice(client_id, invoice.invoice_id)
+    assert stored is not None and stored.status is InvoiceStatus.PAID
+    assert len(stored.payments) == 1
+    assert [h.kind for h in billing.ledger.history(client_id)].count("payment_received") == 1
