@@ -292,6 +292,7 @@ STATIC_SITES: dict[str, Path] = {
     "widget": REPO_ROOT / "widget" / "dist",
     "console": REPO_ROOT / "console" / "dist",
     "demo": REPO_ROOT / "widget" / "demo",
+    "dashboard": REPO_ROOT / "dashboard" / "dist",
 }
 
 WEBSOCKET_STAGE = "live"

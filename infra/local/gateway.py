@@ -59,6 +59,7 @@ class LocalGateway:
         self.inflight = 0
         self.app.router.add_get("/widget/config.json", self._site_config)
         self.app.router.add_get("/console/config.json", self._site_config)
+        self.app.router.add_get("/dashboard/config.json", self._site_config)
         if extra_routes:
             extra_routes(self.app)
         for prefix, folder in STATIC_SITES.items():

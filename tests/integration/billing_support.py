@@ -79,6 +79,8 @@ def engaged_chats(client_id: str, count: int, *, reply: bool = True) -> list[str
     tokens = services.visitor_tokens()
     client = services.tenant_repository().get_client(client_id)
     assert client is not None
+    if services.tenant_repository().get_agent(f"ag_{client_id}") is None:
+        services.tenant_repository().put_agent(Agent(agent_id=f"ag_{client_id}", name="Agent", client_ids=[client_id]))
     agent_conn = f"agent-{secrets.token_hex(4)}"
     chat.connect_agent(agent_conn, AgentClaims(sub=f"ag_{client_id}", username="a", email="", groups=()))
     ids = []

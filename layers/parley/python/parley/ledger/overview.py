@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from parley.billing.calendar import cycle_for
+from parley.billing.trial import trial_schedule
 from parley.ledger.models import AccountStatus
 from parley.ledger.service import BillingService
 from parley.repositories.ledger import TRIAL_CYCLE
@@ -25,8 +26,20 @@ def billing_overview(billing: BillingService, client_id: str) -> dict[str, Any]:
     usage = ledger.usage(client_id, cycle_key)
     plan_id = account.upgraded_plan_id or account.current_plan_id or account.plan_id
     plan = catalog.plan(plan_id) if plan_id else None
+    trial = None
+    if account.trial_start is not None:
+        schedule = trial_schedule(policy, account.trial_start)
+        trial = {"trialStart": account.trial_start.isoformat(),
+                 "lastDay": schedule.trial_last_day.isoformat() if schedule.trial_last_day else None,
+                 "paidStart": schedule.paid_start.isoformat(),
+                 "daysLeft": max((schedule.paid_start - today).days, 0) if account.status is AccountStatus.TRIAL else 0,
+                 "chatsUsed": ledger.usage(client_id, TRIAL_CYCLE).engaged_chats,
+                 "chatLimit": policy.trial_unit_limit, "explanation": schedule.explanation}
     return {
         "today": today.isoformat(),
+        "trial": trial,
+        "policy": {"preset": policy.preset, "noticeRequiresReason": policy.notice_requires_reason,
+                   "noticeDays": policy.notice_days, "noticeDayKind": policy.notice_day_kind},
         "account": account.model_dump(mode="json", exclude={"version"}),
         "plan": plan.model_dump(mode="json") if plan else None,
         "plans": [p.model_dump(mode="json") for p in catalog.plans],

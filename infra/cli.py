@@ -1,0 +1,181 @@
+"""`parley`: the small command line of the local platform.
+
+    parley clock                                   the local stack's current time (`make dev`)
+    parley clock advance --days 30 [--hours 6]     move it forward; every daily run on the way fires
+    parley billing simulate FILE.json [...]        run billing scenarios (docs/billing.md)
+
+Exit status: 0 done; 1 invalid scenario file or failed request; 2 bad command line;
+3 a valid scenario could not be run to its end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+EXIT_INVALID = 1
+EXIT_RUN_FAILED = 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, status: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------------------ clock
+def _request(url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            answer: dict[str, Any] = json.loads(response.read() or b"{}")
+            return answer
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read() or b"{}").get("message", exc.reason)
+        except ValueError:
+            message = exc.reason
+        raise CliError(f"{url}: HTTP {exc.code}: {message}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CliError(f"cannot reach the local stack at {url} ({reason}); is `make dev` running?") from None
+
+
+def clock_show(args: argparse.Namespace) -> int:
+    answer = _request(f"{args.url.rstrip('/')}/_local/clock")
+    print(answer.get("now", ""))
+    return 0
+
+
+def clock_advance(args: argparse.Namespace) -> int:
+    if args.days < 0 or args.hours < 0 or (args.days == 0 and args.hours == 0):
+        raise CliError("give --days and/or --hours, more than zero", status=2)
+    answer = _request(f"{args.url.rstrip('/')}/_local/clock", {"days": args.days, "hours": args.hours})
+    fired = answer.get("fired", [])
+    for run in fired:
+        print(f"fired {run.get('schedule')} at {run.get('at')}")
+    print(f"now {answer.get('now', '')} ({len(fired)} scheduled run{'s' if len(fired) != 1 else ''} fired)")
+    return 0
+
+
+# ------------------------------------------------------------------------------ billing simulate
+def _validate(paths: list[Path]) -> list[Any]:
+    from infra.scenario import ScenarioError, load_scenario
+
+    scenarios = []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path))
+        except ScenarioError as exc:
+            raise CliError(f"{path}: {exc}") from None
+    return scenarios
+
+
+def _simulate_one(scenario: Any, stripe_ids: bool) -> dict[str, Any]:
+    from infra.scenario import ScenarioRunError, run_scenario, stdout_to_stderr
+
+    with stdout_to_stderr():
+        try:
+            return run_scenario(scenario, stripe_ids=stripe_ids)
+        except ScenarioRunError as exc:
+            raise CliError(f"{scenario.path}: {exc}", status=EXIT_RUN_FAILED) from None
+
+
+def _simulate_in_subprocess(path: Path, stripe_ids: bool) -> tuple[int, str, str]:
+    """One LocalStack (one localstripe) per process: each further scenario gets its own."""
+    command = [sys.executable, "-m", "infra.cli", "billing", "simulate", str(path)]
+    if stripe_ids:
+        command.append("--stripe-ids")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def billing_simulate(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.files]
+    scenarios = _validate(paths)  # every file is checked before anything runs
+    started = time.monotonic()
+    output: Any
+    if len(scenarios) == 1:
+        output = _simulate_one(scenarios[0], args.stripe_ids)
+    else:
+        jobs = max(1, args.jobs or min(len(paths), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            done = list(pool.map(lambda p: _simulate_in_subprocess(p, args.stripe_ids), paths))
+        output = []
+        for path, (code, stdout, stderr) in zip(paths, done, strict=True):
+            if code != 0:
+                last = [line for line in stderr.strip().splitlines() if line.startswith("parley: ")]
+                raise CliError(last[-1].removeprefix("parley: ") if last else f"{path}: failed (exit {code})",
+                               status=code if code in (EXIT_INVALID, EXIT_RUN_FAILED) else EXIT_RUN_FAILED)
+            output.append(json.loads(stdout))
+    text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"parley: wrote {args.out} ({len(paths)} scenario{'s' if len(paths) > 1 else ''}, "
+              f"{time.monotonic() - started:.1f} s)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+        print(f"parley: {len(paths)} scenario{'s' if len(paths) > 1 else ''} simulated in "
+              f"{time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------ entry point
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="parley", description="Parley's local command line.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    clock = commands.add_parser("clock", help="show or move the clock of a running `make dev`")
+    clock.add_argument("--url", default=DEFAULT_URL, help=f"local gateway (default {DEFAULT_URL})")
+    clock.set_defaults(handler=clock_show)
+    clock_commands = clock.add_subparsers(dest="clock_command")
+    advance = clock_commands.add_parser("advance", help="move the clock forward, firing every daily run on the way")
+    advance.add_argument("--days", type=int, default=0)
+    advance.add_argument("--hours", type=int, default=0)
+    advance.add_argument("--url", default=DEFAULT_URL, help=f"local gateway (default {DEFAULT_URL})")
+    advance.set_defaults(handler=clock_advance)
+
+    billing = commands.add_parser("billing", help="billing tools")
+    billing_commands = billing.add_subparsers(dest="billing_command", required=True)
+    simulate = billing_commands.add_parser(
+        "simulate", help="run billing scenario files on a fresh local stack and print the result as JSON",
+        description="Validate the scenario files, run each on a fresh local stack (frozen clock from its "
+        "start) and print the result: one JSON object, or a JSON list for several files (each runs in its "
+        "own process). Format: docs/billing.md.")
+    simulate.add_argument("files", nargs="+", metavar="FILE.json")
+    simulate.add_argument("--out", help="write the JSON here instead of stdout")
+    simulate.add_argument("--jobs", type=int, default=0, help="scenarios run at once (default: CPU count)")
+    simulate.add_argument("--stripe-ids", action="store_true",
+                          help="add Stripe's (random) customer and invoice ids to the output")
+    simulate.set_defaults(handler=billing_simulate)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except CliError as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

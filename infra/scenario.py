@@ -1,0 +1,732 @@
+"""Billing scenarios: a dated timeline of contract events, run through the real services on a
+fresh local stack, and the resulting ledger as deterministic JSON (`parley billing simulate`).
+
+    scenario = load_scenario(Path("examples/co11_late_charge.json"))   # ScenarioError if invalid
+    result = run_scenario(scenario)                                     # a JSON-ready dict
+
+Nothing here decides money. The runner only does what a client, an agent and a provider
+would do — starts paid service, chats, pays, changes cards, plans and prices — through
+`BillingService` and `ChatService`, and moves the controlled clock, which fires the real
+scheduled functions (billing 00:10, late charges 00:20, defaults 00:30 in the policy's zone)
+and delivers the DynamoDB stream to the real `usage_meter`. The result is read back from the
+ledger. The file format is documented in docs/billing.md ("Scenario files").
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from parley.billing.errors import ConfigError
+from parley.billing.plans import PlanCatalog, PriceChange, load_plan_catalog
+from parley.billing.policy import PRESETS, BillingPolicy
+
+if TYPE_CHECKING:
+    from infra.local.stack import LocalStack
+    from parley.ledger.models import BillingAccount, HistoryEvent, LedgerInvoice
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MAX_DAYS = 800  # a scenario spans at most ~2 years (3 scheduled runs per simulated day)
+MAX_CHATS_PER_EVENT = 2000
+_WEBHOOKS = False  # see run_scenario
+SIM_ORIGIN = "https://client-site.scenario.test"  # the clients' website (allowed widget origin)
+CARDS: dict[str, str] = {
+    "visa": "pm_card_visa",  # Visa 4242: attaches and pays
+    "declining": "pm_card_chargeCustomerFail",  # Visa 4000000000000341: attaches, then every charge declines
+}
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
+# ------------------------------------------------------------------------------ file model
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioClient(_Strict):
+    id: Slug = Field(description="Client id (the chat tenant and the billing account).")
+    name: str = Field(default="", description="Company name (default: the id).")
+    card: Literal["visa", "declining", "none"] = Field(
+        default="visa", description="Card on file from the start: pays, declines (4000000000000341), or none.")
+
+
+class _Event(_Strict):
+    date: dt.date = Field(description="Business day (policy time zone); applied at 12:00 that day.")
+
+
+class StartPaidEvent(_Event):
+    """CO-9: paid service starts this day, the first Billing Date; the first invoice is issued at once."""
+
+    type: Literal["start_paid"]
+    client: str
+    plan: str
+    setup_fee_charged: bool = Field(default=False, description="CO-5: true = the setup fee was already paid.")
+
+
+class EngagedChatsEvent(_Event):
+    """`count` real conversations: the visitor writes, the client's agent accepts and replies."""
+
+    type: Literal["engaged_chats"]
+    client: str
+    count: Annotated[int, Field(ge=1, le=MAX_CHATS_PER_EVENT)]
+
+
+class PaymentEvent(_Event):
+    """The client pays an open invoice: "latest" (most recent open), "all" (every open one) or a ledger id."""
+
+    type: Literal["payment"]
+    client: str
+    invoice: str = "latest"
+    via: Literal["card", "transfer"] | None = Field(
+        default=None, description="card = through Stripe with the card on file; transfer = money received "
+        "outside Stripe (recorded). Default: card when one is on file, else transfer.")
+
+
+class DeclineCardEvent(_Event):
+    """From now on the card on file declines (CO-13)."""
+
+    type: Literal["decline_card"]
+    client: str
+
+
+class CardEvent(_Event):
+    """The client puts a new card on file."""
+
+    type: Literal["card"]
+    client: str
+    card: Literal["visa", "declining"]
+
+
+class PlanChangeEvent(_Event):
+    """CH-7: the client asks for another package; it takes effect at the next cycle."""
+
+    type: Literal["plan_change"]
+    client: str
+    plan: str
+
+
+class PriceChangeEvent(_Event):
+    """CO-12: the provider announces new prices for a plan; they apply from the next cycle."""
+
+    type: Literal["price_change"]
+    plan: str
+    monthly_fee_cents: Annotated[int, Field(ge=0)] | None = None
+    overage_cents_per_unit: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> PriceChangeEvent:
+        if self.monthly_fee_cents is None and self.overage_cents_per_unit is None:
+            raise ValueError("monthly_fee_cents: give monthly_fee_cents and/or overage_cents_per_unit")
+        return self
+
+
+ClientEvent = StartPaidEvent | EngagedChatsEvent | PaymentEvent | DeclineCardEvent | CardEvent | PlanChangeEvent
+Event = Annotated[ClientEvent | PriceChangeEvent, Field(discriminator="type")]
+EVENT_TYPES = ("start_paid", "engaged_chats", "payment", "decline_card", "card", "plan_change", "price_change")
+
+
+class ScenarioFile(_Strict):
+    description: str = ""
+    policy: dict[str, Any] = Field(description='{"preset": "call_on_me", ...overrides} or a full policy.')
+    plans: str | dict[str, Any] = Field(description="Catalog file (e.g. config/plans/call_on_me.json) or inline.")
+    start: dt.date
+    end: dt.date
+    clients: list[ScenarioClient] = Field(min_length=1)
+    events: list[Event] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario file, with its policy and catalog built."""
+
+    path: Path
+    spec: ScenarioFile
+    policy: BillingPolicy
+    catalog: PlanCatalog
+
+
+class ScenarioError(Exception):
+    """An invalid scenario file; the message is one line naming the field or event."""
+
+
+class ScenarioRunError(Exception):
+    """The scenario was valid but could not be run to its end (the message says where)."""
+
+
+# ------------------------------------------------------------------------------ validation
+def _path(loc: Sequence[int | str]) -> str:
+    text = ""
+    parts = list(loc)
+    for i, part in enumerate(parts):
+        if i >= 2 and parts[0] == "events" and i == 2 and isinstance(parts[1], int) and part in EVENT_TYPES:
+            continue  # pydantic puts the union tag in the path: events[2].start_paid.plan -> events[2].plan
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe(error: ErrorDetails) -> str:
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "union_tag_invalid":
+        return (f"unknown event type {ctx.get('tag')!r} (known: {', '.join(EVENT_TYPES)})"
+                if isinstance(value, dict) else "must be an object")
+    if kind == "union_tag_not_found":
+        return f"missing \"type\" (one of: {', '.join(EVENT_TYPES)})"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "is required"
+    if kind.startswith("date_"):
+        detail = ctx.get("error")
+        return f"invalid date {value!r}" + (f" ({detail})" if detail else " (use YYYY-MM-DD)")
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')} (got {value!r})"
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} is not a valid id (lowercase letters, digits, _ and -; at most 40)"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    msg = str(error["msg"])
+    return msg[:1].lower() + msg[1:]
+
+
+def _first_problem(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False)
+    problems = []
+    for error in errors:
+        path, message = _path(error["loc"]), _describe(error)
+        match = re.match(r"^([a-z_]+): (.+)$", message)
+        if match and error["type"] == "value_error":  # a model check names its own field
+            path, message = (f"{path}.{match.group(1)}" if path else match.group(1)), match.group(2)
+        problems.append(f"{path}: {message}" if path else message)
+    more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    return problems[0] + more
+
+
+def _catalog(plans: str | dict[str, Any], scenario_dir: Path) -> PlanCatalog:
+    if isinstance(plans, dict):
+        try:
+            return PlanCatalog.model_validate(plans)
+        except ValidationError as exc:
+            raise ScenarioError(f"plans.{_first_problem(exc)}") from None
+    candidates = [Path(plans)] if Path(plans).is_absolute() else [scenario_dir / plans, REPO_ROOT / plans]
+    found = next((p for p in candidates if p.is_file()), None)
+    if found is None:
+        raise ScenarioError(f"plans: no catalog file {plans!r} (looked in {', '.join(str(c) for c in candidates)})")
+    try:
+        return load_plan_catalog(found)
+    except ConfigError as exc:
+        raise ScenarioError(f"plans: {exc}") from None
+
+
+def _policy(data: dict[str, Any]) -> BillingPolicy:
+    preset = data.get("preset")
+    try:
+        return BillingPolicy.from_config(data, source="policy")
+    except ConfigError as exc:
+        if isinstance(preset, str) and preset not in PRESETS and "time_zone" not in data:
+            # from_config treats an unknown preset as a full policy and lists every missing field
+            raise ScenarioError(f"policy.preset: unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})"
+                                ) from None
+        raise ScenarioError(str(exc).replace("policy: ", "policy.", 1)) from None
+
+
+def validate_scenario(data: Any, path: Path) -> Scenario:
+    """The scenario file's content checked field by field, then event by event."""
+    if not isinstance(data, dict):
+        raise ScenarioError("the scenario must be a JSON object")
+    try:
+        spec = ScenarioFile.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_first_problem(exc)) from None
+    policy = _policy(spec.policy)
+    catalog = _catalog(spec.plans, path.parent)
+    try:
+        catalog.require_unit(policy)
+    except ConfigError as exc:
+        raise ScenarioError(f"plans: {exc}") from None
+    if spec.end < spec.start:
+        raise ScenarioError(f"end: {spec.end} is before start {spec.start}")
+    if (spec.end - spec.start).days > MAX_DAYS:
+        raise ScenarioError(f"end: a scenario spans at most {MAX_DAYS} days")
+    ids = [c.id for c in spec.clients]
+    for index, client_id in enumerate(ids):
+        if client_id in ids[:index]:
+            raise ScenarioError(f"clients[{index}].id: duplicate client id {client_id!r}")
+    plan_ids = [p.id for p in catalog.plans]
+    started: set[str] = set()
+    previous = spec.start
+    for index, event in enumerate(spec.events):
+        where = f"events[{index}]"
+        if event.date < spec.start:
+            raise ScenarioError(f"{where}.date: {event.date} is before the scenario start {spec.start}")
+        if event.date > spec.end:
+            raise ScenarioError(f"{where}.date: {event.date} is after the scenario end {spec.end}")
+        if event.date < previous:
+            raise ScenarioError(f"{where}.date: {event.date} is before the previous event's date {previous} "
+                                "(events must be in date order)")
+        previous = event.date
+        plan = getattr(event, "plan", None)
+        if plan is not None and plan not in plan_ids:
+            raise ScenarioError(f"{where}.plan: unknown plan {plan!r} (plans: {', '.join(plan_ids)})")
+        if isinstance(event, PriceChangeEvent):
+            continue
+        if event.client not in ids:
+            raise ScenarioError(f"{where}.client: unknown client {event.client!r} (clients: {', '.join(ids)})")
+        if isinstance(event, StartPaidEvent):
+            if event.client in started:
+                raise ScenarioError(f"{where}: client {event.client!r} already started paid service")
+            started.add(event.client)
+        elif isinstance(event, EngagedChatsEvent | PaymentEvent | PlanChangeEvent) and event.client not in started:
+            raise ScenarioError(f"{where}: client {event.client!r} has no paid service yet "
+                                "(a start_paid event must come first)")
+    return Scenario(path=path, spec=spec, policy=policy, catalog=catalog)
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    return validate_scenario(data, path)
+
+
+# ------------------------------------------------------------------------------ local stack speed
+def install_moto_transaction_shim() -> None:
+    """LOCAL-STACK PERFORMANCE SHIM, simulator process only (suggested home: infra/local/moto_patches.py).
+
+    moto's TransactWriteItems deep-copies every table it touches (items AND stream records)
+    before applying the transaction, to roll back on failure. Every conversation, message and
+    ledger record lives in the one data table, so each transaction costs O(table size): with a
+    few hundred chats a transaction takes ~0.1-0.5 s and a scenario several minutes. This keeps
+    moto's own code path and its all-or-nothing result, but snapshots only the items the
+    transaction names (and the stream's length), restoring them if moto raises. Nothing Parley
+    sends or receives changes; moto_patches already applies DynamoDB requests one at a time.
+    """
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.models.table import Table
+
+    backend = ddb_models.DynamoDBBackend
+    if getattr(backend, "_parley_scenario_shim", False):
+        return
+
+    class _TablesAreNotCopied:
+        @staticmethod
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+
+    ddb_models.copy = _TablesAreNotCopied  # type: ignore[assignment]  # module global read per call
+    original = backend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved: list[tuple[Any, Any, Any, Any]] = []
+        for entry in transact_items:
+            try:
+                ((_, op),) = entry.items()
+                table = self.get_table(op["TableName"])
+                keys = op.get("Key") or {a: op["Item"][a] for a in (table.hash_key_attr, table.range_key_attr) if a}
+                hash_key, range_key = self.get_keys_value(table, keys)
+                current = table.get_item(hash_key, range_key)
+                saved.append((table, hash_key, range_key, copy.deepcopy(current) if current is not None else None))
+            except Exception:  # malformed: moto itself rejects it before changing anything
+                continue
+        streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in saved if t.stream_shard is not None}
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, before in reversed(saved):
+                if range_key is None:
+                    if before is None:
+                        table.items.pop(hash_key, None)
+                    else:
+                        table.items[hash_key] = before
+                elif before is None:
+                    if hash_key in table.items:
+                        table.items[hash_key].pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = before
+            for table, length in streams.values():
+                del table.stream_shard.items[length:]
+            raise
+
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    backend._parley_scenario_shim = True  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------ running
+class _SilentRelay:
+    """The simulated connections are not sockets: frames go nowhere (API Gateway would answer
+    410 for them and the chat service would forget the connection). Everything else is real."""
+
+    def post(self, connection_ids: Iterable[str], frame: dict[str, Any]) -> set[str]:
+        return set()
+
+
+@dataclass
+class _ChatTally:
+    requested: int = 0
+    engaged: int = 0
+    refused: int = 0
+
+
+class _Chats:
+    """Real conversations through `ChatService`, called in-process with synthetic connection ids."""
+
+    def __init__(self, clients: Sequence[ScenarioClient]) -> None:
+        from parley import services
+        from parley.auth.cognito import AgentClaims
+        from parley.chat.models import Agent, Client
+        from parley.chat.service import ChatService
+        from parley.clock import get_clock
+
+        tenants = services.tenant_repository()
+        self._clock = get_clock()
+        self._service = ChatService(services.chat_repository(), tenants, _SilentRelay(), self._clock)
+        self._tokens = services.visitor_tokens()
+        self._serial = 0
+        for client in clients:
+            name = client.name or client.id
+            tenants.put_client(Client(client_id=client.id, name=name, widget_key=self.widget_key(client.id),
+                                      allowed_origins=[SIM_ORIGIN]))
+            agent_id = f"sim-agent-{client.id}"
+            tenants.put_agent(Agent(agent_id=agent_id, name=f"{name} agent", client_ids=[client.id]))
+            self._service.connect_agent(self.agent_connection(client.id), AgentClaims(
+                sub=agent_id, username=agent_id, email=f"{agent_id}@scenario.test", groups=("agents",)))
+
+    @staticmethod
+    def widget_key(client_id: str) -> str:
+        return f"wk_scenario_{client_id}"
+
+    @staticmethod
+    def agent_connection(client_id: str) -> str:
+        return f"sim-agent-conn-{client_id}"
+
+    def run(self, client_id: str, count: int, tally: _ChatTally) -> None:
+        from parley.chat.frames import parse_action
+        from parley.errors import ServiceUnavailable
+
+        agent = self.agent_connection(client_id)
+        tally.requested += count
+        for _ in range(count):
+            self._serial += 1
+            visitor = f"sim-visitor-{self._serial}"
+            token, _ = self._tokens.issue(client_id, visitor, self._clock.now())
+            self._service.connect_visitor(visitor, self.widget_key(client_id), SIM_ORIGIN, token, self._tokens)
+            try:
+                started = self._service.handle(visitor, parse_action(json.dumps(
+                    {"action": "startConversation", "text": f"Hello, question #{self._serial}"})))
+            except ServiceUnavailable:  # the client's service is off (default): the offline form
+                tally.refused += 1
+                continue
+            conversation = started["conversation"]["conversationId"]
+            self._service.handle(agent, parse_action(json.dumps(
+                {"action": "acceptConversation", "conversationId": conversation})))
+            self._service.handle(agent, parse_action(json.dumps(
+                {"action": "sendMessage", "conversationId": conversation, "text": "Happy to help!"})))
+            tally.engaged += 1
+
+
+@dataclass
+class _Run:
+    scenario: Scenario
+    stack: LocalStack
+    fired: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    tallies: dict[str, _ChatTally] = field(default_factory=dict)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        return self.scenario.policy.zone
+
+    def moment(self, day: dt.date, at: dt.time) -> dt.datetime:
+        return dt.datetime.combine(day, at, self.zone).astimezone(dt.UTC)
+
+    def move_to(self, target: dt.datetime) -> None:
+        now = self.stack.clock.now()
+        if target <= now:
+            return
+        try:
+            self.fired += self.stack.advance(target - now)
+        except Exception as exc:
+            raise ScenarioRunError(
+                f"a scheduled run failed while the clock moved from {now.astimezone(self.zone).isoformat()} to "
+                f"{target.astimezone(self.zone).isoformat()}: {type(exc).__name__}: {exc}") from exc
+
+
+def run_scenario(scenario: Scenario, *, stripe_ids: bool = False) -> dict[str, Any]:
+    """Run a validated scenario on a fresh local stack; the result is deterministic JSON data
+    (Stripe's ids are left out unless `stripe_ids`)."""
+    from infra.local.stack import LocalStack
+
+    install_moto_transaction_shim()
+    policy, spec = scenario.policy, scenario.spec
+    start = dt.datetime.combine(spec.start, dt.time(0), policy.zone).astimezone(dt.UTC)
+    preset = policy.preset if policy.preset in ("call_on_me", "chat_outsource") else "call_on_me"
+    stack = LocalStack(start_time=start, frozen=True, preset=preset, seed_demo=False).start()
+    try:
+        if not _WEBHOOKS:
+            # Stripe's webhooks arrive ~1 s of WALL-clock time after a charge, when the simulated
+            # clock may be weeks further on: the ledger would record them on a day that depends on
+            # the machine's speed. The ledger records every payment the runner makes itself; the
+            # webhook path (idempotent duplicates) is covered by tests/integration/test_billing_ledger.py.
+            stack.stripe.unregister_webhook("parley")
+        stack.configure_billing(policy, scenario.catalog)
+        run = _Run(scenario, stack)
+        _execute(run)
+        return _result(run, stripe_ids=stripe_ids)
+    finally:
+        stack.stop()
+
+
+def _execute(run: _Run) -> None:
+    from parley import services
+
+    spec = run.scenario.spec
+    billing = services.billing_service()
+    stripe = services.stripe_gateway()
+    chats = _Chats(spec.clients)
+    for client in spec.clients:
+        account = billing.open_account(client.id, client.name or client.id, f"billing@{client.id}.scenario.test")
+        if client.card != "none" and account.stripe_customer_id:
+            billing.set_payment_method(client.id, stripe.attach_test_payment_method(
+                account.stripe_customer_id, CARDS[client.card]))
+        run.tallies[client.id] = _ChatTally()
+    for index, event in enumerate(spec.events):
+        run.move_to(run.moment(event.date, dt.time(12)))
+        try:
+            outcome = _apply(run, event, chats)
+        except Exception as exc:
+            raise ScenarioRunError(f"events[{index}] ({event.type} on {event.date}): "
+                                   f"{type(exc).__name__}: {exc}") from exc
+        run.stack.drain_streams()  # usage_meter counts the chats now (CH-5 upgrades "at once")
+        run.outcomes.append({"index": index, "date": event.date.isoformat(), "type": event.type,
+                             **({"client": event.client} if not isinstance(event, PriceChangeEvent) else {}),
+                             **outcome})
+    run.move_to(run.moment(spec.end, dt.time(23, 59)))
+
+
+def _apply(run: _Run, event: ClientEvent | PriceChangeEvent, chats: _Chats) -> dict[str, Any]:
+    from parley import services
+
+    billing = services.billing_service()
+    day = event.date
+    if isinstance(event, PriceChangeEvent):
+        billing.announce_price_change(PriceChange(plan_id=event.plan, announced_on=day,
+                                                  monthly_fee_cents=event.monthly_fee_cents,
+                                                  overage_cents_per_unit=event.overage_cents_per_unit))
+        return {"plan": event.plan}
+    if isinstance(event, StartPaidEvent):
+        account = billing.start_paid_service(event.client, event.plan, day, setup_fee_charged=event.setup_fee_charged)
+        return {"plan": event.plan, "status": account.status.value}
+    if isinstance(event, EngagedChatsEvent):
+        tally = _ChatTally()
+        chats.run(event.client, event.count, tally)
+        total = run.tallies[event.client]
+        total.requested += tally.requested
+        total.engaged += tally.engaged
+        total.refused += tally.refused
+        return {"engaged": tally.engaged, "refused": tally.refused}
+    if isinstance(event, DeclineCardEvent | CardEvent):
+        card = "declining" if isinstance(event, DeclineCardEvent) else event.card
+        account = billing.ledger.account(event.client)
+        assert account is not None and account.stripe_customer_id is not None
+        billing.set_payment_method(event.client, services.stripe_gateway().attach_test_payment_method(
+            account.stripe_customer_id, CARDS[card]))
+        return {"card": card}
+    if isinstance(event, PlanChangeEvent):
+        account = billing.request_plan_change(event.client, event.plan, day)
+        return {"plan": event.plan, "pending": account.pending_change is not None}
+    return _pay(event)
+
+
+def _pay(event: PaymentEvent) -> dict[str, Any]:
+    from parley import services
+    from parley.ledger.models import InvoiceStatus
+
+    billing = services.billing_service()
+    account = billing.ledger.account(event.client)
+    assert account is not None
+    open_invoices = sorted((i for i in billing.ledger.invoices(event.client) if i.status is InvoiceStatus.OPEN),
+                           key=lambda i: (i.issue_date, i.invoice_id))
+    if event.invoice == "latest":
+        targets = [i.invoice_id for i in open_invoices[-1:]]
+    elif event.invoice == "all":
+        targets = [i.invoice_id for i in open_invoices]
+    else:
+        invoice = billing.ledger.invoice(event.client, event.invoice)
+        if invoice is None:
+            raise ScenarioRunError(f"invoice: client {event.client!r} has no invoice {event.invoice!r} "
+                                   f"(open: {', '.join(i.invoice_id for i in open_invoices) or 'none'})")
+        targets = [invoice.invoice_id]
+    via = event.via or ("card" if account.payment_method else "transfer")
+    results = []
+    for invoice_id in targets:
+        current = billing.ledger.invoice(event.client, invoice_id)
+        if current is None or current.status is not InvoiceStatus.OPEN:
+            outcome = "not_open"
+        elif via == "card":
+            outcome = "paid" if billing.pay_now(event.client, invoice_id, event.date) else "declined"
+        else:
+            billing.record_payment(event.client, invoice_id, event.date, source="transfer")
+            outcome = "paid"
+        results.append({"invoice_id": invoice_id, "result": outcome})
+    return {"via": via, "invoices": results}
+
+
+# ------------------------------------------------------------------------------ result
+_HISTORY_ORDER = {kind: rank for rank, kind in enumerate((
+    "account_opened", "plan_chosen", "paid_service_started", "plan_change_requested", "package_upgraded",
+    "invoice_issued", "final_invoice", "late_charge", "payment_failed", "payment_received",
+    "service_deactivated", "notice_given", "notice_withdrawn", "service_terminated", "service_stopped"))}
+_MONEY_KINDS = {"invoice_issued", "late_charge", "payment_received"}
+
+
+def _quantity(value: Any) -> int | str:
+    from decimal import Decimal
+
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else format(number.normalize(), "f")
+
+
+def _invoice(invoice: LedgerInvoice, stripe_ids: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": invoice.invoice_id, "kind": invoice.kind, "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(), "total_cents": invoice.total_cents,
+        "amount_paid_cents": invoice.amount_paid_cents, "status": invoice.status.value,
+        "lines": [{
+            "kind": line.kind, "description": line.description, "quantity": _quantity(line.quantity),
+            "unit_amount_cents": line.unit_amount_cents, "amount_cents": line.amount_cents, "rule_id": line.rule_id,
+            "period_start": line.period_start.isoformat() if line.period_start else None,
+            "period_end": line.period_end.isoformat() if line.period_end else None,
+            "plan_id": line.plan_id,
+        } for line in invoice.lines],
+        "payments": [{"received_on": p.received_on.isoformat(), "amount_cents": p.amount_cents}
+                     for p in invoice.payments],
+    }
+    if invoice.for_invoice_id:
+        data["for_invoice_id"] = invoice.for_invoice_id
+    if invoice.late_charge_invoice_id:
+        data["late_charge_invoice_id"] = invoice.late_charge_invoice_id
+    if invoice.report is not None:
+        data["report"] = invoice.report.model_dump(mode="json", exclude_defaults=True)
+    if stripe_ids:
+        data["stripe_invoice_id"] = invoice.stripe_invoice_id
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """History details come back from DynamoDB with Decimal numbers and sets: plain JSON."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return _quantity(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def _history_entry(event: HistoryEvent) -> dict[str, Any]:
+    detail = {k: v for k, v in event.detail.items() if k != "notice_id"}  # notice ids are random
+    return {"date": event.day.isoformat(), "at": event.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "kind": event.kind, **_plain(detail)}
+
+
+def _sorted_history(events: list[HistoryEvent]) -> list[HistoryEvent]:
+    # HISTORY sort keys end in a random suffix: order same-instant events by their causal rank
+    return sorted(events, key=lambda e: (e.at, _HISTORY_ORDER.get(e.kind, 99), e.kind,
+                                         json.dumps(e.detail, sort_keys=True, default=str)))
+
+
+def _client_result(run: _Run, client: ScenarioClient, stripe_ids: bool) -> dict[str, Any]:
+    from parley import services
+
+    ledger = services.ledger_repository()
+    account: BillingAccount | None = ledger.account(client.id)
+    assert account is not None
+    invoices = sorted(ledger.invoices(client.id), key=lambda i: (i.issue_date, i.invoice_id))
+    history = _sorted_history(ledger.history(client.id))
+    cycles = sorted({i.issue_date.isoformat() for i in invoices if i.kind == "cycle"})
+    usage = [{"cycle_start": c, "engaged_chats": u.engaged_chats}
+             for c in cycles if (u := ledger.usage(client.id, c)).engaged_chats]
+    tally = run.tallies[client.id]
+    result: dict[str, Any] = {
+        "name": client.name or client.id,
+        "final_status": account.status.value,
+        "account": {
+            "plan_id": account.plan_id, "current_plan_id": account.current_plan_id,
+            "upgraded_plan_id": account.upgraded_plan_id,
+            "pending_plan_id": account.pending_change.plan_id if account.pending_change else None,
+            "anchor_day": account.anchor_day, "paid_start": account.paid_start.isoformat() if account.paid_start
+            else None, "next_billing_date": account.next_billing_date.isoformat() if account.next_billing_date
+            else None, "in_default_since": account.in_default_since.isoformat() if account.in_default_since
+            else None, "setup_fee_charged": account.setup_fee_charged,
+        },
+        "invoices": [_invoice(i, stripe_ids) for i in invoices],
+        "late_charges": [{"invoice_id": i.invoice_id, "for_invoice_id": i.for_invoice_id,
+                          "date": i.issue_date.isoformat(), "amount_cents": i.total_cents,
+                          "rule_id": i.lines[0].rule_id if i.lines else "CO-11",
+                          "description": i.lines[0].description if i.lines else "", "status": i.status.value}
+                         for i in invoices if i.kind == "late_charge"],
+        "payments": [_history_entry(e) for e in history if e.kind == "payment_received"],
+        "failed_payments": [_history_entry(e) for e in history if e.kind == "payment_failed"],
+        "status_changes": [_history_entry(e) for e in history
+                           if e.kind not in _MONEY_KINDS and e.kind != "payment_failed"],
+        "usage": usage,
+        "chats": {"requested": tally.requested, "engaged": tally.engaged, "refused": tally.refused},
+    }
+    if stripe_ids:
+        result["stripe_customer_id"] = account.stripe_customer_id
+    return result
+
+
+def _result(run: _Run, *, stripe_ids: bool) -> dict[str, Any]:
+    scenario = run.scenario
+    policy = scenario.policy.model_dump(mode="json")
+    calendar = policy.pop("business_calendar", None)
+    policy["business_calendar"] = calendar.get("name") if isinstance(calendar, dict) else calendar
+    by_name = Counter(name for name, _ in run.fired)
+    return {
+        "scenario": {"file": scenario.path.name, "description": scenario.spec.description,
+                     "start": scenario.spec.start.isoformat(), "end": scenario.spec.end.isoformat()},
+        "policy": policy,
+        "plans": [p.model_dump(mode="json") for p in scenario.catalog.plans],
+        "clients": {c.id: _client_result(run, c, stripe_ids) for c in scenario.spec.clients},
+        "events": run.outcomes,
+        "schedules_fired": len(run.fired),
+        "schedules_fired_by_name": dict(sorted(by_name.items())),
+    }
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While the stack runs, whatever writes to stdout (Powertools logs and metrics, werkzeug)
+    goes to stderr, so that stdout carries the JSON result only."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
