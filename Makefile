@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export TZ := UTC
 
-.PHONY: help setup dev test test-unit test-integration test-e2e test-infra lint synth bench frontend chromium lambda-deps clean
+.PHONY: help setup dev test test-unit test-integration test-e2e test-infra lint synth bench frontend chromium lambda-deps clean simulate clock
 
 help:
 	@echo "make dev    run the whole platform locally (demo site, agent console, APIs) on 127.0.0.1"
 	@echo "make test   run every test (unit, integration, e2e in Chromium, infra)"
-	@echo "make lint | synth | bench | frontend | clean"
+	@echo "make lint | synth | bench | frontend | simulate FILE=… | clock DAYS=… | clean"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,7 @@ node_modules/.installed: package.json
 
 frontend: node_modules/.installed
 	npm run --silent build
+	node scripts/build_dashboard.mjs
 
 # Debian's chromium for the browser tests (never `playwright install`: no downloads here).
 chromium:
@@ -60,7 +61,16 @@ lint: setup
 	$(VENV)/bin/mypy
 
 synth: setup lambda-deps frontend
-	$(PY) infra/app.py
+	$(PY) -m infra.app
+	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+
+# Preview a contract timeline: make simulate FILE=examples/co11_late_charge.json
+simulate: setup
+	$(VENV)/bin/parley billing simulate $(FILE)
+
+# Move the clock of a running `make dev`: make clock DAYS=30
+clock: setup
+	$(VENV)/bin/parley clock advance --days $(or $(DAYS),1)
 
 bench: setup frontend
 	$(PY) -m bench
