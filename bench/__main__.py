@@ -1,4 +1,4 @@
-"""`python -m bench [chat] [sizes]`: run the benchmarks (all when none is named), print
+"""`python -m bench [chat] [sizes] [billing]`: run the benchmarks (all when none is named), print
 readable tables and write .bench/results.json. Exit status 1 when a target is missed, 2 when
 a benchmark could not run; a skipped benchmark (no front-end build) is not a failure."""
 
@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import chat, sizes
+from bench import billing, chat, sizes
 from bench.sizes import KB, REPO_ROOT
 
 RESULTS = REPO_ROOT / ".bench" / "results.json"
@@ -157,8 +157,17 @@ def run_sizes(args: argparse.Namespace) -> tuple[dict[str, Any], bool | None]:
     return result, None if ok is None else bool(ok)
 
 
+def run_billing(args: argparse.Namespace) -> tuple[dict[str, Any], bool | None]:
+    cfg = billing.BillingConfig(scale_due=args.billing_scale[0], scale_clients=args.billing_scale[1],
+                                stripe_due=args.billing_stripe)
+    result = billing.run(cfg)
+    print(f"\n(local stack started in {result['stack_start_s']} s, stopped in {result['stack_stop_s']} s)")
+    billing.print_results(result)
+    return result, bool(result["pass"])
+
+
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], bool | None]]] = {
-    "chat": run_chat, "sizes": run_sizes,
+    "chat": run_chat, "sizes": run_sizes, "billing": run_billing,
 }
 
 
@@ -173,6 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-visitor", type=int, default=20, help="messages per visitor (latency)")
     parser.add_argument("--pause", type=lambda s: [float(x) for x in s.split(",")], default=[0.2, 1.0],
                         help="a visitor's pause between messages, MIN,MAX seconds (latency; default 0.2,1.0)")
+    parser.add_argument("--billing-scale", type=lambda s: [int(x) for x in s.split(",")], default=[10_000, 100_000],
+                        metavar="DUE,CLIENTS", help="billing: the scale run's due clients among all clients "
+                        "(default 10000,100000; the smaller runs use DUE/10)")
+    parser.add_argument("--billing-stripe", type=int, default=200, metavar="DUE",
+                        help="billing: due clients of the run with Stripe collection (default 200; 0 skips it)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]

@@ -112,9 +112,14 @@ def billing_simulate(args: argparse.Namespace) -> int:
     if len(scenarios) == 1:
         output = _simulate_one(scenarios[0], args.stripe_ids)
     else:
+        from infra.scenario import estimated_seconds
+
         jobs = max(1, args.jobs or min(len(paths), os.cpu_count() or 1))
+        # the longest first, so that the others fill the remaining workers (results keep the given order)
+        order = sorted(range(len(paths)), key=lambda i: -estimated_seconds(scenarios[i]))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            done = list(pool.map(lambda p: _simulate_in_subprocess(p, args.stripe_ids), paths))
+            futures = {i: pool.submit(_simulate_in_subprocess, paths[i], args.stripe_ids) for i in order}
+            done = [futures[i].result() for i in range(len(paths))]
         output = []
         for path, (code, stdout, stderr) in zip(paths, done, strict=True):
             if code != 0:

@@ -11,20 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley import services
-from parley.errors import Forbidden, InvalidRequest
+from parley.errors import InvalidRequest
 from parley.gateways.users import CognitoUsers
-from parley.http import bearer_token, build_resolver, parse_body
+from parley.http import build_resolver, caller_client_id, parse_body
 from parley.observability import logger, tracer
 
 app = build_resolver()
-
-
-def caller_client_id() -> str:
-    claims = services.cognito_verifier().verify(bearer_token(app))
-    client_id = services.tenant_repository().client_of_user(claims.sub)
-    if "clients" not in claims.groups or client_id is None:
-        raise Forbidden("this account is not a client's dashboard user")
-    return client_id
 
 
 class SignupRequest(BaseModel):
@@ -48,7 +40,7 @@ class PlanRequest(BaseModel):
 
 @app.post("/api/client/plan")
 def choose_plan() -> dict[str, Any]:
-    client_id = caller_client_id()
+    client_id = caller_client_id(app)
     account = services.lifecycle().choose_plan(client_id, parse_body(app, PlanRequest).plan_id)
     return {"account": account.model_dump(mode="json", exclude={"version"})}
 
@@ -61,7 +53,7 @@ class PaymentMethodRequest(BaseModel):
 
 @app.post("/api/client/payment-method")
 def payment_method() -> dict[str, Any]:
-    client_id = caller_client_id()
+    client_id = caller_client_id(app)
     request = parse_body(app, PaymentMethodRequest)
     billing = services.billing_service()
     account = billing.ledger.account(client_id)
@@ -81,20 +73,20 @@ class NoticeRequest(BaseModel):
 
 @app.post("/api/client/notice")
 def give_notice() -> dict[str, Any]:
-    client_id = caller_client_id()
+    client_id = caller_client_id(app)
     notice = services.lifecycle().give_notice(client_id, parse_body(app, NoticeRequest).reason)
     return {"notice": notice.model_dump(mode="json")}
 
 
 @app.delete("/api/client/notice")
 def withdraw_notice() -> dict[str, Any]:
-    account = services.lifecycle().withdraw_notice(caller_client_id())
+    account = services.lifecycle().withdraw_notice(caller_client_id(app))
     return {"notice": account.notice.model_dump(mode="json") if account.notice else None}
 
 
 @app.get("/api/client/export")
 def export() -> Response[Any]:
-    client_id = caller_client_id()
+    client_id = caller_client_id(app)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
                     body=services.lifecycle().export(client_id),
                     headers={"Content-Disposition": f'attachment; filename="parley-export-{client_id}.json"'})

@@ -12,24 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from parley import services
 from parley.errors import Forbidden
-from parley.http import bearer_token, build_resolver, parse_body
+from parley.http import build_resolver, caller_client_id, parse_body
 from parley.ledger.overview import billing_overview
 from parley.observability import logger, tracer
 
 app = build_resolver()
 
 
-def caller_client_id() -> str:
-    claims = services.cognito_verifier().verify(bearer_token(app))
-    client_id = services.tenant_repository().client_of_user(claims.sub)
-    if "clients" not in claims.groups or client_id is None:
-        raise Forbidden("this account is not a client's dashboard user")
-    return client_id
-
-
 @app.get("/api/client/billing")
 def overview() -> dict[str, Any]:
-    return billing_overview(services.billing_service(with_stripe=False), caller_client_id())
+    return billing_overview(services.billing_service(with_stripe=False), caller_client_id(app))
 
 
 class PortalRequest(BaseModel):
@@ -39,7 +31,7 @@ class PortalRequest(BaseModel):
 
 @app.post("/api/client/billing/portal")
 def portal() -> dict[str, Any]:
-    client_id = caller_client_id()
+    client_id = caller_client_id(app)
     request = parse_body(app, PortalRequest)
     account = services.billing_service(with_stripe=False).ledger.account(client_id)
     if account is None or account.stripe_customer_id is None:

@@ -37,42 +37,41 @@ class StreamPoller:
         self._arn = stream_arn
         self._sub = subscription
         self._invoke = invoke
-        self._iterators: dict[str, str | None] = {}
+        self._positions: dict[str, str] = {}  # shard id -> last sequence number delivered
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.delivered = 0
 
-    def _shard_iterators(self) -> dict[str, str | None]:
-        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        return self._iterators
+    def _iterator(self, shard_id: str) -> str:
+        # A fresh iterator after the last record delivered: moto replaces a table's shard object
+        # when it rolls a failed transaction back, and an old iterator would point at the
+        # abandoned one (then never see a new record).
+        last = self._positions.get(shard_id)
+        kwargs: dict[str, Any] = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+                                  if last else {"ShardIteratorType": "TRIM_HORIZON"})
+        return str(self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, **kwargs)["ShardIterator"])
 
     def drain(self) -> int:
         """Deliver everything written so far; returns the number of records delivered."""
         delivered = 0
         with self._lock:
-            for shard_id, iterator in list(self._shard_iterators().items()):
-                while iterator:
-                    page = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-                    records = [self._lambda_record(r) for r in page.get("Records", [])]
-                    next_iterator = page.get("NextShardIterator")
-                    if not records:
-                        iterator = next_iterator if next_iterator != iterator else None
-                        self._iterators[shard_id] = next_iterator
+            shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+            for shard in shards:
+                shard_id = shard["ShardId"]
+                while True:
+                    page = self._streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)
+                    raw = page.get("Records", [])
+                    if not raw:
                         break
+                    records = [self._lambda_record(r) for r in raw]
                     # A record passes when it matches any declared filter (Lambda's semantics).
                     wanted = [r for r in records
                               if not self._sub.filters or any(matches(f, r) for f in self._sub.filters)]
                     for start in range(0, len(wanted), self._sub.batch_size):
                         self._deliver(wanted[start:start + self._sub.batch_size])
                     delivered += len(wanted)
-                    self._iterators[shard_id] = next_iterator
-                    iterator = next_iterator
+                    self._positions[shard_id] = str(raw[-1]["dynamodb"]["SequenceNumber"])
         self.delivered += delivered
         return delivered
 

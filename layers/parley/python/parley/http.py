@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
+from parley import services
 from parley.billing.errors import BillingError, NoticeNotAllowed
-from parley.errors import InvalidRequest, ParleyError, Unauthorized
+from parley.errors import Forbidden, InvalidRequest, ParleyError, Unauthorized
 from parley.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -62,3 +63,13 @@ def bearer_token(app: APIGatewayHttpResolver) -> str:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("an Authorization: Bearer <token> header is required")
     return token
+
+
+def caller_client_id(app: APIGatewayHttpResolver) -> str:
+    """The client of the dashboard user calling (Cognito group "clients"): every /api/client
+    route acts on it and on nothing else."""
+    claims = services.cognito_verifier().verify(bearer_token(app))
+    client_id = services.tenant_repository().client_of_user(claims.sub)
+    if "clients" not in claims.groups or client_id is None:
+        raise Forbidden("this account is not a client's dashboard user")
+    return client_id

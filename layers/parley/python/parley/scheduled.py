@@ -4,10 +4,15 @@ delivered late (or re-run) still works on the day it was meant for."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
+
+from parley import services
+from parley.observability import logger, metrics
 
 
 class ScheduledRun(BaseModel):
@@ -23,15 +28,18 @@ def parse_run(event: dict[str, Any]) -> ScheduledRun:
 
 def summarize(report: Any) -> dict[str, Any]:
     """A daily run's report as JSON, with one metric per outcome (clients billed, late charges…)."""
-    from dataclasses import asdict
-
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from parley.observability import logger, metrics
-
     data = asdict(report)
     counts = {k: len(v) for k, v in data.items() if isinstance(v, list)}
     for name, count in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
     logger.info("daily run done", extra={"day": str(data["day"]), **counts})
     return {k: (v if isinstance(v, list) else str(v)) for k, v in data.items()}
+
+
+def run_daily(event: dict[str, Any], job: str, *, with_stripe: bool) -> dict[str, Any]:
+    """A daily job (`run_billing_day`, `run_late_charges`, `run_defaults`) for the scheduled day."""
+    run = parse_run(event)
+    billing = services.billing_service(with_stripe=with_stripe)
+    day = run.day or billing.rules()[0].business_date(run.scheduled_time)
+    report = getattr(billing, job)(day)
+    return summarize(report)

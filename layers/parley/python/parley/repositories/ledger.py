@@ -125,15 +125,8 @@ class LedgerRepository:
                                                "sk": f"INVOICE#{invoice.invoice_id}",
                                                **invoice.model_dump(mode="json")})}})
         items += [{"Put": {"TableName": self._table, "Item": to_item(a)}} for a in agenda]
-        items += [{"Put": {"TableName": self._table, "Item": to_item(h)}} for h in map(history_item, history)]
         items += list(extra_updates)
-        try:
-            self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return self._transact_if(items, history)
 
     def invoice(self, client_id: str, invoice_id: str) -> LedgerInvoice | None:
         item = self._db.get_item(TableName=self._table, Key=invoice_key(client_id, invoice_id),
@@ -161,15 +154,7 @@ class LedgerRepository:
                                                  **(condition_values or {})}),
             "ConditionExpression": "attribute_exists(pk)" + (f" AND ({condition})" if condition else ""),
         }
-        items: list[dict[str, Any]] = [{"Update": update}]
-        items += [{"Put": {"TableName": self._table, "Item": to_item(h)}} for h in map(history_item, history)]
-        try:
-            self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return self._transact_if([{"Update": update}], history)
 
     def add_history(self, events: Iterable[HistoryEvent]) -> None:
         for event in events:
@@ -237,6 +222,17 @@ class LedgerRepository:
         return True
 
     # --- internals -----------------------------------------------------------------------
+    def _transact_if(self, items: list[dict[str, Any]], history: Iterable[HistoryEvent]) -> bool:
+        """Write `items` and their history atomically; False when a condition refused it."""
+        items = items + [{"Put": {"TableName": self._table, "Item": to_item(h)}} for h in map(history_item, history)]
+        try:
+            self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {

@@ -1,0 +1,204 @@
+"""The client dashboard end to end in real headless Chromium, against the local stack.
+
+A business signs up in the UI, sees its trial, chooses Business Starter, saves the Visa test
+card, moves the local clock 14 days (two "+7 days") and sees paid service start with the
+first invoice: the monthly fee (CO-9) and the one-time setup fee (CO-5). It gives notice (within
+the first 30 days of paid service: effective at the end of the cycle, CO-2), sees the end date
+and the explanation, withdraws the notice, and downloads its data.
+
+Needs the session fixture `local_stack` (preset call_on_me) and the built dashboard
+(`node scripts/build_dashboard.mjs`). Every wait is an expect()-style wait; no sleeps.
+Set PARLEY_DASHBOARD_SCREENSHOT=docs/images/dashboard.png to save the README screenshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+T = 15_000  # ms, for every expect()
+CLOCK_T = 60_000  # moving the clock runs every scheduled job and workflow on the way
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "E2e-dashboard-2026"
+DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set PARLEY_CHROMIUM)")
+    for built in ("dashboard/dist/index.html", "dashboard/dist/app.js", "dashboard/dist/app.css"):
+        assert (REPO / built).exists(), f"{built} is missing: run `node scripts/build_dashboard.mjs` first"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, local_stack: object) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    errors: list[str] = []
+    pg = context.new_page()
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(f"{local_stack.base_url}/dashboard/")  # type: ignore[attr-defined]
+    yield pg
+    print('\nDIAG error:', repr(pg.locator('#error').inner_text()), 'hidden' if pg.locator('#error').is_hidden() else 'shown')
+    context.close()
+    assert errors == [], f"uncaught errors on the dashboard: {errors}"
+
+
+def sign_up(page: Page, company: str) -> str:
+    email = f"owner-{uuid.uuid4().hex[:10]}@e2e.parley.test"
+    page.get_by_test_id("dash-signup-tab").click()
+    page.get_by_test_id("dash-company").fill(company)
+    page.get_by_test_id("dash-website").fill(f"https://{uuid.uuid4().hex[:8]}.e2e.test")
+    page.get_by_test_id("dash-email").fill(email)
+    page.get_by_test_id("dash-password").fill(PASSWORD)
+    page.get_by_test_id("dash-signup").click()
+    return email
+
+
+def move_clock(page: Page, button: str) -> None:
+    page.get_by_test_id(button).click()
+    expect(page.get_by_test_id(button)).to_be_enabled(timeout=CLOCK_T)
+    expect(page.get_by_test_id(button)).to_have_text(re.compile(r"^\+\d+ days?$"))
+
+
+def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
+    company = 'Acme <img src=x onerror="window.__pwned=1"> Widgets'
+    sign_up(page, company)
+
+    # Signed in at once: the trial banner (call_on_me: 14 days, 500 chats, CO-4 / CO-9).
+    status = page.get_by_test_id("dash-status")
+    expect(status).to_have_attribute("data-status", "trial", timeout=T)
+    expect(status).to_contain_text(
+        re.compile(rf"14 days and 500 of 500 chats left in your trial — paid service starts on {DATE}"))
+    expect(page.locator("#company-name")).to_have_text(company)  # as text, never as HTML
+    assert page.evaluate("window.__pwned") is None
+    snippet = page.get_by_test_id("dash-snippet")
+    expect(snippet).to_contain_text(re.compile(r'/widget/loader\.js" data-widget-key="wk_[^"]+" async></script>$'))
+    expect(page.get_by_test_id("dash-clock-now")).to_contain_text("UTC")
+    expect(page.get_by_test_id("dash-invoices").get_by_test_id("dash-invoice")).to_have_count(0)
+    expect(page.get_by_test_id("dash-give-notice")).to_be_hidden()  # nothing to cancel in a trial
+
+    # Choose Business Starter (the plan paid service starts with).
+    starter = page.locator('[data-testid="dash-plan"][data-plan-id="business_starter"]')
+    expect(starter).to_contain_text("$350.00")
+    starter.get_by_test_id("dash-choose-plan").click()
+    expect(starter).to_have_attribute("data-state", "chosen", timeout=T)
+    expect(starter.get_by_test_id("dash-choose-plan")).to_be_disabled()
+    other = page.locator('[data-testid="dash-plan"][data-plan-id="business_development"]')
+    expect(other.get_by_test_id("dash-choose-plan")).to_have_text("Choose")
+
+    # The Visa test card.
+    payment = page.get_by_test_id("dash-payment-method")
+    expect(payment).to_contain_text("No card on file")
+    page.get_by_test_id("dash-card-visa").click()
+    expect(payment).to_contain_text("Card on file", timeout=T)
+    expect(status).to_contain_text("You're all set: Business Starter starts on")
+
+    # 14 days later: paid service (CO-9) and the first invoice, setup fee included (CO-5).
+    move_clock(page, "dash-clock-7")
+    expect(status).to_contain_text("7 days and 500 of 500 chats left in your trial", timeout=T)
+    move_clock(page, "dash-clock-7")
+    expect(status).to_have_attribute("data-status", "active", timeout=T)
+    expect(status).to_contain_text("Your subscription is active — Business Starter")
+    expect(starter).to_have_attribute("data-state", "current")
+    invoice = page.get_by_test_id("dash-invoices").get_by_test_id("dash-invoice")
+    expect(invoice).to_have_count(1, timeout=T)
+    expect(invoice).to_contain_text("$445.00")
+    expect(invoice).to_contain_text("Monthly")
+    lines = invoice.get_by_test_id("dash-invoice-line")
+    expect(lines.first).to_be_hidden()
+    invoice.locator(".inv-row").click()
+    monthly = invoice.locator('[data-testid="dash-invoice-line"][data-kind="monthly_fee_in_advance"]')
+    setup = invoice.locator('[data-testid="dash-invoice-line"][data-kind="setup_fee"]')
+    expect(monthly).to_be_visible()
+    expect(monthly).to_contain_text("$350.00")
+    expect(monthly).to_contain_text("CO-9")
+    expect(setup).to_contain_text("$95.00")
+    expect(setup).to_contain_text("CO-5")
+    usage = page.get_by_test_id("dash-usage")
+    expect(usage).to_contain_text("of 200 engaged chats included")
+    expect(page.get_by_test_id("dash-history")).to_contain_text("Paid service started on Business Starter")
+
+    # Notice within the first 30 days of paid service: the end of the current cycle (CO-2).
+    page.get_by_test_id("dash-notice-reason").fill("Moving to an in-house team")
+    page.get_by_test_id("dash-give-notice").click()
+    notice = page.get_by_test_id("dash-notice")
+    expect(notice).to_be_visible(timeout=T)
+    expect(notice).to_have_attribute("data-status", "pending")
+    expect(page.get_by_test_id("dash-notice-effective")).to_have_text(re.compile(rf"^Your service ends after {DATE}$"))
+    effective = page.get_by_test_id("dash-notice-effective").inner_text().rsplit(" ", 1)[1]
+    explanation = page.get_by_test_id("dash-notice-explanation")
+    expect(explanation).to_contain_text("CO-2")
+    expect(explanation).to_contain_text("within the first 30 days")
+    expect(explanation).to_contain_text(effective)
+    expect(notice).to_contain_text("Moving to an in-house team")
+    expect(page.get_by_test_id("dash-give-notice")).to_be_hidden()
+    expect(status).to_contain_text(f"active until {effective}")
+    if path := os.environ.get("PARLEY_DASHBOARD_SCREENSHOT"):
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(REPO / path))
+
+    # Withdraw it: the subscription continues and the cancellation form is back.
+    page.get_by_test_id("dash-withdraw-notice").click()
+    expect(notice).to_have_attribute("data-status", "withdrawn", timeout=T)
+    expect(notice).to_contain_text("withdrawn")
+    expect(page.get_by_test_id("dash-withdraw-notice")).to_be_hidden()
+    expect(page.get_by_test_id("dash-give-notice")).to_be_enabled()
+    expect(page.get_by_test_id("dash-notice-reason")).to_be_editable()
+    expect(page.get_by_test_id("dash-notice-reason")).to_have_value("")
+    expect(status).to_contain_text("Your subscription is active — Business Starter")
+    expect(page.get_by_test_id("dash-history")).to_contain_text("Notice withdrawn")
+
+    # Download all my data (fetched with the bearer token, saved from a Blob).
+    with page.expect_download() as download_info:
+        page.get_by_test_id("dash-export").click()
+    download = download_info.value
+    assert re.fullmatch(r"parley-export-cl_[A-Za-z0-9_-]+\.json", download.suggested_filename)
+    exported = json.loads(Path(download.path()).read_text())
+    assert exported["format"] == "parley-export/1"
+    assert [line["kind"] for inv in exported["invoices"] for line in inv["lines"]] == [
+        "monthly_fee_in_advance", "setup_fee"]
+
+    page.get_by_test_id("dash-logout").click()
+    expect(page.get_by_test_id("dash-login")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('parley.dashboard.idToken')") is None
+
+
+def test_errors_are_shown(page: Page) -> None:
+    page.get_by_test_id("dash-username").fill("nobody@e2e.parley.test")
+    page.get_by_test_id("dash-password").fill("not-the-password")
+    page.get_by_test_id("dash-login").click()
+    expect(page.get_by_test_id("dash-error")).to_have_text("Wrong email or password.", timeout=T)
+
+    email = sign_up(page, "Duplicate Check Ltd")
+    expect(page.get_by_test_id("dash-status")).to_have_attribute("data-status", "trial", timeout=T)
+    page.get_by_test_id("dash-logout").click()
+    page.get_by_test_id("dash-signup-tab").click()
+    page.get_by_test_id("dash-company").fill("Duplicate Check Ltd")
+    page.get_by_test_id("dash-website").fill("https://duplicate.e2e.test")
+    page.get_by_test_id("dash-email").fill(email)
+    page.get_by_test_id("dash-password").fill(PASSWORD)
+    page.get_by_test_id("dash-signup").click()
+    expect(page.get_by_test_id("dash-error")).to_have_text("an account with this email exists; log in instead",
+                                                           timeout=T)
