@@ -340,17 +340,25 @@ function renderStatus(acc) {
     }
     case "active": {
       const plan = data.plan ? data.plan.name : planName(acc.current_plan_id);
+      const owing = (data.invoices || []).filter((i) => i.status === "open" && i.total_cents > i.amount_paid_cents);
+      const due = owing.reduce((s, i) => s + i.total_cents - i.amount_paid_cents, 0);
+      const firstDue = owing.map((i) => i.due_date).sort()[0];
+      const owes = owing.length
+        ? " Amount due: " + money(due) + (firstDue ? (data.today > firstDue ? ", overdue since " + firstDue : " by " + firstDue) : "") +
+          " — pay it from “Manage payment methods & invoices” (CO-10)."
+        : "";
       if (notice)
         return setBanner(
           "active",
           "Your subscription is active until " + notice.effective_date + " — you gave notice.",
-          plan + ". Your service ends after " + notice.effective_date + "; you can withdraw the notice until " + notice.withdraw_until + ".",
+          plan + ". Your service ends after " + notice.effective_date + "; you can withdraw the notice until " + notice.withdraw_until + "." + owes,
         );
       return setBanner(
         "active",
         "Your subscription is active — " + plan + ".",
         "Next billing date " + (acc.next_billing_date || "—") + ", then every month on day " + (acc.anchor_day || "—") + " (CO-9)." +
-          (acc.pending_change ? " Switching to " + planName(acc.pending_change.plan_id) + " from then (CH-7)." : ""),
+          (acc.pending_change ? " Switching to " + planName(acc.pending_change.plan_id) + " from then (CH-7)." : "") +
+          owes,
       );
     }
     case "deactivated": {
@@ -418,8 +426,8 @@ $("copy-snippet").addEventListener("click", async () => {
 function renderPlans(acc) {
   const inTrial = acc.status === "trial";
   const active = acc.status === "active";
-  const current = inTrial ? acc.plan_id : acc.upgraded_plan_id || acc.current_plan_id;
-  const pending = acc.pending_change && acc.pending_change.plan_id;
+  const current = inTrial ? acc.plan_id : acc.upgraded_plan_id || acc.current_plan_id || acc.plan_id;
+  const pending = active && acc.pending_change ? acc.pending_change.plan_id : null;
   const paidStart = data.trial && data.trial.paidStart;
   $("plans-note").textContent = inTrial
     ? "Choose the plan your paid service starts with on " + (paidStart || "the day after the trial") + " (CO-9). The first invoice adds a one-time setup fee (CO-5)."
@@ -431,13 +439,13 @@ function renderPlans(acc) {
       const isCurrent = p.id === current;
       const isPending = p.id === pending;
       const state = isPending ? "pending" : isCurrent ? (inTrial ? "chosen" : "current") : "";
-      let label = inTrial ? "Choose" : "Switch";
+      let label = inTrial ? "Choose" : active ? "Switch" : "Unavailable";
       if (state === "chosen") label = "Chosen";
-      if (state === "current") label = pending ? "Current until " + (acc.next_billing_date || "next cycle") : "Current plan";
+      if (state === "current") label = !active ? "Your last plan" : pending ? "Current until " + (acc.next_billing_date || "next cycle") : "Current plan";
       if (state === "pending") label = "Starts " + (acc.next_billing_date || "next cycle");
       const btn = h("button", {
         type: "button",
-        class: "btn btn-sm " + (state ? "btn-ghost" : "btn-primary"),
+        class: "btn btn-sm " + (state || !(inTrial || active) ? "btn-ghost" : "btn-primary"),
         "data-testid": "dash-choose-plan",
         disabled: !!state || !(inTrial || active),
         text: label,
@@ -445,7 +453,7 @@ function renderPlans(acc) {
       btn.addEventListener("click", () => choosePlan(p, btn, inTrial));
       const tag =
         state === "current"
-          ? h("span", { class: "pill pill-brand", text: "Current" })
+          ? h("span", { class: "pill pill-brand", text: active ? "Current" : "Last plan" })
           : state === "chosen"
             ? h("span", { class: "pill pill-brand", text: "Your plan" })
             : state === "pending"
@@ -599,6 +607,7 @@ const INVOICE_KINDS = { cycle: "Monthly", final: "Final", trial_usage: "Trial us
 function invoiceStatus(inv) {
   if (inv.status === "paid") return h("span", { class: "pill pill-ok", text: "Paid" });
   if (inv.status === "void") return h("span", { class: "pill", text: "Void" });
+  if (inv.total_cents - inv.amount_paid_cents <= 0) return h("span", { class: "pill", text: "Open · nothing due" });
   const overdue = inv.due_date && data.today > inv.due_date;
   return h("span", { class: "pill " + (overdue ? "pill-bad" : "pill-warn"), text: overdue ? "Overdue" : "Open" });
 }
@@ -726,7 +735,11 @@ function renderNotice(acc) {
       }),
     );
     $("notice-effective").textContent =
-      notice.status === "withdrawn" ? "Service would have ended after " + notice.effective_date : "Your service ends after " + notice.effective_date;
+      notice.status === "withdrawn"
+        ? "Service would have ended after " + notice.effective_date
+        : notice.status === "effective"
+          ? "Your service ended after " + notice.effective_date
+          : "Your service ends after " + notice.effective_date;
     $("notice-explanation").textContent = notice.explanation;
     const facts = [
       ["Last day of service", notice.effective_date],
@@ -742,7 +755,7 @@ function renderNotice(acc) {
   const canGive = acc.status === "active" && !pending;
   $("notice-form").hidden = !canGive;
   const why = $("cancel-unavailable");
-  why.hidden = canGive || pending;
+  why.hidden = canGive || pending || (notice && notice.status === "effective");
   why.textContent =
     acc.status === "trial"
       ? "You're in your free trial: there is nothing to cancel. Without a plan and a card, the service simply stops when the trial ends (CO-4)."
