@@ -10,8 +10,8 @@ Three measurements, one stack (a `LocalStack` with a frozen clock and no demo bi
   collection through localstripe (default 200 due among the same 100,000), which also
   counts the Stripe requests (method + path) per billed client and the DynamoDB requests of
   the `invoice.paid` webhooks that follow.
-* **linearity** — the D/10 and D runs (both with N = 10 x D): requests per billed client
-  and the wall-time ratio.
+* **linearity** — the D/10 and D runs (both with N = 10 x D): requests per billed client,
+  and the wall-time and CPU-time ratios (the machine is shared: CPU time is the steadier).
 * **usage_meter** — 1,000 engaged chats of 20 clients as DynamoDB-stream MODIFY records,
   delivered to the real handler in batches of 100, then redelivered: the writes per
   1,000 engaged chats and proof that a redelivery changes no counter.
@@ -24,16 +24,20 @@ Stripe requests are counted by the gateway's own `StripeRequestCounter`.
 Two local-only adaptations of moto, in this process only (they change nothing our code
 sends, and the request counts do not depend on them):
 
-* seeding writes the raw items (built from the ledger's own models and key helpers) straight
-  into moto's in-memory table, with moto's quadratic per-item size check and its stream
-  records switched off while it does: through BatchWriteItem moto stores ~670 items/s on this
-  machine, i.e. ~7.5 minutes for the 300,000 items of the scale run. Seeding is not measured.
-* moto's TransactWriteItems deep-copies the whole table before every transaction (for its
-  rollback): ~1.3 s per transaction once the table holds a few thousand items, so 10,000
-  transactions on a 300,000-item table would take many hours, and the time would grow with
-  N (a moto artefact that would hide what we measure). Here a transaction keeps an undo log
-  of the items it names instead (restored, with their stream records dropped, when the
-  transaction is cancelled); moto's own checks and semantics are unchanged.
+* seeding stores the raw items (built from the ledger's own models and key helpers) straight
+  in moto's in-memory table, as moto's put_item would store them but without its per-item
+  validation, its quadratic size check and a stream record: through BatchWriteItem moto
+  stores ~670 items/s on this machine, i.e. ~7.5 minutes for the 300,000 items of the scale
+  run. Seeding is not measured.
+* two of moto's DynamoDB operations cost time proportional to the whole table, where DynamoDB's
+  cost depends only on what the request names: TransactWriteItems deep-copies the whole table
+  before every transaction (for its rollback; ~1.3 s per transaction at 5,000 items), and a
+  Query on the base table sorts and scans every item of the table (over botocore's 10 s read
+  timeout at 300,000 items). Both would make the local time grow with N (a moto artefact that
+  would hide what we measure) and make the scale run take hours. Here a transaction keeps an
+  undo log of the items it names instead (restored, with their stream records dropped, when
+  the transaction is cancelled), and a Query looks at its own partition only; moto's own
+  checks, results and errors are otherwise unchanged.
 """
 
 from __future__ import annotations
@@ -73,17 +77,47 @@ def progress(message: str) -> None:
 
 
 # --- moto adaptations (this process only) ----------------------------------------------
-_undo_installed = False
+_adapted = False
 
 
-def install_transaction_undo_log() -> None:
-    """Replace moto's whole-table deep copy per TransactWriteItems by an undo log of the
-    items the transaction names. Runs inside moto's request lock (`infra.local.moto_patches`
-    serialises DynamoDB requests), so nothing else touches the table meanwhile."""
-    global _undo_installed
-    if _undo_installed:
+def install_moto_adaptations() -> None:
+    """The two moto adaptations of the module docstring, for this process. Both run inside
+    moto's request lock (`infra.local.moto_patches` serialises DynamoDB requests), so nothing
+    else touches the table meanwhile."""
+    global _adapted
+    if _adapted:
         return
-    _undo_installed = True
+    _adapted = True
+    _partition_query()
+    _transaction_undo_log()
+
+
+def _partition_query() -> None:
+    """moto answers a Query on the base table by sorting and scanning *every* item of the
+    table (`Table.all_items()`): seconds per Query at 300,000 items (botocore's 10 s read
+    timeout is hit), growing with N. DynamoDB reads the one partition: so does this, with the
+    same result (moto's own code still filters, sorts, pages and projects)."""
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None or not self.range_key_attr:
+            return original(self, hash_key, *args, **kwargs)
+        partition = list(self.items.get(hash_key, {}).values())
+        self.all_items = lambda: partition  # an instance attribute shadows the method for this call
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+
+def _transaction_undo_log() -> None:
+    """Replace moto's whole-table deep copy per TransactWriteItems by an undo log of the
+    items the transaction names."""
     import moto.dynamodb.models as models
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
@@ -231,6 +265,7 @@ class Counts:
     items_returned: Counter[str] = field(default_factory=Counter)  # per operation
     pages: Counter[str] = field(default_factory=Counter)  # Query responses carrying LastEvaluatedKey
     returned_pks: Counter[str] = field(default_factory=Counter)  # pk of every item read
+    seconds: dict[str, float] = field(default_factory=dict)  # time inside the calls, per operation
 
     def total(self) -> int:
         return sum(self.calls.values())
@@ -253,6 +288,7 @@ class DynamoProbe:
         self._events: list[str] = []
         self._progress: tuple[int, Callable[[int], None]] | None = None
         self._run_transactions = 0
+        self._started = threading.local()
         for event, hook in (("before-call.dynamodb", self._on_call), ("before-send.dynamodb", self._on_send),
                             ("before-parameter-build.dynamodb", self._on_params),
                             ("after-call.dynamodb", self._on_response)):
@@ -281,6 +317,7 @@ class DynamoProbe:
                     report = self._run_transactions
         if report and self._progress is not None:
             self._progress[1](report)
+        self._started.at = time.perf_counter()
 
     def report_transactions(self, every: int, callback: Callable[[int], None] | None) -> None:
         """Call `callback(n)` at every `every`-th TransactWriteItems of the run (progress)."""
@@ -303,6 +340,9 @@ class DynamoProbe:
 
     def _on_response(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         op = str(model.name)
+        started = getattr(self._started, "at", None)
+        self._started.at = None
+        elapsed = time.perf_counter() - started if started is not None else 0.0
         items: list[dict[str, Any]] = []
         if op == "GetItem" and parsed.get("Item"):
             items = [parsed["Item"]]
@@ -315,6 +355,7 @@ class DynamoProbe:
             if getattr(http_response, "status_code", 200) >= 300:
                 counts.errors[f"{op}: {parsed.get('Error', {}).get('Code', '?')}"] += 1
             counts.items_returned[op] += len(items)
+            counts.seconds[op] = counts.seconds.get(op, 0.0) + elapsed
             if op in ("Query", "Scan") and parsed.get("LastEvaluatedKey"):
                 counts.pages[op] += 1
             for item in items:
@@ -422,6 +463,7 @@ class DayResult:
     declined: int
     stripe_pending: int
     run_s: float
+    cpu_s: float  # CPU time of the whole process (run, moto, localstripe, gateway threads)
     run: Counts
     webhooks: Counts | None
     stripe: dict[str, int]
@@ -455,6 +497,11 @@ class DayResult:
             "billed": self.billed, "skipped": self.skipped, "collected": self.collected,
             "declined": self.declined, "stripe_pending": self.stripe_pending,
             "run_s": round(self.run_s, 2), "ms_per_billed_client": round(1000 * self.run_s / max(self.billed, 1), 2),
+            "cpu_s": round(self.cpu_s, 2),
+            "cpu_ms_per_billed_client": round(1000 * self.cpu_s / max(self.billed, 1), 2),
+            "ms_per_call": {op: round(1000 * t / self.run.calls[op], 2) for op, t in sorted(self.run.seconds.items())
+                            if self.run.calls.get(op)},
+            "seconds_in_calls": {op: round(t, 2) for op, t in sorted(self.run.seconds.items())},
             "dynamodb_calls": dict(sorted(self.run.calls.items())), "dynamodb_total": self.run.total(),
             "dynamodb_http_attempts": self.run.attempts, "dynamodb_errors": dict(self.run.errors),
             "dynamodb_per_billed_client": {op: round(v, 4) for op, v in self.per_client(self.run).items()},
@@ -490,7 +537,7 @@ def _run_day(stack: Any, probe: DynamoProbe, plan: DayPlan, due_ids: list[str]) 
     billing = BillingService(services.ledger_repository(), services.tenant_repository(), payments, stack.clock)
     stripe_before = payments.requests.snapshot() if payments is not None else {}
     probe.take()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if plan.due >= 2000:
         probe.report_transactions(plan.due // 5, lambda n: progress(
             f"    ... {n:,} transactions in {time.perf_counter() - t0:.0f} s"))
@@ -498,7 +545,7 @@ def _run_day(stack: Any, probe: DynamoProbe, plan: DayPlan, due_ids: list[str]) 
         report = billing.run_billing_day(plan.day)
     finally:
         probe.report_transactions(0, None)
-    run_s = time.perf_counter() - t0
+    run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     taken = probe.take()
     stripe: dict[str, int] = {}
     webhooks: Counts | None = None
@@ -516,7 +563,7 @@ def _run_day(stack: Any, probe: DynamoProbe, plan: DayPlan, due_ids: list[str]) 
         raise BenchError(f"unexpected DynamoDB requests from other threads during {plan.label}: "
                          f"{dict(taken[OTHER].calls)}")
     return DayResult(plan, len(report.billed), len(report.skipped), len(report.collected), len(report.declined),
-                     len(report.stripe_pending), run_s, taken[RUN], webhooks, stripe, lines, set(due_ids),
+                     len(report.stripe_pending), run_s, cpu_s, taken[RUN], webhooks, stripe, lines, set(due_ids),
                      f"AGENDA#{plan.day.isoformat()}")
 
 
@@ -542,7 +589,8 @@ def _await_webhooks(probe: DynamoProbe, expected: int, so_far: Counts, limit: fl
 def _merge(a: Counts, b: Counts) -> Counts:
     return Counts(a.calls + b.calls, a.attempts + b.attempts, a.errors + b.errors,
                   a.transaction_items + b.transaction_items, a.keys_requested + b.keys_requested,
-                  a.items_returned + b.items_returned, a.pages + b.pages, a.returned_pks + b.returned_pks)
+                  a.items_returned + b.items_returned, a.pages + b.pages, a.returned_pks + b.returned_pks,
+                  {k: a.seconds.get(k, 0.0) + b.seconds.get(k, 0.0) for k in a.seconds.keys() | b.seconds.keys()})
 
 
 def _stripe_customers(client_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -600,7 +648,8 @@ def run_billing_days(stack: Any, probe: DynamoProbe, cfg: BillingConfig) -> dict
             population.count += len(stripe_ids)
         progress(f"  seeded in {time.perf_counter() - t0:.1f} s; running the billing day (ledger only) ...")
         result = _run_day(stack, probe, plan, due_ids)
-        progress(f"  {result.billed:,} billed in {result.run_s:.1f} s, {result.run.total():,} DynamoDB requests")
+        progress(f"  {result.billed:,} billed in {result.run_s:.1f} s ({result.cpu_s:.1f} s CPU), "
+                 f"{result.run.total():,} DynamoDB requests")
         results.append(result)
 
     if cfg.stripe_due:
@@ -666,7 +715,8 @@ def _judge_days(results: list[DayResult], population: Population) -> dict[str, A
         comparisons["non_due_independence"] = {
             "due": a.plan.due, "clients": [a.plan.clients, b.plan.clients],
             "dynamodb_total": [a.run.total(), b.run.total()], "run_s": [round(a.run_s, 2), round(b.run_s, 2)],
-            "time_ratio": round(b.run_s / a.run_s, 2)}
+            "time_ratio": round(b.run_s / a.run_s, 2), "cpu_s": [round(a.cpu_s, 2), round(b.cpu_s, 2)],
+            "cpu_ratio": round(b.cpu_s / a.cpu_s, 2)}
     if "N = 10 x D" in by_label and "scale" in by_label:
         a, b = by_label["N = 10 x D"], by_label["scale"]
         per_a = round(a.run.total() / a.billed, 4)
@@ -681,8 +731,9 @@ def _judge_days(results: list[DayResult], population: Population) -> dict[str, A
             "due": [a.billed, b.billed], "dynamodb_total": [a.run.total(), b.run.total()],
             "dynamodb_per_billed_client": [per_a, per_b],
             "dynamodb_per_billed_client_without_per_run_constants": [var_a, var_b],
-            "run_s": [round(a.run_s, 2), round(b.run_s, 2)],
-            "due_ratio": round(b.billed / a.billed, 2), "time_ratio": round(b.run_s / a.run_s, 2)}
+            "run_s": [round(a.run_s, 2), round(b.run_s, 2)], "cpu_s": [round(a.cpu_s, 2), round(b.cpu_s, 2)],
+            "due_ratio": round(b.billed / a.billed, 2), "time_ratio": round(b.run_s / a.run_s, 2),
+            "cpu_ratio": round(b.cpu_s / a.cpu_s, 2)}
     return {"runs": [r.summary() for r in results], "comparisons": comparisons,
             "seeded": {"clients": population.count, "items": population.seeder.items_written,
                        "seconds": round(population.seconds, 2)},
@@ -859,6 +910,9 @@ def run(cfg: BillingConfig = BillingConfig()) -> dict[str, Any]:
     from infra.local.stack import LocalStack
     from parley import aws
 
+    if cfg.scale_due < 1000 or cfg.scale_due % 1000:
+        raise BenchError("--billing-scale: DUE must be a multiple of 1,000 (the smaller runs bill DUE/10, and "
+                         "the per-client comparison assumes whole BatchGetItem requests of 100 keys)")
     small_d = max(cfg.scale_due // 10, 1)
     if cfg.scale_clients < 10 * small_d + cfg.scale_due + cfg.stripe_due:
         raise BenchError(f"--billing-scale: N must be at least {10 * small_d + cfg.scale_due + cfg.stripe_due:,} "
@@ -867,7 +921,7 @@ def run(cfg: BillingConfig = BillingConfig()) -> dict[str, Any]:
     progress("starting the local stack (moto, localstripe, gateway) ...")
     stack = LocalStack(start_time=START, frozen=True, seed_demo=False).start()
     started = time.perf_counter() - t0
-    install_transaction_undo_log()
+    install_moto_adaptations()
     probe = DynamoProbe(aws.dynamodb())
     try:
         days = run_billing_days(stack, probe, cfg)
@@ -921,27 +975,29 @@ def print_results(r: dict[str, Any], out: Callable[[str], None] = print) -> None
                      f"{d['billed']:,}", *(_n(d["dynamodb_per_billed_client"].get(op, 0)) for op in ops),
                      _n(d["dynamodb_total_per_billed_client"]), f"{d['dynamodb_total']:,}",
                      f"{read.get('due clients', 0):,}", f"{read.get('agenda of the day', 0):,}",
-                     read.get("non-due clients", 0), d["run_s"], d["ms_per_billed_client"]])
+                     read.get("non-due clients", 0), d["run_s"], d["ms_per_billed_client"], d["cpu_s"]])
     out(_table(["run", "day", "due", "clients", "mode", "billed", *ops, "total/client", "requests",
-                "due items read", "agenda read", "non-due read", "run s", "ms/client"], rows))
+                "due items read", "agenda read", "non-due read", "run s", "ms/client", "CPU s"], rows))
     for d in runs:
         ti = d["transaction_items"]
         if ti.get("count"):
             out(f"  {d['label']}: {ti['count']:,} TransactWriteItems, {ti['min']}-{ti['max']} actions each "
                 f"(mean {ti['mean']}); BatchGetItem keys {d['batch_get_keys_requested']:,}; items returned "
                 + ", ".join(f"{op} {n:,}" for op, n in d["items_returned"].items()))
+            out("    mean ms per call: " + ", ".join(f"{op} {ms}" for op, ms in d["ms_per_call"].items()))
     comp = days["comparisons"]
     if "non_due_independence" in comp:
         c = comp["non_due_independence"]
         out(f"non-due clients: D = {c['due']:,} with N = {c['clients'][0]:,} and N = {c['clients'][1]:,}: "
             f"{c['dynamodb_total'][0]:,} and {c['dynamodb_total'][1]:,} requests; {c['run_s'][0]} s and "
-            f"{c['run_s'][1]} s (ratio {c['time_ratio']})")
+            f"{c['run_s'][1]} s (ratio {c['time_ratio']}), CPU {c['cpu_s'][0]} s and {c['cpu_s'][1]} s "
+            f"(ratio {c['cpu_ratio']})")
     if "linearity" in comp:
         c = comp["linearity"]
         out(f"linearity: D = {c['due'][0]:,} -> {c['due'][1]:,} (x{c['due_ratio']}): "
             f"{c['dynamodb_per_billed_client'][0]} and {c['dynamodb_per_billed_client'][1]} requests per billed "
-            f"client; wall time {c['run_s'][0]} s -> "
-            f"{c['run_s'][1]} s (ratio {c['time_ratio']})")
+            f"client; wall time {c['run_s'][0]} s -> {c['run_s'][1]} s (ratio {c['time_ratio']}), CPU "
+            f"{c['cpu_s'][0]} s -> {c['cpu_s'][1]} s (ratio {c['cpu_ratio']})")
     stripe_runs = [d for d in runs if d["stripe"]]
     for d in stripe_runs:
         out(f"\n== billing: Stripe requests per billed client ({d['due']} due among {d['clients']:,}, localstripe) ==")

@@ -122,6 +122,9 @@ def billing_simulate(args: argparse.Namespace) -> int:
             done = [futures[i].result() for i in range(len(paths))]
         output = []
         for path, (code, stdout, stderr) in zip(paths, done, strict=True):
+            took = [line for line in stderr.splitlines() if line.startswith("parley: 1 scenario simulated in ")]
+            if took:
+                print(f"parley: {path}: {took[-1].removeprefix('parley: 1 scenario simulated in ')}", file=sys.stderr)
             if code != 0:
                 last = [line for line in stderr.strip().splitlines() if line.startswith("parley: ")]
                 raise CliError(last[-1].removeprefix("parley: ") if last else f"{path}: failed (exit {code})",

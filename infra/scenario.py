@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_DAYS = 800  # a scenario spans at most ~2 years (3 scheduled runs per simulated day)
 MAX_CHATS_PER_EVENT = 2000
-_WEBHOOKS = False  # see run_scenario
 SIM_ORIGIN = "https://client-site.scenario.test"  # the clients' website (allowed widget origin)
 CARDS: dict[str, str] = {
     "visa": "pm_card_visa",  # Visa 4242: attaches and pays
@@ -491,12 +490,11 @@ def run_scenario(scenario: Scenario, *, stripe_ids: bool = False) -> dict[str, A
     preset = policy.preset if policy.preset in ("call_on_me", "chat_outsource") else "call_on_me"
     stack = LocalStack(start_time=start, frozen=True, preset=preset, seed_demo=False).start()
     try:
-        if not _WEBHOOKS:
-            # Stripe's webhooks arrive ~1 s of WALL-clock time after a charge, when the simulated
-            # clock may be weeks further on: the ledger would record them on a day that depends on
-            # the machine's speed. The ledger records every payment the runner makes itself; the
-            # webhook path (idempotent duplicates) is covered by tests/integration/test_billing_ledger.py.
-            stack.stripe.unregister_webhook("parley")
+        # Stripe's webhooks arrive ~1 s of WALL-clock time after a charge, when the simulated clock
+        # may be weeks further on: the ledger would record them on a day that depends on the
+        # machine's speed. The ledger records every payment the runner makes itself; the webhook
+        # path (idempotent duplicates) is covered by tests/integration/test_billing_ledger.py.
+        stack.stripe.unregister_webhook("parley")
         stack.configure_billing(policy, scenario.catalog)
         run = _Run(scenario, stack)
         _execute(run)

@@ -1,4 +1,4 @@
-"""DynamoDB stream → engaged chats counted per client and billing cycle.
+"""DynamoDB stream → engaged chats (and agent time, CO-7) counted per client and billing cycle.
 
 Engaged chat (CONTRACT_RULES Decision): the visitor sent a message and an agent replied;
 counted once, in the cycle of the first agent reply. A conversation item's MODIFY record
@@ -35,15 +35,29 @@ def engaged_transition(record: DynamoDBRecord) -> tuple[str, str, datetime, date
             datetime.fromisoformat(str(new["created_at"])))
 
 
+def closed_transition(record: DynamoDBRecord) -> tuple[str, str, datetime, datetime] | None:
+    """(client, conversation, accepted, closed) when this change closed an accepted chat (CO-7)."""
+    change = record.dynamodb
+    if change is None or record.event_name is None or record.event_name.name != "MODIFY":
+        return None
+    new, old = change.new_image or {}, change.old_image or {}
+    if new.get("status") != "closed" or old.get("status") == "closed" or not new.get("accepted_at"):
+        return None
+    return (str(new["client_id"]), str(new["conversation_id"]), datetime.fromisoformat(str(new["accepted_at"])),
+            datetime.fromisoformat(str(new["closed_at"])))
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     engaged: list[tuple[str, str, datetime, datetime]] = []
+    closed: list[tuple[str, str, datetime, datetime]] = []
 
     def record_handler(record: DynamoDBRecord) -> None:
-        found = engaged_transition(record)  # a malformed record fails alone (partial batch response)
-        if found:
-            engaged.append(found)
+        # A malformed record fails alone (partial batch response).
+        for found, into in ((engaged_transition(record), engaged), (closed_transition(record), closed)):
+            if found:
+                into.append(found)
 
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)
@@ -52,4 +66,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         lifecycle = services.lifecycle()
         for client_id in lifecycle.billing.meter(engaged):
             lifecycle.convert_if_over_limit(client_id)  # CO-4: over the trial limit → paid at once
+    if closed:
+        services.billing_service(with_stripe=False).meter_agent_time(closed)
     return dict(response)

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from infra.local.stack import LocalStack
+
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
@@ -53,12 +55,12 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, local_stack: object) -> Iterator[Page]:
+def page(browser: Browser, local_stack: LocalStack) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     errors: list[str] = []
     pg = context.new_page()
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto(f"{local_stack.base_url}/dashboard/")  # type: ignore[attr-defined]
+    pg.goto(f"{local_stack.base_url}/dashboard/")
     yield pg
     context.close()
     assert errors == [], f"uncaught errors on the dashboard: {errors}"
@@ -92,6 +94,8 @@ def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     expect(page.locator("#company-name")).to_have_text("Acme Widgets Inc.")
     snippet = page.get_by_test_id("dash-snippet")
     expect(snippet).to_contain_text(re.compile(r'/widget/loader\.js" data-widget-key="wk_[^"]+" async></script>$'))
+    page.get_by_test_id("dash-copy-snippet").click()
+    expect(page.get_by_test_id("dash-copy-snippet")).to_have_text("Copied")
     expect(page.get_by_test_id("dash-clock-now")).to_contain_text("UTC")
     expect(page.get_by_test_id("dash-invoices").get_by_test_id("dash-invoice")).to_have_count(0)
     expect(page.get_by_test_id("dash-give-notice")).to_be_hidden()  # nothing to cancel in a trial

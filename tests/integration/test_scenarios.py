@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.json"))
-REPEATED = "co11_late_charge.json"  # run twice: two processes, two stacks, one JSON
+REPEATED = "ch10_default.json"  # run twice: two processes, two stacks, one JSON
 
 
 def parley(*args: str, timeout: float = 800) -> subprocess.CompletedProcess[str]:
@@ -95,6 +95,13 @@ def test_every_example_ran_and_its_invoices_add_up(runs: list[dict[str, Any]]) -
 def test_the_same_file_run_twice_gives_identical_json(runs: list[dict[str, Any]]) -> None:
     first = next(r for r in runs if r["scenario"]["file"] == REPEATED)
     assert json.dumps(first, sort_keys=True) == json.dumps(runs[-1], sort_keys=True)
+
+
+def test_a_single_file_prints_only_its_json_on_stdout(result: Any) -> None:
+    done = parley("billing", "simulate", "examples/ch3_tax.json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout) == result("ch3_tax.json")  # same result in-process and in a batch
+    assert done.stderr.strip().splitlines()[-1].startswith("parley: 1 scenario simulated in ")
 
 
 # ------------------------------------------------------------------------------ rule by rule
@@ -220,6 +227,14 @@ def test_ch6_unused_units_are_not_carried_over(result: Any) -> None:
     assert not lines(invoice(data, "2026-02-05"), "overage_in_arrears")
     [overage] = lines(invoice(data, "2026-03-05"), "overage_in_arrears")
     assert (overage["quantity"], overage["amount_cents"]) == (3, 3 * 199)  # 13 - 10, not 13 - (10 + 6)
+
+
+def test_ch3_tax_is_its_own_line_on_the_subtotal_half_up(result: Any) -> None:
+    first = invoice(client(result("ch3_tax.json"), "taxed"), "2026-01-05")
+    [tax] = lines(first, "tax")
+    subtotal = first["total_cents"] - tax["amount_cents"]
+    assert subtotal == 35000 + 9500 and tax["rule_id"] == "CH-3"
+    assert tax["amount_cents"] == int((Decimal(subtotal) * Decimal("0.0825")).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def test_co13_a_declined_card_is_recorded_and_paid_within_10_days_with_a_new_card(result: Any) -> None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from parley.billing.calendar import cycle_for, next_billing_date, previous_billing_date
 from parley.billing.invoicing import ClientBillingState, PendingPlanChange, draft_cycle_invoice
 from parley.billing.lines import InvoiceDraft, InvoiceLine
+from parley.billing.metering import billable_seconds
 from parley.billing.payments import (
     Payment,
     default_date,
@@ -270,7 +271,9 @@ class BillingService:
     def _ledger_invoice(self, client_id: str, day: date, kind: str, draft: InvoiceDraft) -> LedgerInvoice:
         return LedgerInvoice(invoice_id=invoice_id_for(client_id, day, kind), client_id=client_id, kind=kind,
                              issue_date=day, due_date=draft.due_date, lines=list(draft.lines),
-                             total_cents=draft.total_cents)
+                             total_cents=draft.total_cents,
+                             # Nothing due (a final invoice without overage): settled as issued.
+                             status=InvoiceStatus.PAID if draft.total_cents == 0 else InvoiceStatus.OPEN)
 
     def _deadlines(self, invoice: LedgerInvoice) -> list[dict[str, Any]]:
         """Agenda entries: collect today; check the late charge and the default on their days."""
@@ -294,14 +297,17 @@ class BillingService:
         accounts = self._ledger.accounts(sorted({i.client_id for i in invoices}))
         for invoice in invoices:
             account = accounts.get(invoice.client_id)
-            if account is None or invoice.total_cents == 0:
+            done = invoice.stripe_invoice_id is not None and invoice.status is InvoiceStatus.PAID
+            if account is None or invoice.total_cents == 0 or done:
                 self._ledger.remove_agenda(day, f"COLLECT#{invoice.invoice_id}")
                 continue
             try:
                 self._collect(account, invoice, day, report)
-            except Exception as exc:  # Stripe unavailable: the entry stays for the re-run
+            except Exception as exc:  # Stripe unavailable: retried by a re-run, and tomorrow
                 logger.warning("collection deferred", invoice_id=invoice.invoice_id, error=type(exc).__name__)
                 report.stripe_pending.append(invoice.invoice_id)
+                self._ledger.put_agenda([agenda_item(day + timedelta(days=1), f"COLLECT#{invoice.invoice_id}",
+                                                     client_id=invoice.client_id, invoice_id=invoice.invoice_id)])
                 continue
             self._ledger.remove_agenda(day, f"COLLECT#{invoice.invoice_id}")
 
@@ -362,6 +368,8 @@ class BillingService:
         policy, _, _ = self.rules()
         entries = self._ledger.agenda(day, "LATE#")
         for invoice in self._ledger.invoices_by_key([(str(e["client_id"]), str(e["invoice_id"])) for e in entries]):
+            if self._never_sent(invoice):
+                continue
             line = late_charge_line(policy, invoice_date=invoice.issue_date, amount_due_cents=invoice.total_cents,
                                     payments=invoice.payments, today=day, due=invoice.due_date,
                                     late_charge_already_applied=invoice.late_charge_invoice_id is not None)
@@ -371,6 +379,12 @@ class BillingService:
                 report.late_charges.append(invoice.invoice_id)
         self.collect_pending(day, report)
         return report
+
+    @staticmethod
+    def _never_sent(invoice: LedgerInvoice) -> bool:
+        """An invoice Stripe never carried (an outage) was never presented to the client: no
+        late charge and no default on it until it is (its collection is retried daily)."""
+        return invoice.stripe_invoice_id is None and invoice.status is InvoiceStatus.OPEN
 
     def _add_late_charge(self, invoice: LedgerInvoice, line: InvoiceLine, day: date) -> bool:
         """Its own invoice, linked from the original once (a conditional write: never twice)."""
@@ -392,6 +406,8 @@ class BillingService:
         policy, _, _ = self.rules()
         entries = self._ledger.agenda(day, "DEFAULT#")
         for invoice in self._ledger.invoices_by_key([(str(e["client_id"]), str(e["invoice_id"])) for e in entries]):
+            if self._never_sent(invoice):
+                continue
             status = default_status(policy, billing_date=invoice.issue_date, amount_due_cents=invoice.total_cents,
                                     payments=invoice.payments, today=day, due=invoice.due_date)
             if status.in_default and self.deactivate(invoice.client_id, day, status.rule_id, status.explanation):
@@ -426,14 +442,10 @@ class BillingService:
             account = accounts.get(client_id)
             if account is None:
                 continue
-            day = policy.business_date(replied)
-            if account.paid_start is None or account.anchor_day is None or day < account.paid_start:
-                cycle = TRIAL_CYCLE
-            else:
-                cycle = max(cycle_for(account.anchor_day, day).start, account.paid_start).isoformat()
+            cycle = self._cycle_key(account, policy.business_date(replied))
             groups.setdefault((client_id, cycle), []).append(
                 (conversation_id, max((replied - created).total_seconds(), 0.0)))
-        for (client_id, cycle), chats in groups.items():
+        for (client_id, cycle), chats in self._chunked(groups):
             remaining = chats
             while remaining:
                 counted = self._ledger.count_usage(
@@ -444,6 +456,39 @@ class BillingService:
             if account is not None and cycle != TRIAL_CYCLE and account.current_plan_id:
                 self._maybe_upgrade(account, cycle, policy, catalog)
         return {client_id for client_id, cycle in groups if cycle == TRIAL_CYCLE}
+
+    def meter_agent_time(self, closed: Sequence[tuple[str, str, datetime, datetime]]) -> None:
+        """CO-7: agent handling time of closed chats — (client, conversation, accepted, closed) —
+        each rounded up to the policy's increment after the answer grace, added to the cycle of
+        the day the chat ended. Same batching and idempotency as engaged chats."""
+        policy, _, _ = self.rules()
+        groups: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        accounts = self._ledger.accounts(sorted({chat[0] for chat in closed}))
+        for client_id, conversation_id, accepted, ended in closed:
+            account = accounts.get(client_id)
+            if account is None:
+                continue
+            groups.setdefault((client_id, self._cycle_key(account, policy.business_date(ended))), []).append(
+                (conversation_id, billable_seconds(policy, answered_at=accepted, ended_at=ended)))
+        for (client_id, cycle), chats in self._chunked(groups):
+            remaining = chats
+            while remaining:
+                counted = self._ledger.count_usage(
+                    client_id, cycle, [c for c, _ in remaining], engaged=0,
+                    agent_seconds=sum(s for _, s in remaining), first_response_seconds=0,
+                    now=self._clock.now(), marker="METERED_TIME")
+                remaining = [c for c in remaining if c[0] not in counted] if counted else []
+
+    @staticmethod
+    def _chunked(groups: dict[tuple[str, str], list[Any]]) -> list[tuple[tuple[str, str], list[Any]]]:
+        """A DynamoDB transaction holds at most 100 writes: the counter plus 99 markers."""
+        return [(key, chats[i:i + 99]) for key, chats in groups.items() for i in range(0, len(chats), 99)]
+
+    @staticmethod
+    def _cycle_key(account: BillingAccount, day: date) -> str:
+        if account.paid_start is None or account.anchor_day is None or day < account.paid_start:
+            return TRIAL_CYCLE
+        return max(cycle_for(account.anchor_day, day).start, account.paid_start).isoformat()
 
     def _maybe_upgrade(self, account: BillingAccount, cycle: str, policy: BillingPolicy,
                        catalog: PlanCatalog) -> None:

@@ -9,7 +9,7 @@
   AGENDA#{day} / LATE#{invoice id}     invoices whose late charge would be due on {day} (CO-11)
   AGENDA#{day} / DEFAULT#{invoice id}  invoices whose non-payment is a default on {day} (CO-10/CH-10)
   AGENDA#{day} / COLLECT#{invoice id}  invoices not yet carried to Stripe (retried by the day's re-run)
-  CONV#{id} / METERED                  marks a conversation counted (idempotent metering)
+  CONV#{id} / METERED[_TIME]           marks a conversation counted / its agent time counted
   WEBHOOK#{event id} / SEEN            a Stripe event already applied
 
 A daily job reads only its day's agenda partition: clients not due that day are never read.
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from parley.clock import iso
+from parley.errors import Conflict
 from parley.ledger.models import BillingAccount, HistoryEvent, LedgerInvoice, ProviderConfig, UsageCounter
 from parley.repositories.dynamo import from_item, to_item, values
 
@@ -49,6 +50,10 @@ def agenda_item(day: date, entry: str, **data: Any) -> dict[str, Any]:
 def history_item(event: HistoryEvent) -> dict[str, Any]:
     return {"pk": f"CLIENT#{event.client_id}", "sk": f"HISTORY#{iso(event.at)}#{secrets.token_hex(3)}",
             **event.model_dump(mode="json")}
+
+
+class ConcurrentUpdate(Conflict):
+    code = "concurrent_update"
 
 
 def is_conditional_failure(exc: ClientError) -> bool:
@@ -100,7 +105,12 @@ class LedgerRepository:
         items = self._account_put(account, expected_version)
         items += [{"Put": {"TableName": self._table, "Item": to_item(h)}} for h in map(history_item, history)]
         items += [{"Put": {"TableName": self._table, "Item": to_item(a)}} for a in agenda]
-        self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        try:
+            self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                raise ConcurrentUpdate("the account changed meanwhile; reload and try again") from exc
+            raise
 
     def _account_put(self, account: BillingAccount, expected_version: int | None) -> list[dict[str, Any]]:
         data = account.model_dump(mode="json")
@@ -173,7 +183,8 @@ class LedgerRepository:
 
     # --- metering ------------------------------------------------------------------------
     def count_usage(self, client_id: str, cycle: str, conversation_ids: Sequence[str], engaged: int,
-                    agent_seconds: int, first_response_seconds: int, now: datetime) -> list[str]:
+                    agent_seconds: int, first_response_seconds: int, now: datetime,
+                    marker: str = "METERED") -> list[str]:
         """Add a batch's usage for one client in ONE transaction: the counter update plus a
         METERED marker per conversation (conditional, so a redelivered event counts once).
         Returns the conversation ids already counted (the caller retries without them)."""
@@ -186,7 +197,7 @@ class LedgerRepository:
                                                  ":c": client_id, ":cy": cycle, ":t": iso(now)}),
         }}]
         items += [{"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
-                           "Item": to_item({"pk": f"CONV#{cid}", "sk": "METERED", "client_id": client_id,
+                           "Item": to_item({"pk": f"CONV#{cid}", "sk": marker, "client_id": client_id,
                                             "cycle": cycle, "at": iso(now)})}} for cid in conversation_ids]
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
