@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export TZ := UTC
 
-.PHONY: help setup dev test test-unit test-integration test-e2e test-infra lint synth bench frontend chromium lambda-deps clean simulate clock
+.PHONY: help setup dev test test-unit test-integration test-e2e test-infra lint synth bench frontend chromium lambda-deps clean simulate clock bench-billing
 
 help:
 	@echo "make dev    run the whole platform locally (demo site, agent console, APIs) on 127.0.0.1"
@@ -75,5 +75,8 @@ clock: setup
 bench: setup frontend
 	$(PY) -m bench
 
+bench-billing: setup
+	$(PY) -m bench billing
+
 clean:
-	rm -rf cdk.out build widget/dist console/dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out build widget/dist console/dist dashboard/dist .pytest_cache .mypy_cache .ruff_cache

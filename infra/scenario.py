@@ -20,7 +20,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_DAYS = 800  # a scenario spans at most ~2 years (3 scheduled runs per simulated day)
 MAX_CHATS_PER_EVENT = 2000
+MAX_HANDLE_SECONDS = 4 * 3600
 SIM_ORIGIN = "https://client-site.scenario.test"  # the clients' website (allowed widget origin)
 CARDS: dict[str, str] = {
     "visa": "pm_card_visa",  # Visa 4242: attaches and pays
@@ -80,6 +81,9 @@ class EngagedChatsEvent(_Event):
     type: Literal["engaged_chats"]
     client: str
     count: Annotated[int, Field(ge=1, le=MAX_CHATS_PER_EVENT)]
+    handle_seconds: Annotated[int, Field(ge=1, le=MAX_HANDLE_SECONDS)] | None = Field(
+        default=None, description="CO-7: the agent closes each chat this long after accepting it (the clock "
+        "moves on meanwhile); without it the chats stay open and no agent time is metered.")
 
 
 class PaymentEvent(_Event):
@@ -313,7 +317,7 @@ def estimated_seconds(scenario: Scenario) -> float:
     runs), ~0.18 s per chat (17 moto requests), ~3 s to start and stop the stack."""
     spec = scenario.spec
     chats = sum(e.count for e in spec.events if isinstance(e, EngagedChatsEvent))
-    return 3 + 0.2 * ((spec.end - spec.start).days + 1) + 0.18 * chats
+    return 3 + 0.2 * ((spec.end - spec.start).days + 1) + 0.2 * chats
 
 
 # ------------------------------------------------------------------------------ local stack speed
@@ -426,12 +430,16 @@ class _Chats:
     def agent_connection(client_id: str) -> str:
         return f"sim-agent-conn-{client_id}"
 
-    def run(self, client_id: str, count: int, tally: _ChatTally) -> None:
+    def run(self, client_id: str, count: int, tally: _ChatTally, handle_seconds: int | None = None,
+            wait: Callable[[dt.timedelta], None] | None = None) -> None:
+        """`count` chats, one after the other; with `handle_seconds`, all are accepted and answered,
+        `wait` moves the clock on by that much, then the agent closes each (CO-7 agent time)."""
         from parley.chat.frames import parse_action
         from parley.errors import ServiceUnavailable
 
         agent = self.agent_connection(client_id)
         tally.requested += count
+        opened: list[str] = []
         for _ in range(count):
             self._serial += 1
             visitor = f"sim-visitor-{self._serial}"
@@ -449,6 +457,14 @@ class _Chats:
             self._service.handle(agent, parse_action(json.dumps(
                 {"action": "sendMessage", "conversationId": conversation, "text": "Happy to help!"})))
             tally.engaged += 1
+            opened.append(conversation)
+        if handle_seconds is None or not opened:
+            return
+        if wait is not None:
+            wait(dt.timedelta(seconds=handle_seconds))
+        for conversation in opened:
+            self._service.handle(agent, parse_action(json.dumps(
+                {"action": "closeConversation", "conversationId": conversation})))
 
 
 @dataclass
@@ -545,7 +561,8 @@ def _apply(run: _Run, event: ClientEvent | PriceChangeEvent, chats: _Chats) -> d
         return {"plan": event.plan, "status": account.status.value}
     if isinstance(event, EngagedChatsEvent):
         tally = _ChatTally()
-        chats.run(event.client, event.count, tally)
+        chats.run(event.client, event.count, tally, event.handle_seconds,
+                  lambda delta: run.move_to(run.stack.clock.now() + delta))
         total = run.tallies[event.client]
         total.requested += tally.requested
         total.engaged += tally.engaged
@@ -675,8 +692,9 @@ def _client_result(run: _Run, client: ScenarioClient, stripe_ids: bool) -> dict[
     invoices = sorted(ledger.invoices(client.id), key=lambda i: (i.issue_date, i.invoice_id))
     history = _sorted_history(ledger.history(client.id))
     cycles = sorted({i.issue_date.isoformat() for i in invoices if i.kind == "cycle"})
-    usage = [{"cycle_start": c, "engaged_chats": u.engaged_chats}
-             for c in cycles if (u := ledger.usage(client.id, c)).engaged_chats]
+    counters = [ledger.usage(client.id, c) for c in cycles]
+    usage = [{"cycle_start": u.cycle, "engaged_chats": u.engaged_chats, "agent_seconds": u.agent_seconds}
+             for u in counters if u.engaged_chats or u.agent_seconds]
     tally = run.tallies[client.id]
     result: dict[str, Any] = {
         "name": client.name or client.id,

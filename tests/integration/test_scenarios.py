@@ -88,7 +88,8 @@ def test_every_example_ran_and_its_invoices_add_up(runs: list[dict[str, Any]]) -
                 assert inv["total_cents"] == sum(line["amount_cents"] for line in inv["lines"]), inv
                 for line in inv["lines"]:
                     assert line["rule_id"], line
-                    assert line["amount_cents"] == line["quantity"] * line["unit_amount_cents"], line
+                    exact = Decimal(str(line["quantity"])) * line["unit_amount_cents"]
+                    assert line["amount_cents"] == int(exact.quantize(Decimal(1), ROUND_HALF_UP)), line
                 assert "stripe_invoice_id" not in inv  # random ids stay out of the result
 
 
@@ -125,7 +126,7 @@ def test_co6_co9_fee_in_advance_and_overage_in_arrears_in_one_invoice(result: An
                                                                                       "CO-9")
     assert feb["total_cents"] == 40970 and feb["status"] == "paid"
     assert feb["report"]["engaged_chats"] == 230  # CH-4: the ended cycle's report travels with the invoice
-    assert data["usage"] == [{"cycle_start": "2026-01-05", "engaged_chats": 230}]
+    assert data["usage"] == [{"cycle_start": "2026-01-05", "engaged_chats": 230, "agent_seconds": 0}]
 
 
 def test_co5_setup_fee_only_on_the_first_paid_invoice_and_only_once(result: Any) -> None:
@@ -222,8 +223,7 @@ def test_co12_price_change_applies_from_the_next_cycle_after_the_announcement(re
 
 def test_ch6_unused_units_are_not_carried_over(result: Any) -> None:
     data = client(result("ch6_no_carry_over.json"), "acme")
-    assert data["usage"] == [{"cycle_start": "2026-01-05", "engaged_chats": 4},
-                             {"cycle_start": "2026-02-05", "engaged_chats": 13}]
+    assert [(u["cycle_start"], u["engaged_chats"]) for u in data["usage"]] == [("2026-01-05", 4), ("2026-02-05", 13)]
     assert not lines(invoice(data, "2026-02-05"), "overage_in_arrears")
     [overage] = lines(invoice(data, "2026-03-05"), "overage_in_arrears")
     assert (overage["quantity"], overage["amount_cents"]) == (3, 3 * 199)  # 13 - 10, not 13 - (10 + 6)
@@ -235,6 +235,15 @@ def test_ch3_tax_is_its_own_line_on_the_subtotal_half_up(result: Any) -> None:
     subtotal = first["total_cents"] - tax["amount_cents"]
     assert subtotal == 35000 + 9500 and tax["rule_id"] == "CH-3"
     assert tax["amount_cents"] == int((Decimal(subtotal) * Decimal("0.0825")).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def test_co7_agent_time_is_rounded_up_per_chat_to_30_seconds_after_a_4_second_grace(result: Any) -> None:
+    data = client(result("co7_agent_minutes.json"), "acme")
+    per_chat = [-(-(handled - 4) // 30) * 30 for handled in [95] * 12 + [20] * 3]  # 120 s and 30 s
+    assert data["usage"] == [{"cycle_start": "2026-01-05", "engaged_chats": 15, "agent_seconds": sum(per_chat)}]
+    [overage] = lines(invoice(data, "2026-02-05"), "overage_in_arrears")
+    assert (overage["quantity"], overage["unit_amount_cents"]) == ("15.5", 199)  # 25.5 minutes - 10 included
+    assert overage["amount_cents"] == 3085  # 15.5 x 199 = 3084.5, half-up
 
 
 def test_co13_a_declined_card_is_recorded_and_paid_within_10_days_with_a_new_card(result: Any) -> None:
