@@ -14,7 +14,6 @@ ledger. The file format is documented in docs/billing.md ("Scenario files").
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import os
@@ -321,67 +320,6 @@ def estimated_seconds(scenario: Scenario) -> float:
 
 
 # ------------------------------------------------------------------------------ local stack speed
-def install_moto_transaction_shim() -> None:
-    """LOCAL-STACK PERFORMANCE SHIM, simulator process only (suggested home: infra/local/moto_patches.py).
-
-    moto's TransactWriteItems deep-copies every table it touches (items AND stream records)
-    before applying the transaction, to roll back on failure. Every conversation, message and
-    ledger record lives in the one data table, so each transaction costs O(table size): with a
-    few hundred chats a transaction takes ~0.1-0.5 s and a scenario several minutes. This keeps
-    moto's own code path and its all-or-nothing result, but snapshots only the items the
-    transaction names (and the stream's length), restoring them if moto raises. Nothing Parley
-    sends or receives changes; moto_patches already applies DynamoDB requests one at a time.
-    """
-    from moto.dynamodb import models as ddb_models
-    from moto.dynamodb.models.table import Table
-
-    backend = ddb_models.DynamoDBBackend
-    if getattr(backend, "_parley_scenario_shim", False):
-        return
-
-    class _TablesAreNotCopied:
-        @staticmethod
-        def deepcopy(obj: Any, memo: Any = None) -> Any:
-            return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
-
-    setattr(ddb_models, "copy", _TablesAreNotCopied)  # noqa: B010 - the module global moto reads per call
-    original = backend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved: list[tuple[Any, Any, Any, Any]] = []
-        for entry in transact_items:
-            try:
-                ((_, op),) = entry.items()
-                table = self.get_table(op["TableName"])
-                keys = op.get("Key") or {a: op["Item"][a] for a in (table.hash_key_attr, table.range_key_attr) if a}
-                hash_key, range_key = self.get_keys_value(table, keys)
-                current = table.get_item(hash_key, range_key)
-                saved.append((table, hash_key, range_key, copy.deepcopy(current) if current is not None else None))
-            except Exception:  # malformed: moto itself rejects it before changing anything
-                continue
-        streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in saved if t.stream_shard is not None}
-        try:
-            original(self, transact_items)
-        except Exception:
-            for table, hash_key, range_key, before in reversed(saved):
-                if range_key is None:
-                    if before is None:
-                        table.items.pop(hash_key, None)
-                    else:
-                        table.items[hash_key] = before
-                elif before is None:
-                    if hash_key in table.items:
-                        table.items[hash_key].pop(range_key, None)
-                else:
-                    table.items[hash_key][range_key] = before
-            for table, length in streams.values():
-                del table.stream_shard.items[length:]
-            raise
-
-    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    backend._parley_scenario_shim = True  # type: ignore[attr-defined]
-
-
 # ------------------------------------------------------------------------------ running
 class _SilentRelay:
     """The simulated connections are not sockets: frames go nowhere (API Gateway would answer
@@ -499,8 +437,7 @@ def run_scenario(scenario: Scenario, *, stripe_ids: bool = False) -> dict[str, A
     (Stripe's ids are left out unless `stripe_ids`)."""
     from infra.local.stack import LocalStack
 
-    if os.environ.get("PARLEY_SCENARIO_MOTO_SHIM", "1") != "0":
-        install_moto_transaction_shim()
+    # moto_patches (installed by the local stack) keeps moto's transactions O(items touched).
     policy, spec = scenario.policy, scenario.spec
     start = dt.datetime.combine(spec.start, dt.time(0), policy.zone).astimezone(dt.UTC)
     preset = policy.preset if policy.preset in ("call_on_me", "chat_outsource") else "call_on_me"
@@ -748,7 +685,6 @@ def _result(run: _Run, *, stripe_ids: bool) -> dict[str, Any]:
 def stdout_to_stderr() -> Iterator[None]:
     """While the stack runs, whatever writes to stdout (Powertools logs and metrics, werkzeug)
     goes to stderr, so that stdout carries the JSON result only."""
-    import os
     import sys
 
     sys.stdout.flush()

@@ -9,7 +9,10 @@
    TransactWriteItems deep-copies the tables for its rollback and breaks ("dictionary changed
    size during iteration", HTTP 500, then a botocore retry that may find it half applied) when
    another request writes meanwhile. Concurrency tests need the real guarantee.
-4. Lambda tasks invoke our handlers through the local gateway's Lambda Invoke endpoint (moto's
+4. TransactWriteItems keeps an undo log of the items it names instead of deep-copying every
+   table it touches (O(table size) per transaction: a session's worth of chats made each
+   transaction take up to half a second). Same all-or-nothing result.
+5. Lambda tasks invoke our handlers through the local gateway's Lambda Invoke endpoint (moto's
    own Lambda needs Docker): moto's Step Functions builds its Lambda client pointing at moto;
    we point it at the gateway instead.
 
@@ -18,6 +21,7 @@ Nothing here changes what our code sends: the same ASL, the same `lambda:invoke`
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from datetime import UTC, datetime, timedelta
@@ -62,6 +66,7 @@ def install(lambda_endpoint: str) -> None:
             return original_call_action(self)
 
     DynamoHandler.call_action = serialized_call_action  # type: ignore[method-assign]
+    _install_transaction_undo_log()
 
     original_boto_client_for = getattr(lambda_eval_utils, "boto_client_for")  # noqa: B009 - not exported
 
@@ -98,3 +103,64 @@ def install(lambda_endpoint: str) -> None:
 
     timestamp_module.Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     WaitFunction._wait_interval = wait_on_clock  # type: ignore[method-assign]
+
+
+def _install_transaction_undo_log() -> None:
+    """Performance: an undo log of the touched items instead of moto's whole-table copy.
+
+    moto's TransactWriteItems deep-copies every table it touches (items AND stream records)
+    before applying the transaction, to roll back on failure. Every conversation, message and
+    ledger record lives in the one data table, so each transaction costs O(table size): with a
+    few hundred chats a transaction takes ~0.1-0.5 s and a scenario several minutes. This keeps
+    moto's own code path and its all-or-nothing result, but snapshots only the items the
+    transaction names (and the stream's length), restoring them if moto raises. Nothing Parley
+    sends or receives changes; moto_patches already applies DynamoDB requests one at a time.
+    """
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.models.table import Table
+
+    backend = ddb_models.DynamoDBBackend
+    if getattr(backend, "_parley_scenario_shim", False):
+        return
+
+    class _TablesAreNotCopied:
+        @staticmethod
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+
+    setattr(ddb_models, "copy", _TablesAreNotCopied)  # noqa: B010 - the module global moto reads per call
+    original = backend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved: list[tuple[Any, Any, Any, Any]] = []
+        for entry in transact_items:
+            try:
+                ((_, op),) = entry.items()
+                table = self.get_table(op["TableName"])
+                keys = op.get("Key") or {a: op["Item"][a] for a in (table.hash_key_attr, table.range_key_attr) if a}
+                hash_key, range_key = self.get_keys_value(table, keys)
+                current = table.get_item(hash_key, range_key)
+                saved.append((table, hash_key, range_key, copy.deepcopy(current) if current is not None else None))
+            except Exception:  # malformed: moto itself rejects it before changing anything
+                continue
+        streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in saved if t.stream_shard is not None}
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, before in reversed(saved):
+                if range_key is None:
+                    if before is None:
+                        table.items.pop(hash_key, None)
+                    else:
+                        table.items[hash_key] = before
+                elif before is None:
+                    if hash_key in table.items:
+                        table.items[hash_key].pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = before
+            for table, length in streams.values():
+                del table.stream_shard.items[length:]
+            raise
+
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    backend._parley_scenario_shim = True  # type: ignore[attr-defined]

@@ -130,7 +130,7 @@ class BillingService:
                                  status=AccountStatus.TRIAL, stripe_customer_id=customer)
         day = trial_start or self.today()
         self._ledger.put_account(account, history=[self._event(client_id, day, "account_opened",
-                                                               trial_start=str(trial_start))])
+                                                               trial_start=trial_start.isoformat() if trial_start else None)])
         return account
 
     def start_paid_service(self, client_id: str, plan_id: str, paid_start: date,
