@@ -199,7 +199,8 @@ def test_visitor_and_agent_chat(local_stack, visitor: Person, agent: Person) -> 
     for payload in XSS_PAYLOADS:
         sent = visitor_says(vpage, payload)
         assert message_text(sent, "parley-message-text") == payload
-        seen = amessages.locator('[data-testid="console-message"][data-role="visitor"][data-seq]').filter(has_text=payload)
+        seen = amessages.locator('[data-testid="console-message"][data-role="visitor"][data-seq]').filter(
+            has_text=payload)
         expect(seen).to_have_count(1, timeout=T)
         assert message_text(seen, "console-message-text") == payload
     for page, messages in ((vpage, "parley-messages"), (apage, "console-messages")):

@@ -226,3 +226,31 @@ def test_replayed_and_out_of_order_webhooks_apply_once(local_stack: LocalStack) 
     assert stored is not None and stored.status is InvoiceStatus.PAID
     assert len(stored.payments) == 1
     assert [h.kind for h in billing.ledger.history(client_id)].count("payment_received") == 1
+
+
+def test_a_chargeback_reaches_the_invoice_it_reverses(local_stack: LocalStack) -> None:
+    """A dispute names only the charge / payment intent: the ledger's payment refs find the
+    invoice, which is marked disputed with the CO-13 deadline; a replay changes nothing more."""
+    billing = services.billing_service()
+    client_id, _ = new_client(local_stack, paid_start=billing.today())
+    (invoice,) = billing.ledger.invoices(client_id)
+    assert invoice.status is InvoiceStatus.PAID
+    stripe_client = stripe.StripeClient("sk_test_local", base_addresses={"api": local_stack.stripe.url})
+    paid = stripe_client.v1.invoices.retrieve(invoice.stripe_invoice_id or "")
+    refs = [r for r in (getattr(paid, "payment_intent", None), getattr(paid, "charge", None)) if isinstance(r, str)]
+    ref = next((r for r in refs if billing.ledger.payment_ref(r)), None)
+    assert ref is not None, "the payment left no ref to its invoice"
+    key = "payment_intent" if ref.startswith("pi_") else "charge"
+    dispute = {"id": "evt_dispute_1", "object": "event", "type": "charge.dispute.created",
+               "created": int(time.time()), "livemode": False,
+               "data": {"object": {"id": "dp_1", "object": "dispute", "status": "needs_response",
+                                   "reason": "fraudulent", "amount": invoice.total_cents, key: ref}}}
+    body, signature = signed(dispute)
+    for _ in range(2):
+        status, _ = request(local_stack, "POST", "/api/stripe/webhook", raw=body,
+                            headers={"Stripe-Signature": signature})
+        assert status == 200
+    stored = billing.ledger.invoice(client_id, invoice.invoice_id)
+    assert stored is not None and stored.disputed
+    chargebacks = [h for h in billing.ledger.history(client_id) if h.kind == "chargeback"]
+    assert len(chargebacks) == 1 and chargebacks[0].detail["rule"] == "CO-13"

@@ -129,8 +129,9 @@ class BillingService:
         account = BillingAccount(client_id=client_id, name=name, email=email, trial_start=trial_start,
                                  status=AccountStatus.TRIAL, stripe_customer_id=customer)
         day = trial_start or self.today()
+        started = trial_start.isoformat() if trial_start else None
         self._ledger.put_account(account, history=[self._event(client_id, day, "account_opened",
-                                                               trial_start=trial_start.isoformat() if trial_start else None)])
+                                                               trial_start=started)])
         return account
 
     def start_paid_service(self, client_id: str, plan_id: str, paid_start: date,
@@ -322,6 +323,8 @@ class BillingService:
         if account.payment_method and invoice.status is InvoiceStatus.OPEN:
             result = self._payments.pay_invoice(stripe_invoice.id, f"{invoice.invoice_id}:auto")
             if result.paid:
+                self._ledger.put_payment_refs([result.payment_intent_id, result.charge_id], invoice.client_id,
+                                              invoice.invoice_id)
                 self.record_payment(invoice.client_id, invoice.invoice_id, day, source="card_on_file")
                 report.collected.append(invoice.invoice_id)
             else:
@@ -341,6 +344,7 @@ class BillingService:
             raise InvalidRequest("this invoice has not reached Stripe yet; try again shortly")
         result = self._payments.pay_invoice(invoice.stripe_invoice_id, f"{invoice_id}:manual:{day.isoformat()}")
         if result.paid:
+            self._ledger.put_payment_refs([result.payment_intent_id, result.charge_id], client_id, invoice_id)
             self.record_payment(client_id, invoice_id, day, source="client")
             return True
         self._ledger.add_history([self._event(client_id, day, "payment_failed", invoice_id=invoice_id,

@@ -26,8 +26,13 @@ def apply_webhook(billing: BillingService, event: WebhookEvent) -> bool:
     ledger = billing.ledger
     invoice_id = event.parley_invoice_id
     client_id = client_of_invoice(invoice_id) if invoice_id else None
+    if invoice_id is None and event.type.startswith("charge.dispute."):
+        # A dispute names the charge (and payment intent), not the invoice: our payment refs do.
+        found = next(filter(None, (ledger.payment_ref(r) for r in (event.charge_id, event.payment_intent_id) if r)),
+                     None)
+        client_id, invoice_id = found if found else (None, None)
     if invoice_id is None or client_id is None:
-        return False  # not one of ours (or a dispute without invoice metadata): acknowledged
+        return False  # not one of ours: acknowledged, nothing to apply
     if not ledger.mark_webhook_seen(event.id, billing.clock.now()):
         return False  # a replay
     day = billing.today()

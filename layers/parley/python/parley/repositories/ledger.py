@@ -11,6 +11,7 @@
   AGENDA#{day} / COLLECT#{invoice id}  invoices not yet carried to Stripe (retried by the day's re-run)
   CONV#{id} / METERED[_TIME]           marks a conversation counted / its agent time counted
   WEBHOOK#{event id} / SEEN            a Stripe event already applied
+  STRIPEREF#{pi or charge id} / REF    the ledger invoice a Stripe payment paid (disputes)
 
 A daily job reads only its day's agenda partition: clients not due that day are never read.
 """
@@ -221,6 +222,21 @@ class LedgerRepository:
                                    "OR late_charge_invoice_id = :null)",
             "ExpressionAttributeValues": values({":l": late_invoice_id, ":null": None}),
         }}
+
+    def put_payment_refs(self, ids: Iterable[str | None], client_id: str, invoice_id: str) -> None:
+        """Stripe payment intent / charge id → ledger invoice, so a dispute (which names only the
+        charge) finds the invoice it reverses (CO-13)."""
+        for ref in filter(None, ids):
+            self._db.put_item(TableName=self._table, Item=to_item({"pk": f"STRIPEREF#{ref}", "sk": "REF",
+                                                                   "client_id": client_id, "invoice_id": invoice_id}))
+
+    def payment_ref(self, ref: str) -> tuple[str, str] | None:
+        key = to_item({"pk": f"STRIPEREF#{ref}", "sk": "REF"})
+        item = self._db.get_item(TableName=self._table, Key=key).get("Item")
+        if not item:
+            return None
+        data = from_item(item)
+        return str(data["client_id"]), str(data["invoice_id"])
 
     def mark_webhook_seen(self, event_id: str, now: datetime) -> bool:
         try:
