@@ -11,27 +11,16 @@ Every wait is an expect()-style wait with a timeout; no sleeps.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 T = 15_000  # ms, for every expect()
-REPO = Path(__file__).resolve().parents[2]
 
 XSS_PAYLOADS = (
     '<img src=x onerror="window.__pwned=1"><b>bold</b>',
@@ -43,15 +32,9 @@ XSS_PAYLOADS = (
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set PARLEY_CHROMIUM)")
-    for built in ("widget/dist/loader.js", "widget/dist/chat-ui.js", "console/dist/app.js"):
-        assert (REPO / built).exists(), f"{built} is missing: run `npm ci && npm run build` first"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(launch_browser: Callable[[tuple[str, ...], str], Browser]) -> Browser:
+    built = ("widget/dist/loader.js", "widget/dist/chat-ui.js", "console/dist/app.js")
+    return launch_browser(built, "npm ci && npm run build")
 
 
 class Person:

@@ -17,24 +17,16 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from infra.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 T = 15_000  # ms, for every expect()
 CLOCK_T = 60_000  # moving the clock runs every scheduled job and workflow on the way
 REPO = Path(__file__).resolve().parents[2]
@@ -43,15 +35,9 @@ DATE = r"\d{4}-\d{2}-\d{2}"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set PARLEY_CHROMIUM)")
-    for built in ("dashboard/dist/index.html", "dashboard/dist/app.js", "dashboard/dist/app.css"):
-        assert (REPO / built).exists(), f"{built} is missing: run `node scripts/build_dashboard.mjs` first"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(launch_browser: Callable[[tuple[str, ...], str], Browser]) -> Browser:
+    built = ("dashboard/dist/index.html", "dashboard/dist/app.js", "dashboard/dist/app.css")
+    return launch_browser(built, "node scripts/build_dashboard.mjs")
 
 
 @pytest.fixture
