@@ -254,3 +254,17 @@ def test_a_chargeback_reaches_the_invoice_it_reverses(local_stack: LocalStack) -
     assert stored is not None and stored.disputed
     chargebacks = [h for h in billing.ledger.history(client_id) if h.kind == "chargeback"]
     assert len(chargebacks) == 1 and chargebacks[0].detail["rule"] == "CO-13"
+
+
+def test_a_card_saved_in_the_stripe_portal_becomes_the_card_on_file(local_stack: LocalStack) -> None:
+    client_id, _ = new_client(local_stack, card=None)
+    customer = account(client_id).stripe_customer_id
+    assert customer is not None and account(client_id).payment_method is None
+    event = {"id": "evt_pm_1", "object": "event", "type": "payment_method.attached", "created": int(time.time()),
+             "livemode": False, "data": {"object": {"id": "pm_from_portal", "object": "payment_method",
+                                                    "customer": customer}}}
+    body, signature = signed(event)
+    status, reply = request(local_stack, "POST", "/api/stripe/webhook", raw=body,
+                            headers={"Stripe-Signature": signature})
+    assert (status, reply["applied"]) == (200, True)
+    assert account(client_id).payment_method == "pm_from_portal"

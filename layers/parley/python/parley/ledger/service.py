@@ -129,6 +129,8 @@ class BillingService:
         account = BillingAccount(client_id=client_id, name=name, email=email, trial_start=trial_start,
                                  status=AccountStatus.TRIAL, stripe_customer_id=customer)
         day = trial_start or self.today()
+        if customer:  # a card the client saves in the Stripe portal must find its account
+            self._ledger.put_payment_refs([customer], client_id, "")
         started = trial_start.isoformat() if trial_start else None
         self._ledger.put_account(account, history=[self._event(client_id, day, "account_opened",
                                                                trial_start=started)])

@@ -5,6 +5,7 @@
   was paid changes nothing;
 * `charge.dispute.*` marks the invoice disputed and records the chargeback (CO-13: the
   amount is owed within `failed_payment_days` of the notification);
+* `payment_method.attached` (a card saved in the Stripe portal) becomes the card on file;
 * every event id is remembered, so a replay is acknowledged and ignored.
 """
 
@@ -24,6 +25,13 @@ def client_of_invoice(invoice_id: str) -> str | None:
 
 def apply_webhook(billing: BillingService, event: WebhookEvent) -> bool:
     ledger = billing.ledger
+    if event.type == "payment_method.attached" and event.customer_id and event.object_id:
+        # A card saved in the Stripe customer portal becomes the account's card on file.
+        owner = ledger.payment_ref(event.customer_id)
+        if owner is None or not ledger.mark_webhook_seen(event.id, billing.clock.now()):
+            return False
+        billing.set_payment_method(owner[0], event.object_id)
+        return True
     invoice_id = event.parley_invoice_id
     client_id = client_of_invoice(invoice_id) if invoice_id else None
     if invoice_id is None and event.type.startswith("charge.dispute."):
