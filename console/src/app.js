@@ -74,8 +74,12 @@ const expired = (jwt) => {
   const exp = claims(jwt).exp;
   return !exp || exp * 1000 < Date.now() + 5000;
 };
-const visitorLabel = (conv) =>
-  (conv && conv.visitorName) || "Visitor " + String((conv && conv.visitorId) || "").slice(-4).toUpperCase();
+/** The visitor's name, or "Visitor ABCD" (from the visitor id) so unnamed visitors can be told apart. */
+function visitorLabel(conv) {
+  const name = String((conv && conv.visitorName) || "").trim();
+  const id = String((conv && conv.visitorId) || "").slice(-4).toUpperCase();
+  return name && name.toLowerCase() !== "visitor" ? name : ("Visitor " + id).trim();
+}
 const initials = (name) =>
   String(name || "?")
     .trim()

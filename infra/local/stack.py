@@ -45,6 +45,7 @@ VISITOR_SECRET_NAME = "parley/local/visitor-token-secret"
 STRIPE_SECRET_NAME = "parley/local/stripe"
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEMO_PASSWORD = "Parley-demo-2026"
+ACCENTS = {"cl_sierra": "#e8772e", "cl_harbor": "#1f6feb"}  # the demo sites' brand colours
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,7 @@ class LocalStack:
         subs: dict[str, str] = {}
         for demo in clients.values():
             self.add_client(Client(client_id=demo.client_id, name=demo.name, widget_key=demo.widget_key,
-                                   allowed_origins=[demo.origin],
+                                   allowed_origins=[demo.origin], accent_color=ACCENTS[demo.client_id],
                                    greeting=f"Hi! Questions about {demo.name}? We reply in under a minute."))
             subs[demo.agent_username] = self.add_agent(demo.agent_username, demo.agent_name, [demo.client_id])
         if self._seed_demo:

@@ -155,9 +155,9 @@ def test_visitor_and_agent_chat(local_stack, visitor: Person, agent: Person) -> 
     agent_login(apage, local_stack.console_url, local_stack.demo.agent_username, local_stack.demo.agent_password)
     agent_accepts(apage, marker)
     amessages = apage.get_by_test_id("console-messages")
-    expect(amessages.locator('[data-testid="console-message"][data-role="visitor"]').filter(has_text=first)).to_have_count(
-        1, timeout=T
-    )
+    expect(
+        amessages.locator('[data-testid="console-message"][data-role="visitor"]').filter(has_text=first)
+    ).to_have_count(1, timeout=T)
     # The visitor is told an agent joined (a system message with its own seq).
     expect(vpage.locator('[data-testid="parley-message"][data-role="system"][data-seq]').first).to_be_visible(timeout=T)
 
@@ -183,7 +183,8 @@ def test_visitor_and_agent_chat(local_stack, visitor: Person, agent: Person) -> 
         sent = visitor_says(vpage, payload)
         assert message_text(sent, "parley-message-text") == payload
         seen = amessages.locator('[data-testid="console-message"][data-role="visitor"][data-seq]').filter(
-            has_text=payload)
+            has_text=payload
+        )
         expect(seen).to_have_count(1, timeout=T)
         assert message_text(seen, "console-message-text") == payload
     for page, messages in ((vpage, "parley-messages"), (apage, "console-messages")):

@@ -427,6 +427,7 @@ function main(boot) {
     endBar.hidden = false;
     subtitle.textContent = t("online");
     setState("closed");
+    scrollDown(true);
   }
   function forgetConversation() {
     st.conv = null;
