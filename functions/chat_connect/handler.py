@@ -6,7 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import services, ws
+from parley import ws
+from parley.composition import chat as services
 from parley.observability import logger, tracer
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import services, ws
+from parley import ws
 from parley.chat.frames import ack, parse_action, request_id_of
+from parley.composition import chat as services
 from parley.observability import logger, tracer
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley import services
+from parley.composition import billing as services
 from parley.errors import InvalidRequest
 from parley.gateways.users import CognitoUsers
 from parley.http import build_resolver, caller_client_id, parse_body

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley import services
+from parley.composition import billing as services
 from parley.errors import Forbidden
 from parley.http import build_resolver, caller_client_id, parse_body
 from parley.ledger.overview import billing_overview

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import services
+from parley.composition import billing as services
 from parley.gateways.stripe_gateway import parse_webhook
 from parley.http import build_resolver
 from parley.ledger.webhooks import apply_webhook

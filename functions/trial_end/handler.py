@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from parley import services
+from parley.composition import billing as services
 from parley.observability import logger, tracer
 
 

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import services
+from parley.composition import billing as services
 from parley.observability import logger, tracer
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

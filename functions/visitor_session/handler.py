@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley import services
 from parley.clock import get_clock, iso
+from parley.composition import chat as services
 from parley.errors import Unauthorized
 from parley.http import build_resolver, parse_body
 from parley.ids import new_id

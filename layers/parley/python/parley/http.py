@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
-from parley import services
 from parley.billing.errors import BillingError, NoticeNotAllowed
+from parley.composition import chat as services
 from parley.errors import Forbidden, InvalidRequest, ParleyError, Unauthorized
 from parley.observability import logger
 

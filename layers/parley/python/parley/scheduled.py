@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
 
-from parley import services
+from parley.composition import billing as services
 from parley.observability import logger, metrics
 
 

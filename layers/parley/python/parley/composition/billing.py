@@ -1,0 +1,48 @@
+"""Composition root of the money path: Stripe, the ledger, billing and the account lifecycle."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from aws_lambda_powertools.utilities import parameters
+
+from parley import aws
+from parley.billing.calendar import parse_time_zone
+from parley.clock import get_clock
+from parley.composition.chat import chat_repository, tenant_repository
+from parley.gateways.stripe_gateway import StripeGateway
+from parley.gateways.workflows import StepFunctionsWorkflows
+from parley.ledger.lifecycle import AccountLifecycle
+from parley.ledger.service import BillingService
+from parley.repositories.ledger import LedgerRepository
+from parley.settings import get_settings
+
+
+def stripe_secret() -> dict[str, str]:
+    value = parameters.get_secret(get_settings().stripe_secret_name, transform="json", max_age=300)
+    return {str(k): str(v) for k, v in dict(value).items()}
+
+
+@lru_cache(maxsize=1)
+def stripe_gateway() -> StripeGateway:
+    """One per process: it holds an HTTP session (and counts its requests)."""
+    s = get_settings()
+    return StripeGateway(stripe_secret()["api_key"], api_base=s.stripe_api_base or None,
+                         business_tz=parse_time_zone(s.provider_time_zone))
+
+
+def ledger_repository() -> LedgerRepository:
+    return LedgerRepository(aws.dynamodb(), get_settings().data_table)
+
+
+def billing_service(with_stripe: bool = True) -> BillingService:
+    return BillingService(ledger_repository(), tenant_repository(), stripe_gateway() if with_stripe else None,
+                          get_clock())
+
+
+def lifecycle() -> AccountLifecycle:
+    return AccountLifecycle(billing_service(), tenant_repository(), chat_repository(), StepFunctionsWorkflows())
+
+
+def reset() -> None:
+    stripe_gateway.cache_clear()

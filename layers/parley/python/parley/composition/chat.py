@@ -1,0 +1,50 @@
+"""Composition root of the chat path: repositories, the @connections gateway, visitor tokens
+and the Cognito verifier, built lazily from configuration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+
+from aws_lambda_powertools.utilities import parameters
+
+from parley import aws
+from parley.auth.cognito import CognitoVerifier
+from parley.auth.visitor_token import VisitorTokens
+from parley.chat.service import ChatService
+from parley.clock import get_clock
+from parley.gateways.connections import ApiGatewayConnections
+from parley.repositories.chat import ChatRepository
+from parley.repositories.tenants import TenantRepository
+from parley.settings import get_settings
+
+
+def chat_repository() -> ChatRepository:
+    s = get_settings()
+    return ChatRepository(aws.dynamodb(), s.data_table, s.connections_table)
+
+
+def tenant_repository() -> TenantRepository:
+    return TenantRepository(aws.dynamodb(), get_settings().data_table)
+
+
+def chat_service(websocket_endpoint: str | None = None) -> ChatService:
+    endpoint = get_settings().websocket_endpoint or websocket_endpoint or ""
+    return ChatService(chat_repository(), tenant_repository(), ApiGatewayConnections(endpoint), get_clock())
+
+
+def visitor_tokens() -> VisitorTokens:
+    s = get_settings()
+    secret = parameters.get_secret(s.visitor_token_secret_name, max_age=300)
+    raw = secret if isinstance(secret, bytes) else str(secret).encode()
+    return VisitorTokens(raw, timedelta(seconds=s.visitor_token_ttl_seconds))
+
+
+@lru_cache(maxsize=1)
+def cognito_verifier() -> CognitoVerifier:
+    s = get_settings()
+    return CognitoVerifier(s.jwks_url, s.cognito_issuer, s.cognito_client_id)
+
+
+def reset() -> None:
+    cognito_verifier.cache_clear()
