@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from parley.auth.roles import StaffRole
 from parley.clock import iso
 
 
@@ -38,6 +39,7 @@ class Identity(BaseModel):
     user_id: str  # visitor id or agent id (Cognito sub)
     client_ids: tuple[str, ...]  # a visitor belongs to one client; an agent may serve several
     name: str = ""
+    staff_role: StaffRole | None = None  # agents only: agent / supervisor / admin (from the Agent item)
 
     @property
     def client_id(self) -> str:
@@ -50,6 +52,35 @@ class Connection(BaseModel):
     connected_at: datetime
 
 
+class Tier(StrEnum):
+    """PR-6 service tiers: a per-client setting that switches features on."""
+
+    BASIC = "basic"  # query handling, troubleshooting, ticket creation
+    PROACTIVE = "proactive"  # + proactive invitations, lead generation
+    PREMIUM = "premium"  # + CRM integration, multilingual, after-hours, real-time analytics
+
+
+class PreChatFieldType(StrEnum):
+    TEXT = "text"
+    EMAIL = "email"
+    PHONE = "phone"
+    TEXTAREA = "textarea"
+    CONSENT = "consent"  # a checkbox; `consent_text` is what the visitor agrees to
+
+
+class PreChatField(BaseModel):
+    """One field of a client's pre-chat form (validated on the server when a chat starts)."""
+
+    key: str  # the answer's name on the conversation, e.g. "name", "phone", "vehicle"
+    label: str
+    type: PreChatFieldType = PreChatFieldType.TEXT
+    required: bool = False
+    consent_text: str = ""
+
+
+DEFAULT_TEAM_ID = "tm_default"  # self-service signups land here, so their chats are never unanswered
+
+
 class Client(BaseModel):
     """A provider's client (a tenant): the business whose website carries the widget."""
 
@@ -60,6 +91,14 @@ class Client(BaseModel):
     status: ClientStatus = ClientStatus.ACTIVE
     accent_color: str = "#1f6feb"
     greeting: str = ""
+    team_ids: list[str] = Field(default_factory=list)  # the teams whose agents answer this client
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    pre_chat_fields: list[PreChatField] = Field(default_factory=list)
+    no_answer_timeout_seconds: int = 60  # an assigned agent who does not answer loses the chat after this
+    idle_timeout_seconds: int = 1800  # an idle conversation is closed after this
+    notification_email: str = ""  # where leads are emailed
+    tier: Tier = Tier.BASIC
+    self_service: bool = False  # signed up on its own (POST /api/signup), not onboarded by an admin
 
     def allows_origin(self, origin: str | None) -> bool:
         return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins}
@@ -69,8 +108,35 @@ class Agent(BaseModel):
     agent_id: str  # the Cognito user's `sub`
     name: str
     email: str = ""
+    # The clients the agent serves: the union of the clients of their teams, kept in step by the
+    # admin service whenever teams or assignments change (the $connect identity reads it in one get).
     client_ids: list[str] = Field(default_factory=list)
-    enabled: bool = True
+    team_ids: list[str] = Field(default_factory=list)
+    max_concurrent_chats: int = Field(default=3, ge=1)
+    role: StaffRole = StaffRole.AGENT
+    disabled: bool = False
+    username: str = ""  # the Cognito username (opaque), for admin actions on the user
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_enabled(cls, data: Any) -> Any:
+        # Items written before `disabled` carried `enabled`.
+        if isinstance(data, dict) and "enabled" in data and "disabled" not in data:
+            data = {**data, "disabled": not data["enabled"]}
+        return data
+
+    @property
+    def enabled(self) -> bool:
+        return not self.disabled
+
+
+class Team(BaseModel):
+    """A group of agents; teams are assigned to clients (`Client.team_ids`)."""
+
+    team_id: str
+    name: str
+    agent_ids: list[str] = Field(default_factory=list)
+    client_ids: list[str] = Field(default_factory=list)  # kept in step with Client.team_ids
 
 
 class Message(BaseModel):
