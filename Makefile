@@ -6,20 +6,39 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export TZ := UTC
 
-.PHONY: help setup dev test test-unit test-integration test-e2e test-infra lint synth bench frontend chromium lambda-deps clean simulate clock bench-billing
+.PHONY: help setup lock uv-path dev test test-unit test-integration test-e2e test-infra lint synth bench frontend chromium lambda-deps clean simulate clock bench-billing
 
 help:
 	@echo "make dev    run the whole platform locally (demo site, agent console, APIs) on 127.0.0.1"
 	@echo "make test   run every test (unit, integration, e2e in Chromium, infra)"
-	@echo "make lint | synth | bench | frontend | simulate FILE=… | clock DAYS=… | clean"
+	@echo "make lint | lock | synth | bench | frontend | simulate FILE=… | clock DAYS=… | clean"
 
-$(VENV)/.installed: pyproject.toml
+# Python dependencies come from uv.lock (exact versions and hashes; pyproject.toml holds the
+# ranges). uv itself is pinned here and bootstrapped from PyPI into its own venv under .tools/.
+UV_VERSION := 0.13.9
+UV := .tools/uv-$(UV_VERSION)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+
+$(UV):
+	rm -rf .tools/uv-$(UV_VERSION)
+	python3 -m venv .tools/uv-$(UV_VERSION)
+	.tools/uv-$(UV_VERSION)/bin/pip install -q uv==$(UV_VERSION)
+
+uv-path: $(UV)
+	@echo $(UV)
+
+# --locked: install exactly the lock, and fail if it no longer matches pyproject (run `make lock`).
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(UV) sync --locked --extra dev
 	touch $@
 
 setup: $(VENV)/.installed
+
+# Re-resolve uv.lock after a change to pyproject.toml; `make lock UPGRADE=1` moves every pin
+# to the newest release the ranges allow.
+lock: $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 node_modules/.installed: package.json
 	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
@@ -36,7 +55,7 @@ chromium:
 # Third-party runtime dependencies of the Lambda functions, for linux/arm64, as a layer
 # folder the CDK app packages (synth itself stays offline).
 lambda-deps: setup
-	bash infra/build_lambda_deps.sh
+	UV=$(UV) bash infra/build_lambda_deps.sh
 
 dev: setup frontend
 	$(PY) -m infra.local

@@ -54,7 +54,7 @@ class Layers(Construct):
         self.deps = lambda_.LayerVersion(
             self,
             "Deps",
-            description="Third-party runtime dependencies (pyproject, minus boto3)",
+            description="Third-party runtime dependencies (uv.lock, minus boto3)",
             # The stamp is a hash of what the folder was built from: reusing it as the asset hash
             # spares fingerprinting ~50 MB of wheels on every synth.
             code=lambda_.Code.from_asset(
