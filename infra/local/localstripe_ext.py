@@ -50,6 +50,11 @@ with warnings.catch_warnings():
         store,
     )
 
+from infra.local.tested_versions import require_tested_versions
+
+TESTED_VERSIONS = {"localstripe": "1.15.10"}
+"""The localstripe release these extensions were written and tested against (docs/local-stack.md)."""
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PORTAL_PREFIX = "/_local/stripe-portal"
@@ -275,6 +280,7 @@ def _on_payment_success(self: Any) -> None:
 
 def install_patches() -> None:
     """Apply the class patches once per process (idempotent)."""
+    require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
     if getattr(Invoice, "_parley_patched", False):
         return
     _disable_automatic_dump()

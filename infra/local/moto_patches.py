@@ -30,7 +30,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from infra.local.tested_versions import require_tested_versions
 from parley.clock import get_clock
+
+TESTED_VERSIONS = {"moto": "5.2.5"}
+"""The moto release these patches were written and tested against (docs/local-stack.md)."""
 
 _lock = threading.Lock()
 _waits: dict[int, datetime] = {}  # id(env) -> deadline on the controllable clock
@@ -45,6 +49,7 @@ def active_wait_deadlines() -> list[datetime]:
 
 def install(lambda_endpoint: str) -> None:
     global _installed, _lambda_endpoint
+    require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
     _lambda_endpoint = lambda_endpoint
     if _installed:
         return
