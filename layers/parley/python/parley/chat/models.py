@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parley.auth.roles import StaffRole
 from parley.clock import iso
+from parley.hours.models import BusinessHours
 
 
 class Role(StrEnum):
@@ -99,6 +100,7 @@ class Client(BaseModel):
     notification_email: str = ""  # where leads are emailed
     tier: Tier = Tier.BASIC
     self_service: bool = False  # signed up on its own (POST /api/signup), not onboarded by an admin
+    hours: BusinessHours | None = None  # weekly hours, holidays, after-hours (docs/hours.md); None: always open
 
     def allows_origin(self, origin: str | None) -> bool:
         return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins}
