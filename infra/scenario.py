@@ -179,29 +179,48 @@ def _path(loc: Sequence[int | str]) -> str:
 
 
 def _describe(error: ErrorDetails) -> str:
-    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
-    if kind == "union_tag_invalid":
-        return (f"unknown event type {ctx.get('tag')!r} (known: {', '.join(EVENT_TYPES)})"
-                if isinstance(value, dict) else "must be an object")
-    if kind == "union_tag_not_found":
-        return f"is required (one of: {', '.join(EVENT_TYPES)})"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind == "missing":
-        return "is required"
-    if kind.startswith("date_"):
-        detail = ctx.get("error")
-        return f"invalid date {value!r}" + (f" ({detail})" if detail else " (use YYYY-MM-DD)")
-    if kind == "literal_error":
-        return f"must be {ctx.get('expected')} (got {value!r})"
-    if kind == "string_pattern_mismatch":
-        return f"{value!r} is not a valid id (lowercase letters, digits, _ and -; at most 40)"
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"must be at {'least' if kind == 'greater_than_equal' else 'most'} {ctx.get('ge', ctx.get('le'))}"
+    kind = error["type"]
+    if kind in _FIXED_DESCRIPTIONS:
+        return _FIXED_DESCRIPTIONS[kind]
+    describe = _date_description if kind.startswith("date_") else _DESCRIBERS.get(kind)
+    if describe is not None:
+        return describe(error, error.get("ctx") or {}, error.get("input"))
     msg = str(error["msg"])
     return msg[:1].lower() + msg[1:]
+
+
+_FIXED_DESCRIPTIONS = {
+    "union_tag_not_found": f"is required (one of: {', '.join(EVENT_TYPES)})",
+    "extra_forbidden": "unknown field",
+    "missing": "is required",
+}
+
+_Describer = Callable[[ErrorDetails, dict[str, Any], Any], str]
+
+
+def _date_description(_error: ErrorDetails, ctx: dict[str, Any], value: Any) -> str:
+    detail = ctx.get("error")
+    return f"invalid date {value!r}" + (f" ({detail})" if detail else " (use YYYY-MM-DD)")
+
+
+def _bound_description(error: ErrorDetails, ctx: dict[str, Any], _value: Any) -> str:
+    side = "least" if error["type"] == "greater_than_equal" else "most"
+    return f"must be at {side} {ctx.get('ge', ctx.get('le'))}"
+
+
+_DESCRIBERS: dict[str, _Describer] = {
+    "union_tag_invalid": lambda _e, ctx, value: (
+        f"unknown event type {ctx.get('tag')!r} (known: {', '.join(EVENT_TYPES)})"
+        if isinstance(value, dict) else "must be an object"
+    ),
+    "literal_error": lambda _e, ctx, value: f"must be {ctx.get('expected')} (got {value!r})",
+    "string_pattern_mismatch": lambda _e, _ctx, value: (
+        f"{value!r} is not a valid id (lowercase letters, digits, _ and -; at most 40)"
+    ),
+    "value_error": lambda error, _ctx, _value: str(error["msg"]).removeprefix("Value error, "),
+    "greater_than_equal": _bound_description,
+    "less_than_equal": _bound_description,
+}
 
 
 def _first_problem(exc: ValidationError) -> str:
@@ -261,42 +280,63 @@ def validate_scenario(data: Any, path: Path) -> Scenario:
         catalog.require_unit(policy)
     except ConfigError as exc:
         raise ScenarioError(f"plans: {exc}") from None
+    _check_span(spec)
+    _check_events(spec, client_ids=_unique_client_ids(spec), plan_ids=[p.id for p in catalog.plans])
+    return Scenario(path=path, spec=spec, policy=policy, catalog=catalog)
+
+
+def _check_span(spec: ScenarioFile) -> None:
     if spec.end < spec.start:
         raise ScenarioError(f"end: {spec.end} is before start {spec.start}")
     if (spec.end - spec.start).days > MAX_DAYS:
         raise ScenarioError(f"end: a scenario spans at most {MAX_DAYS} days")
+
+
+def _unique_client_ids(spec: ScenarioFile) -> list[str]:
     ids = [c.id for c in spec.clients]
     for index, client_id in enumerate(ids):
         if client_id in ids[:index]:
             raise ScenarioError(f"clients[{index}].id: duplicate client id {client_id!r}")
-    plan_ids = [p.id for p in catalog.plans]
+    return ids
+
+
+def _check_events(spec: ScenarioFile, *, client_ids: list[str], plan_ids: list[str]) -> None:
+    """Every event in date order within the scenario, naming known plans and clients, and a
+    client's events only after its start_paid."""
     started: set[str] = set()
     previous = spec.start
     for index, event in enumerate(spec.events):
         where = f"events[{index}]"
-        if event.date < spec.start:
-            raise ScenarioError(f"{where}.date: {event.date} is before the scenario start {spec.start}")
-        if event.date > spec.end:
-            raise ScenarioError(f"{where}.date: {event.date} is after the scenario end {spec.end}")
-        if event.date < previous:
-            raise ScenarioError(f"{where}.date: {event.date} is before the previous event's date {previous} "
-                                "(events must be in date order)")
+        _check_event_date(where, event.date, spec, previous)
         previous = event.date
         plan = getattr(event, "plan", None)
         if plan is not None and plan not in plan_ids:
             raise ScenarioError(f"{where}.plan: unknown plan {plan!r} (plans: {', '.join(plan_ids)})")
-        if isinstance(event, PriceChangeEvent):
-            continue
-        if event.client not in ids:
-            raise ScenarioError(f"{where}.client: unknown client {event.client!r} (clients: {', '.join(ids)})")
-        if isinstance(event, StartPaidEvent):
-            if event.client in started:
-                raise ScenarioError(f"{where}: client {event.client!r} already started paid service")
-            started.add(event.client)
-        elif isinstance(event, EngagedChatsEvent | PaymentEvent | PlanChangeEvent) and event.client not in started:
-            raise ScenarioError(f"{where}: client {event.client!r} has no paid service yet "
-                                "(a start_paid event must come first)")
-    return Scenario(path=path, spec=spec, policy=policy, catalog=catalog)
+        if not isinstance(event, PriceChangeEvent):
+            _check_client_event(where, event, client_ids, started)
+
+
+def _check_event_date(where: str, day: dt.date, spec: ScenarioFile, previous: dt.date) -> None:
+    if day < spec.start:
+        raise ScenarioError(f"{where}.date: {day} is before the scenario start {spec.start}")
+    if day > spec.end:
+        raise ScenarioError(f"{where}.date: {day} is after the scenario end {spec.end}")
+    if day < previous:
+        raise ScenarioError(f"{where}.date: {day} is before the previous event's date {previous} "
+                            "(events must be in date order)")
+
+
+def _check_client_event(where: str, event: Any, client_ids: list[str], started: set[str]) -> None:
+    """A client event names a known client; start_paid comes once and before the others."""
+    if event.client not in client_ids:
+        raise ScenarioError(f"{where}.client: unknown client {event.client!r} (clients: {', '.join(client_ids)})")
+    if isinstance(event, StartPaidEvent):
+        if event.client in started:
+            raise ScenarioError(f"{where}: client {event.client!r} already started paid service")
+        started.add(event.client)
+    elif isinstance(event, EngagedChatsEvent | PaymentEvent | PlanChangeEvent) and event.client not in started:
+        raise ScenarioError(f"{where}: client {event.client!r} has no paid service yet "
+                            "(a start_paid event must come first)")
 
 
 def load_scenario(path: Path) -> Scenario:

@@ -143,25 +143,35 @@ class Workflows(Construct):
 def _check(functions: Mapping[str, ParleyFunction], state_machines: Mapping[str, wiring.StateMachine]) -> None:
     """Fail at synth, with a readable message, on wiring that cannot deploy."""
     for key, spec in state_machines.items():
-        if key != spec.name:
-            raise ValueError(f"state machine {key!r} is declared with name {spec.name!r}")
-        if not spec.definition_file.is_file():
-            raise FileNotFoundError(f"state machine {spec.name!r}: {spec.definition_file} does not exist")
-        placeholders = set(PLACEHOLDER.findall(spec.definition_file.read_text()))
-        if placeholders != spec.task_functions.keys():
-            raise ValueError(
-                f"state machine {spec.name!r}: {spec.definition_file.name} uses ${{...}} placeholders "
-                f"{sorted(placeholders)}, the wiring substitutes {sorted(spec.task_functions)}"
-            )
-        for task in spec.task_functions.values():
-            if task not in functions:
-                raise ValueError(f"state machine {spec.name!r}: task function {task!r} is not declared")
+        _check_state_machine(key, spec, functions)
     for function in functions.values():
-        for name in function.spec.starts_workflows:
-            if name not in state_machines:
-                raise ValueError(f"function {function.spec.name!r} starts undeclared state machine {name!r}")
-            if function.spec.name in state_machines[name].task_functions.values():
-                raise ValueError(
-                    f"function {function.spec.name!r} is a task of state machine {name!r} and cannot start it "
-                    "(the machine references the function's ARN, the function would reference the machine's)"
-                )
+        _check_starter(function, state_machines)
+
+
+def _check_state_machine(key: str, spec: wiring.StateMachine, functions: Mapping[str, ParleyFunction]) -> None:
+    """The declaration matches its ASL file, and every task function it names is declared."""
+    if key != spec.name:
+        raise ValueError(f"state machine {key!r} is declared with name {spec.name!r}")
+    if not spec.definition_file.is_file():
+        raise FileNotFoundError(f"state machine {spec.name!r}: {spec.definition_file} does not exist")
+    placeholders = set(PLACEHOLDER.findall(spec.definition_file.read_text()))
+    if placeholders != spec.task_functions.keys():
+        raise ValueError(
+            f"state machine {spec.name!r}: {spec.definition_file.name} uses ${{...}} placeholders "
+            f"{sorted(placeholders)}, the wiring substitutes {sorted(spec.task_functions)}"
+        )
+    for task in spec.task_functions.values():
+        if task not in functions:
+            raise ValueError(f"state machine {spec.name!r}: task function {task!r} is not declared")
+
+
+def _check_starter(function: ParleyFunction, state_machines: Mapping[str, wiring.StateMachine]) -> None:
+    """A function starts only declared state machines, and never one it is a task of."""
+    for name in function.spec.starts_workflows:
+        if name not in state_machines:
+            raise ValueError(f"function {function.spec.name!r} starts undeclared state machine {name!r}")
+        if function.spec.name in state_machines[name].task_functions.values():
+            raise ValueError(
+                f"function {function.spec.name!r} is a task of state machine {name!r} and cannot start it "
+                "(the machine references the function's ARN, the function would reference the machine's)"
+            )

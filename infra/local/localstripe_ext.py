@@ -102,7 +102,7 @@ _original_pay_invoice = Invoice._api_pay_invoice
 _original_on_payment_success = Invoice._on_payment_success
 
 
-def _invoice_create(
+def _invoice_create(  # noqa: PLR0913 - the parameters of Stripe's POST /v1/invoices, as localstripe passes them
     cls: Any,
     customer: Any = None,
     subscription: Any = None,
@@ -182,7 +182,7 @@ def _invoiceitem_create(cls: Any, /, **data: Any) -> Any:
     return obj
 
 
-def _invoiceitem_list(
+def _invoiceitem_list(  # noqa: PLR0913 - localstripe's _api_list_all signature plus Stripe's filters
     cls: Any, url: Any, customer: Any = None, invoice: Any = None, pending: Any = None,
     limit: Any = None, starting_after: Any = None,
 ) -> Any:
@@ -301,7 +301,8 @@ class BillingPortalSession(StripeObject):  # type: ignore[misc]  # localstripe i
     object = "billing_portal.session"
     _id_prefix = "bps_"
 
-    def __init__(self, customer: Any = None, return_url: Any = None, configuration: Any = None,
+    def __init__(  # noqa: PLR0913 - Stripe's billing_portal.sessions parameters, as localstripe passes them
+                 self, customer: Any = None, return_url: Any = None, configuration: Any = None,
                  locale: Any = None, on_behalf_of: Any = None, flow_data: Any = None, *,
                  base_url: str = "", **kwargs: Any) -> None:
         if kwargs:
