@@ -34,22 +34,21 @@ sends, and the request counts do not depend on them):
   before every transaction (for its rollback; ~1.3 s per transaction at 5,000 items), and a
   Query on the base table sorts and scans every item of the table (over botocore's 10 s read
   timeout at 300,000 items). Both would make the local time grow with N (a moto artefact that
-  would hide what we measure) and make the scale run take hours. Here a transaction keeps an
-  undo log of the items it names instead (restored, with their stream records dropped, when
-  the transaction is cancelled), and a Query looks at its own partition only; moto's own
-  checks, results and errors are otherwise unchanged.
+  would hide what we measure) and make the scale run take hours. The local stack's
+  `infra.local.moto_patches` already keeps an undo log of the items a transaction names instead
+  (restored, with their stream records dropped, when the transaction is cancelled); here a
+  Query also looks at its own partition only (`moto_patches.install_partition_query`). moto's
+  own checks, results and errors are otherwise unchanged. Every moto patch lives in
+  `infra.local.moto_patches`.
 """
 
 from __future__ import annotations
 
-import copy
 import random
 import threading
 import time
-import types
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -77,99 +76,15 @@ def progress(message: str) -> None:
 
 
 # --- moto adaptations (this process only) ----------------------------------------------
-_adapted = False
-
-
 def install_moto_adaptations() -> None:
-    """The two moto adaptations of the module docstring, for this process. Both run inside
-    moto's request lock (`infra.local.moto_patches` serialises DynamoDB requests), so nothing
-    else touches the table meanwhile."""
-    global _adapted
-    if _adapted:
-        return
-    _adapted = True
-    _partition_query()
-    _transaction_undo_log()
+    """The benchmark's moto adaptations of the module docstring, for this process (they live
+    with every other moto patch in `infra.local.moto_patches`). The stack has already installed
+    the transaction undo log; the partition query is the benchmark's own. Both run inside moto's
+    request lock (DynamoDB requests are applied one at a time), so nothing else touches the
+    table meanwhile."""
+    from infra.local import moto_patches
 
-
-def _partition_query() -> None:
-    """moto answers a Query on the base table by sorting and scanning *every* item of the
-    table (`Table.all_items()`): seconds per Query at 300,000 items (botocore's 10 s read
-    timeout is hit), growing with N. DynamoDB reads the one partition: so does this, with the
-    same result (moto's own code still filters, sorts, pages and projects)."""
-    from moto.dynamodb.models.table import Table
-
-    original = Table.query
-
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        if index_name or hash_key is None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
-        partition = list(self.items.get(hash_key, {}).values())
-        self.all_items = lambda: partition  # an instance attribute shadows the method for this call
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query  # type: ignore[method-assign]
-
-
-def _transaction_undo_log() -> None:
-    """Replace moto's whole-table deep copy per TransactWriteItems by an undo log of the
-    items the transaction names."""
-    import moto.dynamodb.models as models
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    original = DynamoDBBackend.transact_write_items
-
-    def deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-    no_table_copy = types.SimpleNamespace(deepcopy=deepcopy_except_tables, copy=copy.copy)
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        undo: list[tuple[Any, Any, Any, Any]] = []
-        streams: dict[int, tuple[Any, int]] = {}
-        try:
-            for entry in transact_items:
-                op_type, op = next(iter(entry.items()))
-                table = self.get_table(op["TableName"])
-                key = op["Item"] if op_type == "Put" else op["Key"]
-                hash_key = DynamoType(key[table.hash_key_attr])
-                range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-                before = table.get_item(hash_key, range_key)
-                # Update changes the stored item in place; Put and Delete replace or remove it.
-                undo.append((table, hash_key, range_key,
-                             copy.deepcopy(before) if op_type == "Update" and before is not None else before))
-                if table.stream_shard is not None:
-                    streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
-        except Exception:  # malformed: let moto's own code answer exactly as it would
-            original(self, transact_items)
-            return
-        setattr(models, "copy", no_table_copy)  # noqa: B010 - the module global moto's code reads
-        try:
-            original(self, transact_items)
-        except BaseException:
-            for table, hash_key, range_key, before in reversed(undo):
-                if before is None:
-                    if range_key is None:
-                        table.items.pop(hash_key, None)
-                    else:
-                        table.items.get(hash_key, {}).pop(range_key, None)
-                elif range_key is None:
-                    table.items[hash_key] = before
-                else:
-                    table.items[hash_key][range_key] = before
-            for shard, length in streams.values():
-                del shard.items[length:]
-            raise
-        finally:
-            setattr(models, "copy", copy)  # noqa: B010
-
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    moto_patches.install_partition_query()
 
 
 class Seeder:
@@ -184,17 +99,6 @@ class Seeder:
         self._table_name = table_name
         self.items_written = 0
 
-    @contextmanager
-    def _no_size_check(self) -> Iterator[None]:
-        from moto.dynamodb.models.dynamo_type import LimitedSizeDict
-
-        check = LimitedSizeDict.__setitem__
-        LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            LimitedSizeDict.__setitem__ = check  # type: ignore[method-assign]
-
     def exists(self, pk: str, sk: str) -> bool:
         """Whether an item is stored (read from moto's memory: not a DynamoDB request)."""
         from moto.dynamodb.models.dynamo_type import DynamoType
@@ -207,11 +111,13 @@ class Seeder:
         per-item validation, quadratic size check and stream record. Nothing else runs meanwhile."""
         from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
+        from infra.local import moto_patches
+
         table = self._backend.get_table(self._table_name)
         hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
         if range_attr is None:
             raise BenchError("the data table has a sort key (pk, sk)")
-        with self._no_size_check():
+        with moto_patches.unchecked_item_sizes():
             for attrs in items:
                 hash_key, range_key = DynamoType(attrs[hash_attr]), DynamoType(attrs[range_attr])
                 table.items[hash_key][range_key] = Item(hash_key, range_key, attrs)

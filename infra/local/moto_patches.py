@@ -24,6 +24,8 @@ from __future__ import annotations
 import copy
 import math
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,35 +139,103 @@ def _install_transaction_undo_log() -> None:
     original = backend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved: list[tuple[Any, Any, Any, Any]] = []
-        for entry in transact_items:
-            try:
-                ((_, op),) = entry.items()
-                table = self.get_table(op["TableName"])
-                keys = op.get("Key") or {a: op["Item"][a] for a in (table.hash_key_attr, table.range_key_attr) if a}
-                hash_key, range_key = self.get_keys_value(table, keys)
-                current = table.get_item(hash_key, range_key)
-                saved.append((table, hash_key, range_key, copy.deepcopy(current) if current is not None else None))
-            except Exception:  # malformed: moto itself rejects it before changing anything
-                continue
-        streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in saved if t.stream_shard is not None}
+        undo_log = _TransactionUndoLog(self, transact_items)
         try:
             original(self, transact_items)
         except Exception:
-            for table, hash_key, range_key, before in reversed(saved):
-                if range_key is None:
-                    if before is None:
-                        table.items.pop(hash_key, None)
-                    else:
-                        table.items[hash_key] = before
-                elif before is None:
-                    if hash_key in table.items:
-                        table.items[hash_key].pop(range_key, None)
-                else:
-                    table.items[hash_key][range_key] = before
-            for table, length in streams.values():
-                del table.stream_shard.items[length:]
+            undo_log.restore()
             raise
 
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     backend._parley_scenario_shim = True  # type: ignore[attr-defined]
+
+
+class _TransactionUndoLog:
+    """The items a TransactWriteItems names, as they were before it (None: absent), and the
+    length of each touched table's stream, so a cancelled transaction can be undone."""
+
+    def __init__(self, backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        self._saved: list[tuple[Any, Any, Any, Any]] = []
+        for entry in transact_items:
+            try:
+                self._saved.append(self._snapshot(backend, entry))
+            except Exception:  # malformed: moto itself rejects it before changing anything
+                continue
+        self._streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in self._saved if t.stream_shard is not None}
+
+    @staticmethod
+    def _snapshot(backend: Any, entry: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+        ((_, op),) = entry.items()
+        table = backend.get_table(op["TableName"])
+        keys = op.get("Key") or {a: op["Item"][a] for a in (table.hash_key_attr, table.range_key_attr) if a}
+        hash_key, range_key = backend.get_keys_value(table, keys)
+        current = table.get_item(hash_key, range_key)
+        return table, hash_key, range_key, copy.deepcopy(current) if current is not None else None
+
+    def restore(self) -> None:
+        for table, hash_key, range_key, before in reversed(self._saved):
+            if range_key is None:
+                _restore_hash_item(table, hash_key, before)
+            else:
+                _restore_range_item(table, hash_key, range_key, before)
+        for table, length in self._streams.values():
+            del table.stream_shard.items[length:]
+
+
+def _restore_hash_item(table: Any, hash_key: Any, before: Any) -> None:
+    if before is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = before
+
+
+def _restore_range_item(table: Any, hash_key: Any, range_key: Any, before: Any) -> None:
+    if before is not None:
+        table.items[hash_key][range_key] = before
+    elif hash_key in table.items:
+        table.items[hash_key].pop(range_key, None)
+
+
+def install_partition_query() -> None:
+    """Performance, for the billing benchmark (bench/billing.py) only: moto answers a Query on
+    the base table by sorting and scanning *every* item of the table (`Table.all_items()`):
+    seconds per Query at 300,000 items (botocore's 10 s read timeout is hit), growing with N.
+    DynamoDB reads the one partition: so does this, with the same result (moto's own code still
+    filters, sorts, pages and projects). Safe because DynamoDB requests run one at a time
+    (`install`). Idempotent."""
+    require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_parley_partition_query", False):
+        return
+    original = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None or not self.range_key_attr:
+            return original(self, hash_key, *args, **kwargs)
+        partition = list(self.items.get(hash_key, {}).values())
+        self.all_items = lambda: partition  # an instance attribute shadows the method for this call
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+    Table._parley_partition_query = True  # type: ignore[attr-defined]
+
+
+@contextmanager
+def unchecked_item_sizes() -> Iterator[None]:
+    """For seeding a benchmark table straight into moto's memory (bench/billing.py): moto's
+    item dict checks the item size on every attribute set, quadratic in the item's size.
+    Nothing else may write meanwhile."""
+    require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    check = LimitedSizeDict.__setitem__
+    LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        LimitedSizeDict.__setitem__ = check  # type: ignore[method-assign]
