@@ -11,6 +11,7 @@ from parley.hours.availability import Availability, availability
 from parley.hours.errors import InvalidHours, NaiveInstant
 from parley.hours.evaluation import day_ranges, is_open, next_change, next_routing_change
 from parley.hours.models import (
+    WEEKDAYS,
     BusinessHours,
     ClosedDay,
     HolidayCalendar,
@@ -26,6 +27,7 @@ from parley.hours.presets import CALL_ON_ME_ZONE, PRESETS
 __all__ = [
     "CALL_ON_ME_ZONE",
     "PRESETS",
+    "WEEKDAYS",
     "Availability",
     "BusinessHours",
     "ClosedDay",

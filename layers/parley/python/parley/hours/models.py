@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Annotated, Literal
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from parley.billing.calendar import parse_time_zone
 from parley.hours import evaluation
@@ -53,12 +53,14 @@ class TimeRange(BaseModel):
         minute_of_day(value)
         return value
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> TimeRange:
-        if self.end_minute <= self.start_minute:
-            raise ValueError(f"end: {self.end} must be later than start {self.start} "
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, value: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")  # absent when start itself is invalid
+        if start is not None and minute_of_day(value) <= minute_of_day(start):
+            raise ValueError(f"{value} must be later than start {start} "
                              "(a range cannot cross midnight: split it in two days)")
-        return self
+        return value
 
     @property
     def start_minute(self) -> int:
@@ -153,19 +155,26 @@ class OnHoliday(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["holiday"] = "holiday"
-    name: str = Field(min_length=1, description="Holiday name in the holidays package, e.g. 'Labor Day'.")
     country: str = Field(default="US", description="ISO 3166 country code known to the holidays package.")
+    name: str = Field(min_length=1, description="Holiday name in the holidays package, e.g. 'Labor Day'.")
     offset_days: int = Field(default=0, ge=-7, le=7, description="Days after (+) or before (-) the holiday.")
     observed: bool = Field(default=False, description="Also the observed day of a weekend holiday.")
 
-    @model_validator(mode="after")
-    def _known(self) -> OnHoliday:
-        if self.country not in holidays.list_supported_countries():
-            raise ValueError(f"country: {self.country!r} is not a country the holidays package knows")
-        if self.name not in _known_names(self.country):
-            raise ValueError(f"name: {self.name!r} is not a {self.country} holiday the holidays package knows "
-                             f"(known: {', '.join(sorted(_known_names(self.country)))})")
-        return self
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value not in holidays.list_supported_countries():
+            raise ValueError(f"{value!r} is not a country the holidays package knows")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, value: str, info: ValidationInfo) -> str:
+        country = info.data.get("country")  # absent when the country itself is unknown
+        if country is not None and value not in _known_names(country):
+            raise ValueError(f"{value!r} is not a {country} holiday the holidays package knows "
+                             f"(known: {', '.join(sorted(_known_names(country)))})")
+        return value
 
     def dates_in(self, year: int) -> frozenset[date]:
         shift = timedelta(days=self.offset_days)
