@@ -46,3 +46,16 @@ class ApiGatewayConnections:
                 return True
             logger.warning("post_to_connection failed", connection_id=connection_id, error=str(exc))
             return False
+
+    def close(self, connection_ids: Iterable[str]) -> int:
+        """Close connections at once (`DELETE @connections/{id}`; API Gateway then delivers
+        `$disconnect`). Returns how many were open; a gone one (410) counts as closed already."""
+        closed = 0
+        for connection_id in dict.fromkeys(connection_ids):
+            try:
+                aws.connections_api(self._endpoint).delete_connection(ConnectionId=connection_id)
+                closed += 1
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in ("GoneException", "410"):
+                    raise
+        return closed

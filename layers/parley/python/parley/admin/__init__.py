@@ -1,0 +1,1 @@
+"""The provider's admin area: clients, agents, teams (docs/admin.md)."""
