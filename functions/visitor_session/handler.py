@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from parley.clock import get_clock, iso
 from parley.composition import chat as services
 from parley.errors import Unauthorized
+from parley.hours.client_hours import client_availability
 from parley.http import build_resolver, parse_body
 from parley.ids import new_id
 from parley.observability import logger, tracer
@@ -38,10 +39,13 @@ def create_session() -> dict[str, Any]:
             visitor_id = None
     token, expires = tokens.issue(client.client_id, visitor_id or new_id("v"), now)
     claims = tokens.verify(token, now)
+    hours = client_availability(client, now)  # the clock's now: the local ControlledClock moves it
     return {
         "visitorId": claims.visitor_id,
         "visitorToken": token,
         "expiresAt": iso(expires),
+        "open": hours.open,  # chats answered live now: within hours, or after-hours coverage (docs/hours.md)
+        "nextChange": iso(hours.next_change) if hours.next_change else None,
         "client": {"id": client.client_id, "name": client.name, "accentColor": client.accent_color,
                    "greeting": client.greeting, "online": client.status.value == "active"},
     }
