@@ -1,6 +1,11 @@
 // A reconnecting JSON WebSocket speaking docs/protocol.md: requests carry a requestId and
 // resolve on the matching `ack` (reject on the matching `error`); everything else is an
 // event. Reconnects with exponential backoff (1 s, 2 s, 4 s ... capped at 30 s, with jitter).
+//
+// The connection state is honest: a socket can die without a close event (Wi-Fi gone, a
+// laptop lid, a proxy dropping the TCP connection), so a heartbeat sends `ping` when nothing
+// was heard for `heartbeatMs` and drops the socket when its ack does not come within
+// `deadlineMs`; an unanswered request drops it too, and so does the browser going offline.
 // Shared by the visitor widget and the agent console.
 
 let counter = 0;
@@ -21,15 +26,24 @@ export class RequestError extends Error {
  * @param {(conn) => Promise<void>} o.ready runs after each open (subscribe, resume, flush)
  * @param {(frame) => void} o.event        server events (frames with a `type` other than ack/error
  *                                         and error frames that answer no request)
- * @param {(state, err?) => void} o.state  "connecting" | "open" | "reconnecting" | "stopped"
+ * @param {(state, err?) => void} o.state  "connecting" (the first time) | "open" |
+ *                                         "reconnecting" (lost, or not reached yet after a failure) | "stopped"
+ * @param {number} [o.heartbeatMs]         ping after this long without any frame from the server
+ * @param {number} [o.deadlineMs]          a ping's ack must come within this long
+ * @param {number} [o.requestTimeoutMs]    default time an action's ack may take
  */
 export function createConn(o) {
+  const heartbeatMs = o.heartbeatMs || 25000;
+  const deadlineMs = o.deadlineMs || 5000;
+  const requestTimeoutMs = o.requestTimeoutMs || 10000;
   let ws = null;
   let attempt = 0;
   let timer = 0;
-  let pingTimer = 0;
+  let beatTimer = 0;
+  let lastHeard = 0;
   let stopped = true;
   let isReady = false;
+  let wasOpen = false;
   const pending = new Map(); // requestId -> {resolve, reject, timer}
 
   const setState = (s, err) => o.state && o.state(s, err);
@@ -52,10 +66,25 @@ export function createConn(o) {
     timer = setTimeout(open, delay);
   }
 
+  /** Forget a socket at once (without waiting for a closing handshake a dead peer never answers). */
+  function drop(sock) {
+    if (!sock || ws !== sock) return;
+    ws = null;
+    isReady = false;
+    sock.onmessage = sock.onopen = sock.onclose = null;
+    try {
+      sock.close();
+    } catch {
+      /* already closed */
+    }
+    failAll("disconnected");
+    schedule();
+  }
+
   async function open() {
     clearTimeout(timer);
     if (stopped || ws) return;
-    setState("connecting");
+    setState(wasOpen || attempt ? "reconnecting" : "connecting");
     let url;
     try {
       url = await o.url();
@@ -70,16 +99,17 @@ export function createConn(o) {
     let sock;
     try {
       sock = new WebSocket(url);
-    } catch (err) {
+    } catch {
       schedule();
       return;
     }
     ws = sock;
     sock.onmessage = (ev) => {
+      lastHeard = Date.now();
       let f;
       try {
         f = JSON.parse(ev.data);
-      } catch (e) {
+      } catch {
         return;
       }
       if (!f || typeof f !== "object") return;
@@ -95,26 +125,22 @@ export function createConn(o) {
     };
     sock.onopen = async () => {
       if (ws !== sock) return;
+      lastHeard = Date.now();
       try {
         await o.ready(api);
         if (ws !== sock) return;
         attempt = 0;
         isReady = true;
+        wasOpen = true;
         setState("open");
       } catch (err) {
         if (err && err.fatal) {
           stop();
           setState("stopped", err);
-        } else if (ws === sock) sock.close();
+        } else drop(sock);
       }
     };
-    sock.onclose = () => {
-      if (ws !== sock) return;
-      ws = null;
-      isReady = false;
-      failAll("disconnected");
-      schedule();
-    };
+    sock.onclose = () => drop(sock);
     sock.onerror = () => {}; // onclose follows
   }
 
@@ -125,9 +151,10 @@ export function createConn(o) {
   }
 
   /** Sends an action; resolves with ack.data, rejects with a RequestError (code). */
-  function request(action, payload, timeoutMs = 15000) {
+  function request(action, payload, timeoutMs = requestTimeoutMs) {
     return new Promise((resolve, reject) => {
       const requestId = rid();
+      const sock = ws;
       if (!send({ ...payload, action, requestId })) {
         reject(new RequestError("disconnected"));
         return;
@@ -136,19 +163,28 @@ export function createConn(o) {
         pending.delete(requestId);
         reject(new RequestError("timeout"));
         // No answer: the connection is probably dead; reconnect (and resume).
-        if (ws) ws.close();
+        drop(sock);
       }, timeoutMs);
       pending.set(requestId, { resolve, reject, timer: t });
     });
   }
 
+  function beat() {
+    // Any frame counts as a sign of life; ping only a quiet socket.
+    if (isReady && Date.now() - lastHeard >= heartbeatMs - 50) request("ping", {}, deadlineMs).catch(() => {});
+  }
+
+  const onOffline = () => drop(ws);
+  const onOnline = () => kick();
+
   function start() {
     if (!stopped) return;
     stopped = false;
     attempt = 0;
-    clearInterval(pingTimer);
-    // API Gateway drops idle connections after 10 minutes.
-    pingTimer = setInterval(() => isReady && request("ping", {}).catch(() => {}), 240000);
+    clearInterval(beatTimer);
+    beatTimer = setInterval(beat, Math.max(1000, Math.min(heartbeatMs, 60000) / 2));
+    addEventListener("offline", onOffline);
+    addEventListener("online", onOnline);
     open();
   }
 
@@ -156,11 +192,16 @@ export function createConn(o) {
     stopped = true;
     isReady = false;
     clearTimeout(timer);
-    clearInterval(pingTimer);
+    clearInterval(beatTimer);
+    removeEventListener("offline", onOffline);
+    removeEventListener("online", onOnline);
     const s = ws;
     ws = null;
     failAll("disconnected");
-    if (s) s.close();
+    if (s) {
+      s.onmessage = s.onopen = s.onclose = null;
+      s.close();
+    }
   }
 
   /** Reconnect now (e.g. the browser came back online). */

@@ -1,6 +1,9 @@
 // Parley chat UI, loaded lazily by loader.js into the launcher's shadow root.
 // Protocol: docs/protocol.md. Every piece of data is written with textContent, never as HTML.
-import { createConn, rid } from "./lib/conn.js";
+import { fetchJSON } from "../../frontend/shared/api.js";
+import { createConn, rid } from "../../frontend/shared/conn.js";
+import { h } from "../../frontend/shared/dom.js";
+import { messageText } from "../../frontend/shared/i18n.js";
 import { pickLang, translator } from "./i18n.js";
 
 /* global __PARLEY_WIDGET_CSS__ */
@@ -9,6 +12,12 @@ const MAX_CHARS = 4000;
 const TYPING_REFRESH_MS = 4000; // re-send isTyping:true at most this often while typing
 const TYPING_IDLE_MS = 3000; // isTyping:false after this long without a keystroke
 const TYPING_SHOW_MS = 8000; // hide the agent's indicator if no stop ever comes
+// Heartbeat (frontend/shared/conn.js): ping a quiet socket every 20 s, drop it when the ack
+// takes over 5 s. Visitors are many, so slower than the console's.
+const HEARTBEAT_MS = 20000;
+const DEADLINE_MS = 5000;
+// Error codes that mean "nobody can answer now": the offline form takes over (docs/protocol.md).
+const OFFLINE_CODES = ["service_unavailable"];
 
 const ICON_CHAT =
   '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>';
@@ -28,7 +37,7 @@ function main(boot) {
   const storeKey = "parley:" + boot.key;
 
   // ---- persisted state (localStorage; loader.js reads conv/closed/open/accent) ----
-  let st = readStore();
+  const st = readStore();
   function readStore() {
     try {
       return JSON.parse(localStorage.getItem(storeKey)) || {};
@@ -46,18 +55,6 @@ function main(boot) {
   }
 
   // ---- DOM ----
-  function h(tag, attrs, ...kids) {
-    const el = document.createElement(tag);
-    for (const k in attrs || {}) {
-      const v = attrs[k];
-      if (v == null || v === false) continue;
-      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-      else if (k === "text") el.textContent = v;
-      else el.setAttribute(k, v === true ? "" : v);
-    }
-    for (const kid of kids) if (kid != null) el.append(kid); // strings become text nodes
-    return el;
-  }
   const icon = (svg) => {
     const s = h("span", { class: "ic" });
     s.innerHTML = svg; // constant markup, no data
@@ -207,15 +204,19 @@ function main(boot) {
   function render(m) {
     if (!m || typeof m.seq !== "number" || els.has(m.seq)) return;
     const role = m.role === "visitor" || m.role === "agent" ? m.role : "system";
-    const el = messageEl(role, String(m.text == null ? "" : m.text), metaFor(m));
+    // System messages come as codes translated here; older ones as text.
+    const text = role === "system" ? messageText(m, t.known) : String(m.text == null ? "" : m.text);
+    const el = messageEl(role, text, metaFor(m));
     el.setAttribute("data-seq", String(m.seq));
     place(el, m.seq);
     if (role === "agent") typingEl.hidden = true;
-    if (role !== "visitor" && !isOpen && m.seq > (st.seq || 0)) {
-      unread++;
-      updateBadge();
-    }
+    if (role !== "visitor") countUnread(m.seq);
     noteSeq(m.seq);
+  }
+  function countUnread(seq) {
+    if (isOpen || seq <= (st.seq || 0)) return;
+    unread++;
+    updateBadge();
   }
   function place(el, seq) {
     const was = nearBottom();
@@ -244,13 +245,21 @@ function main(boot) {
   // state: "queued" (not sent), "inflight" (sent, awaiting ack), "unsure" (sent, connection lost)
   const outbox = [];
   function enqueue(text, state) {
-    const el = messageEl("visitor", text, t("sending"));
+    const el = messageEl("visitor", text, pendingMeta());
     el.setAttribute("data-status", "pending");
     const item = { id: rid(), text, state, el };
     outbox.push(item);
     list.append(el);
     scrollDown(true);
     return item;
+  }
+  /** "Sending…" while connected; otherwise say plainly that it waits for the connection. */
+  const pendingMeta = () => (connState === "open" ? t("sending") : t("notSent"));
+  function refreshPending() {
+    for (const item of outbox) {
+      const meta = item.el.querySelector(".mt");
+      if (meta) meta.textContent = pendingMeta();
+    }
   }
   function confirm(item, m) {
     outbox.splice(outbox.indexOf(item), 1);
@@ -292,6 +301,33 @@ function main(boot) {
   }
 
   let flushing = false;
+  /** Sends one outbox item (starting the conversation with the first); resolves with the stored Message. */
+  async function deliver(item) {
+    if (st.conv) return (await conn.request("sendMessage", { conversationId: st.conv, text: item.text })).message;
+    const data = await conn.request("startConversation", {
+      text: item.text,
+      pageUrl: location.href.slice(0, 2000),
+      language: lang,
+    });
+    startedConversation(data.conversation);
+    return data.message;
+  }
+  /** After a failed send: true to go on with the next item, false to stop (the item waits). */
+  function sendFailed(item, code) {
+    if (code === "disconnected" || code === "timeout") {
+      item.state = "unsure";
+      return false;
+    }
+    if (OFFLINE_CODES.includes(code)) {
+      item.state = "queued";
+      goOffline();
+      return false;
+    }
+    fail(item, code);
+    if (code === "conversation_closed") markClosed();
+    if (code === "not_found") forgetConversation();
+    return true;
+  }
   async function flush() {
     if (flushing || !conn.ready() || st.closed || offline) return;
     flushing = true;
@@ -300,31 +336,9 @@ function main(boot) {
       while ((item = outbox.find((i) => i.state === "queued")) && conn.ready() && !st.closed) {
         item.state = "inflight";
         try {
-          let data;
-          if (!st.conv) {
-            data = await conn.request("startConversation", {
-              text: item.text,
-              pageUrl: location.href.slice(0, 2000),
-              language: lang,
-            });
-            startedConversation(data.conversation);
-          } else {
-            data = await conn.request("sendMessage", { conversationId: st.conv, text: item.text });
-          }
-          confirm(item, data.message);
+          confirm(item, await deliver(item));
         } catch (err) {
-          if (err.code === "disconnected" || err.code === "timeout") {
-            item.state = "unsure";
-            break;
-          }
-          if (err.code === "service_unavailable") {
-            item.state = "queued";
-            goOffline();
-            break;
-          }
-          fail(item, err.code);
-          if (err.code === "conversation_closed") markClosed();
-          if (err.code === "not_found") forgetConversation();
+          if (!sendFailed(item, err.code)) break;
         }
       }
     } finally {
@@ -540,29 +554,12 @@ function main(boot) {
 
   // ---- HTTP ----
   let cfg = null;
-  async function postJSON(url, body) {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "omit",
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const err = new Error(data.code || "http_" + res.status);
-      err.code = data.code || "";
-      err.status = res.status;
-      throw err;
-    }
-    return data;
-  }
+  const postJSON = (url, body) => fetchJSON(url, { method: "POST", body, credentials: "omit" });
 
   /** Config + visitor session, then the WebSocket URL. Run before every (re)connect. */
   async function connectUrl() {
     if (!cfg) {
-      const res = await fetch(boot.base + "config.json", { credentials: "omit" });
-      if (!res.ok) throw new Error("config " + res.status);
-      cfg = await res.json();
+      cfg = await fetchJSON(boot.base + "config.json", { credentials: "omit" });
     }
     let session;
     try {
@@ -595,62 +592,57 @@ function main(boot) {
   }
 
   /** After each open: catch up on the conversation, then send what is waiting. */
+  async function catchUp(c) {
+    let since = lastSeq; // 0 after a reload: the whole transcript is rendered again
+    for (;;) {
+      const data = await c.request("resume", { conversationId: st.conv, sinceSeq: since });
+      const msgs = data.messages || [];
+      for (const m of msgs) {
+        if (!claim(m)) render(m);
+        since = Math.max(since, m.seq);
+      }
+      applyConversation(data.conversation);
+      if (!data.hasMore || !msgs.length) return;
+    }
+  }
   async function onOpen(c) {
     if (st.conv && !st.closed) {
-      let since = lastSeq; // 0 after a reload: the whole transcript is rendered again
       try {
-        for (;;) {
-          const data = await c.request("resume", { conversationId: st.conv, sinceSeq: since });
-          const msgs = data.messages || [];
-          for (const m of msgs) {
-            if (!claim(m)) render(m);
-            since = Math.max(since, m.seq);
-          }
-          applyConversation(data.conversation);
-          if (!data.hasMore || !msgs.length) break;
-        }
+        await catchUp(c);
       } catch (err) {
-        if (err.code === "not_found") forgetConversation();
-        else if (err.code === "service_unavailable") {
-          goOffline();
-          err.fatal = true;
+        if (err.code !== "not_found") {
+          if (OFFLINE_CODES.includes(err.code)) {
+            goOffline();
+            err.fatal = true;
+          }
           throw err;
-        } else throw err;
+        }
+        forgetConversation();
       }
     }
     // Anything sent before the connection dropped and not found in the transcript: send again.
     for (const item of outbox) if (item.state !== "queued") item.state = "queued";
   }
 
+  // Server events for this conversation, by type (docs/protocol.md).
+  const EVENTS = {
+    message: (f) => render(f.message),
+    typing: (f) => f.role === "agent" && showTyping(!!f.isTyping),
+    "conversation.accepted": (f) => {
+      applyConversation(f.conversation);
+      render(f.message);
+    },
+    "conversation.updated": (f) => applyConversation(f.conversation),
+    "conversation.closed": (f) => {
+      render(f.message);
+      markClosed();
+    },
+  };
   function onEvent(f) {
-    const d = f;
-    const mine = d.conversationId
-      ? d.conversationId === st.conv
-      : d.conversation && d.conversation.conversationId === st.conv;
-    switch (f.type) {
-      case "message":
-        if (mine) render(d.message);
-        break;
-      case "typing":
-        if (mine && d.role === "agent") showTyping(!!d.isTyping);
-        break;
-      case "conversation.accepted":
-        if (mine) {
-          applyConversation(d.conversation);
-          render(d.message);
-        }
-        break;
-      case "conversation.closed":
-        if (mine) {
-          render(d.message);
-          markClosed();
-        }
-        break;
-      case "error":
-        if (f.code === "service_unavailable") goOffline();
-        else flash(f.code);
-        break;
-    }
+    if (f.type === "error") return OFFLINE_CODES.includes(f.code) ? goOffline() : flash(f.code);
+    const id = f.conversationId || (f.conversation && f.conversation.conversationId);
+    const handler = Object.prototype.hasOwnProperty.call(EVENTS, f.type) && EVENTS[f.type];
+    if (handler && id && id === st.conv) handler(f);
   }
 
   const conn = createConn({
@@ -660,8 +652,11 @@ function main(boot) {
     state: (s) => {
       connState = s;
       refreshStatus();
+      refreshPending();
       if (s === "open") flush();
     },
+    heartbeatMs: HEARTBEAT_MS,
+    deadlineMs: DEADLINE_MS,
   });
 
   // Another tab of this site started or ended a conversation: follow it.
@@ -677,7 +672,6 @@ function main(boot) {
       conn.start();
     } else if (next.closed && !st.closed) markClosed();
   });
-  window.addEventListener("online", () => conn.kick());
 
   // ---- start ----
   for (const text of st.outbox || []) enqueue(text, "unsure");

@@ -1,4 +1,7 @@
-// The widget's strings. `{0}` is replaced by the first argument of t().
+// The widget's strings. `{0}` is replaced by t()'s second argument, `{name}` by its `name`.
+// `sys_<code>` keys translate system messages that arrive as codes (docs/protocol.md).
+import { fill } from "../../frontend/shared/i18n.js";
+
 const en = {
   chat: "Chat",
   title: "Chat with us",
@@ -22,6 +25,7 @@ const en = {
   youEnded: "You ended the chat.",
   newChat: "Start a new chat",
   sending: "Sending…",
+  notSent: "Waiting for the connection…",
   failed: "Not delivered.",
   retry: "Retry",
   unavailable: "Chat is not available right now.",
@@ -37,6 +41,15 @@ const en = {
   e_conversation_closed: "This chat has ended. Start a new chat to keep talking.",
   e_generic: "Something went wrong. Please try again.",
   powered: "Powered by Parley",
+  queued: "You are number {0} in line",
+  queuedWait: "You are number {0} in line · about {1} min",
+  sys_agent_joined: "{name} joined the chat",
+  sys_agent_left: "{name} left the chat",
+  sys_visitor_closed: "You ended the chat.",
+  sys_agent_closed: "{name} closed the chat",
+  sys_idle_closed: "This chat was closed after a period of inactivity.",
+  sys_transferred: "You are being connected with another agent.",
+  sys_no_answer: "No agent is available right now.",
 };
 
 const es = {
@@ -62,6 +75,7 @@ const es = {
   youEnded: "Terminaste el chat.",
   newChat: "Iniciar un chat nuevo",
   sending: "Enviando…",
+  notSent: "Esperando la conexión…",
   failed: "No entregado.",
   retry: "Reintentar",
   unavailable: "El chat no está disponible en este momento.",
@@ -77,6 +91,15 @@ const es = {
   e_conversation_closed: "Este chat ha terminado. Inicia un chat nuevo para seguir hablando.",
   e_generic: "Algo salió mal. Inténtalo de nuevo.",
   powered: "Con tecnología de Parley",
+  queued: "Eres el número {0} en la fila",
+  queuedWait: "Eres el número {0} en la fila · unos {1} min",
+  sys_agent_joined: "{name} se unió al chat",
+  sys_agent_left: "{name} salió del chat",
+  sys_visitor_closed: "Terminaste el chat.",
+  sys_agent_closed: "{name} cerró el chat",
+  sys_idle_closed: "Este chat se cerró por inactividad.",
+  sys_transferred: "Te estamos conectando con otro agente.",
+  sys_no_answer: "No hay agentes disponibles en este momento.",
 };
 
 /** The page's language: <html lang>, else the browser's; "es" or "en". */
@@ -85,7 +108,20 @@ export function pickLang(doc = document, nav = navigator) {
   return l.startsWith("es") ? "es" : "en";
 }
 
+/**
+ * t(key, arg) -> the string; `arg` fills {0} (a scalar or a list) or {name}-style slots (an
+ * object). t.known(key, params) is the same but undefined for a key neither language has.
+ */
 export function translator(lang) {
   const dict = lang === "es" ? es : en;
-  return (key, arg) => (dict[key] || en[key] || key).replace("{0}", arg == null ? "" : String(arg));
+  const known = (key, arg) => {
+    const template = dict[key] || en[key];
+    return template == null ? undefined : fill(template, arg);
+  };
+  const t = (key, arg) => {
+    const text = known(key, arg);
+    return text == null ? key : text;
+  };
+  t.known = known;
+  return t;
 }

@@ -1,0 +1,48 @@
+// The connection pill (honest: red "Reconnecting…" as soon as the heartbeat or the browser
+// says the socket is gone) and the agent's own status (online / away, `setStatus`).
+import { $ } from "../../frontend/shared/dom.js";
+import { online, store } from "./state.js";
+import { errorText, toast } from "./text.js";
+
+const STATUS_KEY = "parley.console.agentStatus";
+const LABELS = { open: "Online", connecting: "Connecting…", reconnecting: "Reconnecting…", stopped: "Offline" };
+
+/** The agent's chosen status for this browser: "online" or "away". */
+export const chosenStatus = () => (localStorage.getItem(STATUS_KEY) === "away" ? "away" : "online");
+
+export function showConnection(s) {
+  store.connState = s;
+  const el = $("status");
+  const away = s === "open" && chosenStatus() === "away";
+  el.dataset.state = s;
+  el.dataset.away = away ? "1" : "";
+  el.textContent = away ? "Away" : LABELS[s] || s;
+  $("agent-status").disabled = s !== "open";
+}
+
+/** Tells the server the chosen status; on an error the selector goes back and nothing else changes. */
+export async function sendStatus(status, { quiet = false } = {}) {
+  if (!online()) return false;
+  try {
+    await store.conn.request("setStatus", { status });
+    return true;
+  } catch (err) {
+    if (!quiet) toast("Couldn't change your status: " + errorText(err.code));
+    return false;
+  }
+}
+
+export function initStatusControl() {
+  const select = $("agent-status");
+  select.value = chosenStatus();
+  select.addEventListener("change", async () => {
+    const next = select.value === "away" ? "away" : "online";
+    const before = chosenStatus();
+    select.disabled = true;
+    const ok = await sendStatus(next);
+    select.disabled = !online();
+    if (ok) localStorage.setItem(STATUS_KEY, next);
+    select.value = ok ? next : before;
+    showConnection(store.connState);
+  });
+}
