@@ -151,9 +151,13 @@ class Message(BaseModel):
     sender_name: str = ""
     text: str
     sent_at: datetime
+    # System messages travel as a code with params (docs/protocol.md), translated in the browser;
+    # `text` is an English fallback for older front ends.
+    code: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        return {
+        data = {
             "conversationId": self.conversation_id,
             "seq": self.seq,
             "kind": self.kind,
@@ -162,6 +166,9 @@ class Message(BaseModel):
             "text": self.text,
             "sentAt": iso(self.sent_at),
         }
+        if self.code is not None:
+            data.update(code=self.code, params=self.params)
+        return data
 
 
 class Conversation(BaseModel):
@@ -185,6 +192,16 @@ class Conversation(BaseModel):
     first_visitor_message_at: datetime | None = None
     first_agent_reply_at: datetime | None = None
     connections: dict[str, str] = Field(default_factory=dict)  # connection id -> role
+    # Routing (parley.routing): the teams it is routed through, a counter bumped by every
+    # (re)assignment so timers and disconnects act on the assignment they were set for, and the
+    # client's timeouts copied at the start (no client read on the timer path).
+    team_ids: list[str] = Field(default_factory=list)
+    routing_version: int = 0
+    assigned_at: datetime | None = None
+    agent_messages_at_assignment: int = 0
+    no_answer_timeout_seconds: int = 0
+    idle_timeout_seconds: int = 0
+    updated_at: datetime | None = None
 
     def public(self) -> dict[str, Any]:
         return {
