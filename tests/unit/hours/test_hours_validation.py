@@ -90,3 +90,17 @@ def test_the_error_is_an_http_400_with_a_stable_code() -> None:
     error = problem(monday(("17:00", "08:00")))
     assert isinstance(error, InvalidRequest)
     assert (error.status, error.code) == (400, "invalid_hours")
+
+
+def test_a_stored_rule_with_a_name_the_package_no_longer_knows_still_loads() -> None:
+    # Input is checked (above); stored data is not re-judged, so a package upgrade that renames a
+    # holiday cannot make a client's item unreadable. The rule then matches no date.
+    from datetime import UTC, datetime
+
+    from parley.hours import BusinessHours
+
+    stored = {"time_zone": "UTC", "weekly": {"friday": [{"start": "08:00", "end": "17:00"}]},
+              "holidays": {"closed_days": [{"label": "Renamed", "on": {"kind": "holiday", "name": "Old Name Day"}}]}}
+    hours = BusinessHours.model_validate(stored)
+    assert hours.is_open(datetime(2026, 12, 4, 9, tzinfo=UTC))
+    assert problem(stored).fields == ("holidays.closed_days[0].on.holiday.name",)

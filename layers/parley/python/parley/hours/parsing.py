@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from parley.billing._validation import config_error
 from parley.billing.errors import FieldProblem
 from parley.hours.errors import InvalidHours
-from parley.hours.models import BusinessHours
+from parley.hours.models import CHECK_HOLIDAY_NAMES, BusinessHours
 from parley.hours.presets import PRESETS
 
 
@@ -29,7 +29,7 @@ def parse_hours(data: Mapping[str, Any]) -> BusinessHours:
         raise InvalidHours([FieldProblem("preset", f"unknown preset {preset!r} (known: {known})")])
     merged = {**PRESETS[preset](), **data} if preset else dict(data)
     try:
-        return BusinessHours.model_validate(merged)
+        return BusinessHours.model_validate(merged, context={CHECK_HOLIDAY_NAMES: True})
     except ValidationError as exc:
         raise InvalidHours(config_error("hours", exc).problems) from None
 
