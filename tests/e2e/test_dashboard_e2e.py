@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from infra.local.stack import LocalStack
 
@@ -71,9 +71,22 @@ def move_clock(page: Page, button: str) -> None:
 
 def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     sign_up(page, "Acme Widgets Inc.")
-
-    # Signed in at once: the trial banner (call_on_me: 14 days, 500 chats, CO-4 / CO-9).
     status = page.get_by_test_id("dash-status")
+    see_the_trial(page, status)
+    starter = choose_business_starter(page)
+    add_the_visa_test_card(page, status)
+    see_paid_service_start(page, status, starter)
+    notice = give_notice(page, status)
+    withdraw_the_notice(page, status, notice)
+    download_all_my_data(page)
+
+    page.get_by_test_id("dash-logout").click()
+    expect(page.get_by_test_id("dash-login")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('parley.dashboard.idToken')") is None
+
+
+def see_the_trial(page: Page, status: Locator) -> None:
+    """Signed in at once: the trial banner (call_on_me: 14 days, 500 chats, CO-4 / CO-9)."""
     expect(status).to_have_attribute("data-status", "trial", timeout=T)
     expect(status).to_contain_text(
         re.compile(rf"14 days and 500 of 500 chats left in your trial — paid service starts on {DATE}"))
@@ -86,7 +99,9 @@ def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     expect(page.get_by_test_id("dash-invoices").get_by_test_id("dash-invoice")).to_have_count(0)
     expect(page.get_by_test_id("dash-give-notice")).to_be_hidden()  # nothing to cancel in a trial
 
-    # Choose Business Starter (the plan paid service starts with).
+
+def choose_business_starter(page: Page) -> Locator:
+    """Choose Business Starter (the plan paid service starts with); returns its card."""
     starter = page.locator('[data-testid="dash-plan"][data-plan-id="business_starter"]')
     expect(starter).to_contain_text("$350.00")
     starter.get_by_test_id("dash-choose-plan").click()
@@ -94,15 +109,19 @@ def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     expect(starter.get_by_test_id("dash-choose-plan")).to_be_disabled()
     other = page.locator('[data-testid="dash-plan"][data-plan-id="business_development"]')
     expect(other.get_by_test_id("dash-choose-plan")).to_have_text("Choose")
+    return starter
 
-    # The Visa test card.
+
+def add_the_visa_test_card(page: Page, status: Locator) -> None:
     payment = page.get_by_test_id("dash-payment-method")
     expect(payment).to_contain_text("No card on file")
     page.get_by_test_id("dash-card-visa").click()
     expect(payment).to_contain_text("Card on file", timeout=T)
     expect(status).to_contain_text("You're all set: Business Starter starts on")
 
-    # 14 days later: paid service (CO-9) and the first invoice, setup fee included (CO-5).
+
+def see_paid_service_start(page: Page, status: Locator, starter: Locator) -> None:
+    """14 days later: paid service (CO-9) and the first invoice, setup fee included (CO-5)."""
     move_clock(page, "dash-clock-7")
     expect(status).to_contain_text("7 days and 500 of 500 chats left in your trial", timeout=T)
     move_clock(page, "dash-clock-7")
@@ -127,7 +146,9 @@ def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     expect(usage).to_contain_text("of 200 engaged chats included")
     expect(page.get_by_test_id("dash-history")).to_contain_text("Paid service started on Business Starter")
 
-    # Notice within the first 30 days of paid service: the end of the current cycle (CO-2).
+
+def give_notice(page: Page, status: Locator) -> Locator:
+    """Notice within the first 30 days of paid service: the end of the current cycle (CO-2)."""
     page.get_by_test_id("dash-notice-reason").fill("Moving to an in-house team")
     page.get_by_test_id("dash-give-notice").click()
     notice = page.get_by_test_id("dash-notice")
@@ -145,8 +166,11 @@ def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     if path := os.environ.get("PARLEY_DASHBOARD_SCREENSHOT"):
         page.evaluate("window.scrollTo(0, 0); document.getElementById('toast').hidden = true")
         page.screenshot(path=str(REPO / path))
+    return notice
 
-    # Withdraw it: the subscription continues and the cancellation form is back.
+
+def withdraw_the_notice(page: Page, status: Locator, notice: Locator) -> None:
+    """Withdraw it: the subscription continues and the cancellation form is back."""
     page.get_by_test_id("dash-withdraw-notice").click()
     expect(notice).to_have_attribute("data-status", "withdrawn", timeout=T)
     expect(notice).to_contain_text("withdrawn")
@@ -157,7 +181,9 @@ def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     expect(status).to_contain_text("Your subscription is active — Business Starter")
     expect(page.get_by_test_id("dash-history")).to_contain_text("Notice withdrawn")
 
-    # Download all my data (fetched with the bearer token, saved from a Blob).
+
+def download_all_my_data(page: Page) -> None:
+    """Fetched with the bearer token, saved from a Blob."""
     with page.expect_download() as download_info:
         page.get_by_test_id("dash-export").click()
     download = download_info.value
@@ -166,10 +192,6 @@ def test_trial_to_paid_notice_and_withdrawal(page: Page) -> None:
     assert exported["format"] == "parley-export/1"
     assert [line["kind"] for inv in exported["invoices"] for line in inv["lines"]] == [
         "monthly_fee_in_advance", "setup_fee"]
-
-    page.get_by_test_id("dash-logout").click()
-    expect(page.get_by_test_id("dash-login")).to_be_visible()
-    assert page.evaluate("sessionStorage.getItem('parley.dashboard.idToken')") is None
 
 
 def test_errors_are_shown_and_data_is_text(page: Page) -> None:

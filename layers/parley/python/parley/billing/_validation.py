@@ -68,29 +68,30 @@ _SIMPLE: dict[str, str] = {
 }
 
 
+# Messages that quote the error's context (pydantic's `ctx`): kind -> text from ctx.
+_FROM_CONTEXT: dict[str, Callable[[dict[str, Any]], str]] = {
+    "literal_error": lambda ctx: f"must be {ctx.get('expected', 'one of the allowed values')}",
+    "greater_than_equal": lambda ctx: f"must be at least {ctx.get('ge')}",
+    "less_than_equal": lambda ctx: f"must be at most {ctx.get('le')}",
+    "greater_than": lambda ctx: f"must be greater than {ctx.get('gt')}",
+    "less_than": lambda ctx: f"must be less than {ctx.get('lt')}",
+    "too_short": lambda ctx: f"must have at least {ctx.get('min_length')} item(s)",
+}
+
+
 def _message(error: ErrorDetails, unknown_key_word: str) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind in _SIMPLE:
         return _SIMPLE[kind]
+    if kind in _FROM_CONTEXT:
+        return _FROM_CONTEXT[kind](ctx)
     if kind == "extra_forbidden":
         return f"is not a known {unknown_key_word}"
     if kind == "value_error":
         return error["msg"].removeprefix("Value error, ")
-    if kind == "literal_error":
-        return f"must be {ctx.get('expected', 'one of the allowed values')}"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx.get('le')}"
-    if kind == "greater_than":
-        return f"must be greater than {ctx.get('gt')}"
-    if kind == "less_than":
-        return f"must be less than {ctx.get('lt')}"
     if kind == "string_too_short":
         return "must not be empty" if ctx.get("min_length") == 1 else error["msg"].lower()
-    if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s)"
     msg = error["msg"]
     return msg[:1].lower() + msg[1:]
 

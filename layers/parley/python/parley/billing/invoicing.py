@@ -18,6 +18,7 @@ upgraded package stays for the next cycle unless the client asked for a change (
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -102,15 +103,23 @@ def _units(value: Decimal | int | None) -> Decimal:
     return amount
 
 
+@dataclass(frozen=True)
+class _PaidFor:
+    """The service period a line pays for, and the plan whose price it charges (if any)."""
+
+    period: Cycle
+    plan_id: str | None = None
+
+
 def _line(
     kind: str,
     description: str,
     quantity: Decimal,
     unit_amount: Cents,
     rule_id: str,
-    period: Cycle | None = None,
-    plan_id: str | None = None,
+    paid_for: _PaidFor | None = None,
 ) -> InvoiceLine:
+    period = paid_for.period if paid_for else None
     return InvoiceLine.model_validate(
         {
             "kind": kind,
@@ -121,7 +130,7 @@ def _line(
             "period_start": period.start if period else None,
             "period_end": period.end if period else None,
             "rule_id": rule_id,
-            "plan_id": plan_id,
+            "plan_id": paid_for.plan_id if paid_for else None,
         }
     )
 
@@ -200,8 +209,7 @@ def _usage_lines(
                     _ONE,
                     difference,
                     "CH-5",
-                    period,
-                    price.plan_id,
+                    _PaidFor(period, price.plan_id),
                 )
             )
     over = units - price.included_units
@@ -218,8 +226,7 @@ def _usage_lines(
                 over,
                 price.overage_cents_per_unit,
                 rule,
-                period,
-                price.plan_id,
+                _PaidFor(period, price.plan_id),
             )
         )
     return lines, in_force
@@ -259,30 +266,11 @@ def draft_cycle_invoice(
     units = _units(usage_units)
     next_cycle = Cycle(start=billing_date, end=next_billing_date(state.anchor_day, billing_date) - _ONE_DAY)
     notes: list[str] = []
-
-    arrears: list[InvoiceLine] = []
-    ended: Cycle | None = None
-    plan_ended: str | None = None
-    if first:
-        if units != 0:
-            raise InvalidBillingInput("the first paid invoice has no ended cycle: usage must be 0 (CO-9)")
-    else:
-        start = max(previous_billing_date(state.anchor_day, billing_date), state.paid_start)
-        ended = Cycle(start=start, end=billing_date - _ONE_DAY)
-        arrears, plan_ended = _usage_lines(policy, catalog, state, ended, units, overage_rule="CO-9")
-        if plan_ended != state.current_plan_id:
-            notes.append(
-                f"Usage of {_quantity_text(units)} {_unit_word(policy, units)} upgraded the package to "
-                f"{catalog.plan(plan_ended).name} (CH-5)."
-            )
-
-    pending = state.pending_change
-    pending_applied = pending is not None and pending.requested_on < billing_date
-    if pending is not None and pending_applied:
-        next_plan = catalog.plan(pending.plan_id).id
-        notes.append(f"Package change asked for on {pending.requested_on.isoformat()} takes effect (CH-7).")
-    else:
-        next_plan = plan_ended or state.current_plan_id
+    if first and units != 0:
+        raise InvalidBillingInput("the first paid invoice has no ended cycle: usage must be 0 (CO-9)")
+    ended = None if first else _ended_cycle(state, billing_date)
+    arrears, plan_ended = _arrears(policy, catalog, state, ended, units, notes)
+    next_plan, pending_applied = _next_cycle_plan(catalog, state, billing_date, plan_ended, notes)
     price = price_for_cycle(catalog, next_plan, billing_date, state.price_changes)
     if price.monthly_fee_cents != catalog.plan(next_plan).monthly_fee_cents:
         notes.append(f"{price.name}: price announced before this cycle applies (CO-12).")
@@ -294,8 +282,7 @@ def draft_cycle_invoice(
             _ONE,
             price.monthly_fee_cents,
             "CO-9",
-            next_cycle,
-            price.plan_id,
+            _PaidFor(next_cycle, price.plan_id),
         )
     ]
     setup = first and not state.setup_fee_charged and policy.setup_fee_cents > 0
@@ -325,6 +312,46 @@ def draft_cycle_invoice(
         pending_change_applied=pending_applied,
         notes=tuple(notes),
     )
+
+
+def _ended_cycle(state: ClientBillingState, billing_date: date) -> Cycle:
+    """The cycle that ended the day before ``billing_date`` (from paid start, if later)."""
+    start = max(previous_billing_date(state.anchor_day, billing_date), state.paid_start)
+    return Cycle(start=start, end=billing_date - _ONE_DAY)
+
+
+def _arrears(
+    policy: BillingPolicy,
+    catalog: PlanCatalog,
+    state: ClientBillingState,
+    ended: Cycle | None,
+    units: Decimal,
+    notes: list[str],
+) -> tuple[list[InvoiceLine], str | None]:
+    """CO-9: the usage lines of the ended cycle (none on the first paid invoice) and the plan
+    in force at its end; a CH-5 upgrade is noted."""
+    if ended is None:
+        return [], None
+    arrears, plan_ended = _usage_lines(policy, catalog, state, ended, units, overage_rule="CO-9")
+    if plan_ended != state.current_plan_id:
+        notes.append(
+            f"Usage of {_quantity_text(units)} {_unit_word(policy, units)} upgraded the package to "
+            f"{catalog.plan(plan_ended).name} (CH-5)."
+        )
+    return arrears, plan_ended
+
+
+def _next_cycle_plan(
+    catalog: PlanCatalog, state: ClientBillingState, billing_date: date, plan_ended: str | None, notes: list[str]
+) -> tuple[str, bool]:
+    """The plan of the cycle that starts on ``billing_date``: a change asked for before it
+    (CH-7), else the plan in force at the end of the last cycle. Returns (plan id, whether the
+    pending change was applied)."""
+    pending = state.pending_change
+    if pending is not None and pending.requested_on < billing_date:
+        notes.append(f"Package change asked for on {pending.requested_on.isoformat()} takes effect (CH-7).")
+        return catalog.plan(pending.plan_id).id, True
+    return plan_ended or state.current_plan_id, False
 
 
 # --------------------------------------------------------------------------- final invoice
@@ -411,7 +438,7 @@ def draft_trial_usage_invoice(
             units,
             price,
             "CO-4",
-            period,
+            _PaidFor(period),
         )
     ]
     tax = _tax_line(policy, tax_rate_basis_points, lines)
