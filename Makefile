@@ -40,7 +40,7 @@ setup: $(VENV)/.installed
 lock: $(UV)
 	$(UV) lock $(if $(UPGRADE),--upgrade)
 
-node_modules/.installed: package.json
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 	touch $@
 
@@ -75,9 +75,11 @@ test-e2e: setup frontend chromium
 test-infra: setup lambda-deps
 	$(PY) -m pytest -q tests/infra
 
-lint: setup
+# Python: ruff (style, bugs, complexity limits) and mypy (strict); front ends: ESLint.
+lint: setup node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	npm run --silent lint
 
 synth: setup lambda-deps frontend
 	$(PY) -m infra.app
