@@ -8,11 +8,10 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
+from parley.auth.roles import GROUP_DESCRIPTIONS
 
-USER_GROUPS = {
-    "agents": "The provider's agents and supervisors (agent console)",
-    "clients": "The provider's clients (client dashboard)",
-}
+# One source for the group names: the checks read the same list (parley.auth.roles).
+USER_GROUPS = {group.value: description for group, description in GROUP_DESCRIPTIONS.items()}
 
 
 class Auth(Construct):

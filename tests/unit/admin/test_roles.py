@@ -47,3 +47,9 @@ def test_staff_checks_rank_the_roles() -> None:
     assert (refused.value.status, refused.value.code) == (403, "role_required")
     with pytest.raises(RoleRequired):
         require_staff(("clients",))
+
+
+def test_the_user_pool_declares_exactly_these_groups() -> None:
+    from infra.constructs.auth import USER_GROUPS
+
+    assert list(USER_GROUPS) == [g.value for g in Group]

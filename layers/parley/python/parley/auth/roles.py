@@ -29,6 +29,13 @@ class StaffRole(StrEnum):
     ADMIN = "admin"
 
 
+GROUP_DESCRIPTIONS: dict[Group, str] = {
+    Group.ADMINS: "The provider's admins (admin area: clients, agents, teams)",
+    Group.SUPERVISORS: "The provider's supervisors (agent console, any waiting chat)",
+    Group.AGENTS: "The provider's agents (agent console)",
+    Group.CLIENTS: "The provider's clients (client dashboard)",
+}
+
 GROUP_OF_ROLE: dict[StaffRole, Group] = {
     StaffRole.AGENT: Group.AGENTS,
     StaffRole.SUPERVISOR: Group.SUPERVISORS,
