@@ -65,12 +65,18 @@ class FunctionSpec:
     verifies_jwt: bool = False  # needs the user pool's id/client to verify Cognito JWTs
     uses_stripe: bool = False  # reads the Stripe API key and webhook secret (Secrets Manager)
     starts_workflows: tuple[str, ...] = ()  # may start/stop executions of these state machines
+    sends_email: bool = False  # talks SMTP (SES on AWS): EMAIL_ENVIRONMENT + reads the SMTP secret
     timeout_seconds: int = 10
     memory_mb: int = 256
 
     @property
     def handler_file(self) -> Path:
         return FUNCTIONS_DIR / self.name / "handler.py"
+
+
+# A `sends_email` function's SMTP settings (parley/composition/email.py reads them).
+EMAIL_ENVIRONMENT = ("PARLEY_SMTP_HOST", "PARLEY_SMTP_PORT", "PARLEY_SMTP_STARTTLS", "PARLEY_SMTP_SECRET_NAME",
+                     "PARLEY_EMAIL_FROM", "PARLEY_SES_CONFIGURATION_SET")
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
@@ -175,6 +181,21 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             timeout_seconds=30,
         ),
         FunctionSpec(
+            name="email_sender",
+            description="DynamoDB stream (new outbox items): first try of each queued email; failures to email_retry",
+            tables={"data": Access.WRITE},
+            sends_email=True,
+            starts_workflows=("email_retry",),
+            timeout_seconds=60,
+        ),
+        FunctionSpec(
+            name="email_retry",
+            description="Email retry workflow task: one more try of a queued email (backoff in the workflow)",
+            tables={"data": Access.WRITE},
+            sends_email=True,
+            timeout_seconds=30,
+        ),
+        FunctionSpec(
             name="auth_login",
             description="HTTP: agent/client login against the Cognito user pool",
             cognito_actions=("cognito-idp:InitiateAuth",),
@@ -264,6 +285,8 @@ STATE_MACHINES: dict[str, StateMachine] = {
                           {"TrialEndFunctionArn": "trial_end"}, "PARLEY_TRIAL_STATE_MACHINE_ARN"),
     "notice": StateMachine("notice", REPO_ROOT / "infra" / "statemachines" / "notice.asl.json",
                            {"CancellationFunctionArn": "cancellation"}, "PARLEY_NOTICE_STATE_MACHINE_ARN"),
+    "email_retry": StateMachine("email_retry", REPO_ROOT / "infra" / "statemachines" / "email_retry.asl.json",
+                                {"EmailRetryFunctionArn": "email_retry"}, "PARLEY_EMAIL_RETRY_STATE_MACHINE_ARN"),
 }
 
 
@@ -286,6 +309,15 @@ STREAM_SUBSCRIPTIONS: tuple[StreamSubscription, ...] = (
         function="usage_meter",
         filters=({"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["META"]},
                                                                   "pk": {"S": [{"prefix": "CONV#"}]}}}},),
+    ),
+    # Only new outbox items: the first try of each email (retries are the email_retry workflow's).
+    StreamSubscription(
+        table="data",
+        function="email_sender",
+        batch_size=10,
+        max_batching_window_seconds=0,
+        filters=({"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["EMAIL"]},
+                                                                  "pk": {"S": [{"prefix": "OUTBOX#"}]}}}},),
     ),
 )
 

@@ -23,6 +23,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import wiring
+from infra.constructs.email import SMTP_PORT, Email
 from infra.constructs.nag import acknowledge, attr_ref, ref
 
 # One Python for the runtime and for the wheels of the deps layer (infra/build_lambda_deps.sh
@@ -82,6 +83,7 @@ class FunctionResources:
     stripe_secret: secretsmanager.Secret
     websocket_stage: apigwv2.WebSocketStage
     layers: Sequence[lambda_.ILayerVersion]
+    email: Email | None = None  # SES and the SMTP secret: needed once a function `sends_email`
 
 
 class ParleyFunction(Construct):
@@ -191,6 +193,22 @@ class ParleyFunction(Construct):
         if spec.uses_stripe:
             resources.stripe_secret.grant_read(fn)
             fn.add_environment("PARLEY_STRIPE_SECRET_NAME", resources.stripe_secret.secret_name)
+
+        if spec.sends_email:
+            self._grant_email(resources.email)
+
+    def _grant_email(self, email: Email | None) -> None:
+        # SMTP to SES: the function's role needs only the credentials secret (SES authorizes
+        # the SmtpSender user behind those credentials, infra/constructs/email.py).
+        if email is None:
+            raise ValueError(f"function {self.spec.name!r} sends email but the stack has no Email construct")
+        fn = self.function
+        email.secret.grant_read(fn)
+        for name, value in (("PARLEY_SMTP_HOST", email.smtp_host), ("PARLEY_SMTP_PORT", str(SMTP_PORT)),
+                            ("PARLEY_SMTP_STARTTLS", "true"), ("PARLEY_SMTP_SECRET_NAME", email.secret.secret_name),
+                            ("PARLEY_EMAIL_FROM", email.from_address),
+                            ("PARLEY_SES_CONFIGURATION_SET", email.configuration_set.configuration_set_name)):
+            fn.add_environment(name, value)
 
 
 class FunctionFactory(Construct):

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from html import escape
 from typing import Any
 
+from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -97,3 +99,35 @@ class LocalSmtpServer:
 
     def to(self, address: str) -> list[ReceivedMail]:
         return [m for m in self.messages if address in m.recipients]
+
+
+def add_mail_routes(app: web.Application, server: LocalSmtpServer) -> None:
+    """GET /_local/mail: what the local SMTP server received, newest first (HTML for a person);
+    GET /_local/mail.json: the same as JSON (optional ?to=address)."""
+
+    def selected(request: web.Request) -> list[ReceivedMail]:
+        to = request.query.get("to")
+        return list(reversed(server.to(to) if to else server.messages))
+
+    async def as_json(request: web.Request) -> web.Response:
+        return web.json_response({"running": server.running, "messages": [m.public() for m in selected(request)]})
+
+    async def as_html(request: web.Request) -> web.Response:
+        rows = "".join(
+            f"<details><summary><b>{escape(m.subject)}</b> — to {escape(', '.join(m.recipients))} · "
+            f"{escape(m.received_at.strftime('%Y-%m-%d %H:%M:%S'))} UTC</summary>"
+            f"<p>From {escape(m.mail_from)}</p><pre>{escape(m.text)}</pre>"
+            f"<iframe sandbox srcdoc=\"{escape(m.html)}\" style=\"width:100%;height:320px;border:1px solid #ddd\">"
+            "</iframe></details>"
+            for m in selected(request)
+        ) or "<p>No mail yet.</p>"
+        state = "running" if server.running else "stopped"
+        page = (f"<!doctype html><meta charset=utf-8><title>Local mail</title>"
+                f"<body style=\"font-family:system-ui;max-width:900px;margin:2em auto\"><h1>Local mail</h1>"
+                f"<p>SMTP server on {server.host}:{server.port} ({state}). "
+                f"JSON: <a href=\"mail.json\">mail.json</a></p>"
+                f"{rows}</body>")
+        return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get("/_local/mail", as_html)
+    app.router.add_get("/_local/mail.json", as_json)

@@ -30,6 +30,7 @@ from infra.local import lambda_runtime, moto_patches
 from infra.local.gateway import LocalGateway
 from infra.local.localstripe_server import LocalStripe
 from infra.local.scheduler import LocalScheduler
+from infra.local.smtp import LocalSmtpServer, add_mail_routes
 from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
 from infra.wiring import PROVIDER_TIME_ZONE, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
@@ -43,6 +44,8 @@ from parley.observability import logger
 REGION = "us-east-1"
 VISITOR_SECRET_NAME = "parley/local/visitor-token-secret"
 STRIPE_SECRET_NAME = "parley/local/stripe"
+SMTP_SECRET_NAME = "parley/local/smtp"  # no login locally: empty credentials, read like on AWS
+EMAIL_FROM = "no-reply@parley.local"
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEMO_PASSWORD = "Parley-demo-2026"
 ACCENTS = {"cl_sierra": "#e8772e", "cl_harbor": "#1f6feb"}  # the demo sites' brand colours
@@ -93,6 +96,7 @@ class LocalStack:
         self._preset = preset
         self._seed_demo = seed_demo
         self.stripe = LocalStripe()
+        self.smtp = LocalSmtpServer()  # a real SMTP server; its mail is at /_local/mail
         self.pollers: list[StreamPoller] = []
         self.scheduler: LocalScheduler | None = None
         self._ticker_stop = threading.Event()
@@ -116,6 +120,7 @@ class LocalStack:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.gateway.start(self._requested_port), self._loop).result(10)
         self.stripe.start()
+        self.smtp.start()
         moto_patches.install(lambda_endpoint=self.base_url)
         self._configure_environment()
         self._create_resources()
@@ -216,6 +221,7 @@ class LocalStack:
             self._stop_rest()
 
     def _stop_rest(self) -> None:
+        self.smtp.stop()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         if self._moto is not None:
@@ -260,6 +266,9 @@ class LocalStack:
             "PARLEY_VISITOR_TOKEN_SECRET_NAME": VISITOR_SECRET_NAME,
             "PARLEY_STRIPE_SECRET_NAME": STRIPE_SECRET_NAME, "PARLEY_STRIPE_API_BASE": self.stripe.url,
             "PARLEY_PROVIDER_TIME_ZONE": PROVIDER_TIME_ZONE,
+            "PARLEY_SMTP_HOST": self.smtp.host, "PARLEY_SMTP_PORT": str(self.smtp.port),
+            "PARLEY_SMTP_STARTTLS": "false", "PARLEY_SMTP_SECRET_NAME": SMTP_SECRET_NAME,
+            "PARLEY_EMAIL_FROM": EMAIL_FROM, "PARLEY_SES_CONFIGURATION_SET": "",
             **{spec.env_var: table_name(name) for name, spec in TABLES.items()},
         }
         os.environ.update(env)
@@ -270,6 +279,7 @@ class LocalStack:
         create_tables(self.boto("dynamodb"), table_name)
         secrets_manager = self.boto("secretsmanager")
         secrets_manager.create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
+        secrets_manager.create_secret(Name=SMTP_SECRET_NAME, SecretString=json.dumps({"username": "", "password": ""}))
         self._webhook_secret = f"whsec_{secrets.token_hex(16)}"
         secrets_manager.create_secret(Name=STRIPE_SECRET_NAME, SecretString=json.dumps(
             {"api_key": LocalStripe.API_KEY, "webhook_secret": self._webhook_secret}))
@@ -319,7 +329,8 @@ class LocalStack:
         for demo in clients.values():
             self.add_client(Client(client_id=demo.client_id, name=demo.name, widget_key=demo.widget_key,
                                    allowed_origins=[demo.origin], accent_color=ACCENTS[demo.client_id],
-                                   greeting=f"Hi! Questions about {demo.name}? We reply in under a minute."))
+                                   greeting=f"Hi! Questions about {demo.name}? We reply in under a minute.",
+                                   notification_email=f"leads@{demo.client_id.removeprefix('cl_')}.test"))
             subs[demo.agent_username] = self.add_agent(demo.agent_username, demo.agent_name, [demo.client_id])
         if self._seed_demo:
             self._seed_billing(clients)
@@ -362,6 +373,7 @@ class LocalStack:
 
         app.router.add_get("/_local/clock", get_clock)
         app.router.add_post("/_local/clock", move_clock)
+        add_mail_routes(app, self.smtp)
 
 
 def local_function_arn(function: str) -> str:

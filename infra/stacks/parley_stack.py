@@ -16,6 +16,7 @@ from infra import wiring
 from infra.constructs.auth import Auth
 from infra.constructs.chat import Chat
 from infra.constructs.data import Data
+from infra.constructs.email import DEFAULT_DOMAIN, Email
 from infra.constructs.function_factory import FunctionFactory, FunctionResources
 from infra.constructs.hosting import Hosting
 from infra.constructs.http_api import HttpApi
@@ -57,6 +58,14 @@ class Settings:
     # as PARLEY_PROVIDER_TIME_ZONE. cdk.json sets it, so a deploy does not depend on the shell that
     # synthesizes it; it must be the provider's billing policy `time_zone` (infra/wiring.py).
     provider_time_zone: str = wiring.PROVIDER_TIME_ZONE
+    # Email: the SES identity (a domain the provider controls) and the From address of every
+    # email (leads, invitations); context parley:emailDomain / parley:emailFrom.
+    email_domain: str = DEFAULT_DOMAIN
+    email_from: str = ""
+
+    @property
+    def from_address(self) -> str:
+        return self.email_from or f"no-reply@{self.email_domain}"
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -64,7 +73,14 @@ class Settings:
         origins = node.try_get_context("parley:corsAllowOrigins")
         account_role = node.try_get_context("parley:manageApiGatewayAccountRole")
         time_zone = node.try_get_context("parley:providerTimeZone")
+        email_domain = str(node.try_get_context("parley:emailDomain") or cls.email_domain)
+        email_from = str(node.try_get_context("parley:emailFrom") or "")
+        if email_from and not email_from.endswith("@" + email_domain):
+            raise ValueError(f"parley:emailFrom {email_from!r} is not an address of parley:emailDomain "
+                             f"{email_domain!r}")
         return cls(
+            email_domain=email_domain,
+            email_from=email_from,
             cors_allow_origins=_as_list(origins) if origins is not None else cls.cors_allow_origins,
             manage_api_gateway_account_role=_as_bool(account_role)
             if account_role is not None
@@ -98,6 +114,7 @@ class ParleyStack(Stack):
         self.chat = Chat(self, "Chat", manage_account_log_role=settings.manage_api_gateway_account_role)
         self.layers = Layers(self, "Layers")
         self.stripe = Stripe(self, "Stripe")
+        self.email = Email(self, "Email", domain=settings.email_domain, from_address=settings.from_address)
 
         self.function_factory = FunctionFactory(
             self,
@@ -110,6 +127,7 @@ class ParleyStack(Stack):
                 stripe_secret=self.stripe.secret,
                 websocket_stage=self.chat.stage,
                 layers=self.layers.all,
+                email=self.email,
             ),
             provider_time_zone=settings.provider_time_zone,
         )
@@ -145,6 +163,11 @@ class ParleyStack(Stack):
                 self.stripe.secret.secret_name,
                 "Secrets Manager secret to fill with the Stripe api_key and webhook_secret after deploy",
             ),
+            "SmtpSecretName": (
+                self.email.secret.secret_name,
+                "Secrets Manager secret to fill with the SES SMTP credentials of SmtpUserName (docs/email.md)",
+            ),
+            "SmtpUserName": (self.email.smtp_user.user_name, "IAM user whose access key becomes the SMTP credentials"),
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

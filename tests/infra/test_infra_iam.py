@@ -121,6 +121,7 @@ def test_cognito_actions_exact_on_user_pool(synth: Synth) -> None:
 def test_secret_read_only_where_declared(synth: Synth) -> None:
     visitor_token = {"Ref": synth.logical_id(synth.stack.auth.visitor_token_secret)}
     stripe = {"Ref": synth.logical_id(synth.stack.stripe.secret)}
+    smtp = {"Ref": synth.logical_id(synth.stack.email.secret)}
     for name, spec in wiring.FUNCTIONS.items():
         statements = [
             s for s in _statements(synth, name) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
@@ -128,7 +129,8 @@ def test_secret_read_only_where_declared(synth: Synth) -> None:
         readable = [r for s in statements for r in as_list(s["Resource"])]
         assert (visitor_token in readable) is spec.reads_visitor_token_secret, name
         assert (stripe in readable) is spec.uses_stripe, name
-        assert all(r in (visitor_token, stripe) for r in readable), name
+        assert (smtp in readable) is spec.sends_email, name
+        assert all(r in (visitor_token, stripe, smtp) for r in readable), name
         for statement in statements:
             assert _actions([statement]) <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 

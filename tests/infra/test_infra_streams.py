@@ -39,7 +39,7 @@ def _role_statements(synth: Synth, name: str) -> list[Resource]:
 
 def test_one_mapping_per_subscription(synth: Synth) -> None:
     assert len(synth.of_type("AWS::Lambda::EventSourceMapping")) == len(wiring.STREAM_SUBSCRIPTIONS)
-    assert {"usage_meter"} == SUBSCRIBERS
+    assert {"usage_meter", "email_sender"} == SUBSCRIBERS
 
 
 @pytest.mark.parametrize("sub", wiring.STREAM_SUBSCRIPTIONS, ids=_id)
@@ -102,10 +102,19 @@ def test_stream_read_only_for_subscribers(synth: Synth, name: str) -> None:
     assert has_sqs is (name in SUBSCRIBERS), name
 
 
-def test_only_usage_meter_gets_records(synth: Synth) -> None:
+def test_email_sender_sees_only_new_outbox_items(synth: Synth) -> None:
+    (sub,) = [s for s in wiring.STREAM_SUBSCRIPTIONS if s.function == "email_sender"]
+    (pattern,) = [json.loads(f["Pattern"]) for f in _mapping(synth, sub)["FilterCriteria"]["Filters"]]
+    assert pattern == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"Keys": {"sk": {"S": ["EMAIL"]}, "pk": {"S": [{"prefix": "OUTBOX#"}]}}},
+    }
+
+
+def test_only_subscribers_get_records(synth: Synth) -> None:
     getters = {
         name
         for name in wiring.FUNCTIONS
         if any("dynamodb:GetRecords" in as_list(s["Action"]) for s in _role_statements(synth, name))
     }
-    assert getters == {"usage_meter"}
+    assert getters == {"usage_meter", "email_sender"}

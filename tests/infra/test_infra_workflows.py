@@ -20,8 +20,8 @@ pytestmark = pytest.mark.infra
 MACHINES = sorted(wiring.STATE_MACHINES)
 # Pinned independently of the wiring: which functions each workflow's tasks call, and which
 # functions may start (and stop) executions of which workflow.
-TASK_FUNCTIONS = {"trial": {"trial_end"}, "notice": {"cancellation"}}
-STARTERS = {"client_account": {"trial", "notice"}, "usage_meter": {"trial"}}
+TASK_FUNCTIONS = {"trial": {"trial_end"}, "notice": {"cancellation"}, "email_retry": {"email_retry"}}
+STARTERS = {"client_account": {"trial", "notice"}, "usage_meter": {"trial"}, "email_sender": {"email_retry"}}
 # What CDK gives a state machine role for logging and tracing (Resource '*', acknowledged).
 LOG_DELIVERY_ACTIONS = {
     "logs:CreateLogDelivery",
@@ -103,7 +103,7 @@ def _execution_arn(synth: Synth, name: str) -> Resource:
 
 def test_one_machine_per_declaration(synth: Synth) -> None:
     assert len(synth.of_type("AWS::StepFunctions::StateMachine")) == len(wiring.STATE_MACHINES)
-    assert set(MACHINES) == set(TASK_FUNCTIONS) == {"trial", "notice"}
+    assert set(MACHINES) == set(TASK_FUNCTIONS) == {"trial", "notice", "email_retry"}
     for key, spec in wiring.STATE_MACHINES.items():
         assert spec.name == key
         assert set(spec.task_functions.values()) == TASK_FUNCTIONS[key]
@@ -221,7 +221,7 @@ def test_task_functions_are_invoked_by_their_machine_only(synth: Synth) -> None:
 
 
 def _functions(**starts: tuple[str, ...]) -> dict[str, Any]:
-    names = {"trial_end", "cancellation", *starts}
+    names = {"trial_end", "cancellation", "email_retry", *starts}
     return {n: SimpleNamespace(spec=SimpleNamespace(name=n, starts_workflows=starts.get(n, ()))) for n in names}
 
 

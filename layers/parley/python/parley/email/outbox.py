@@ -115,7 +115,7 @@ class EmailDelivery:
             return DeliveryResult(email_id=email_id, outcome=Outcome.SKIPPED)
         now = self._clock.now()
         if not self._store.claim(email_id, email.attempts, now, now + timedelta(seconds=self.policy.lease_seconds)):
-            return DeliveryResult(email_id=email_id, outcome=Outcome.SKIPPED)
+            return self._held(email_id)
         try:
             self._sender.send(email)
         except EmailDeliveryError as exc:
@@ -123,6 +123,14 @@ class EmailDelivery:
         self._store.mark_sent(email_id, self._clock.now())
         logger.info("email sent", email_id=email_id, template=email.template, attempts=email.attempts + 1)
         return DeliveryResult(email_id=email_id, outcome=Outcome.SENT)
+
+    def _held(self, email_id: str) -> DeliveryResult:
+        """Another sender holds the email: look again once its lease lapses (if it died meanwhile,
+        that is when the email can be taken over)."""
+        current = self._store.get(email_id)
+        if current is not None and current.status is EmailStatus.SENDING and current.lease_until is not None:
+            return DeliveryResult(email_id=email_id, outcome=Outcome.RETRY, retry_at=current.lease_until)
+        return DeliveryResult(email_id=email_id, outcome=Outcome.SKIPPED)
 
     def _failed(self, email: OutboxEmail, exc: EmailDeliveryError) -> DeliveryResult:
         attempts = email.attempts + 1
