@@ -9,9 +9,10 @@ import { $ } from "../../frontend/shared/dom.js";
 import { initials } from "../../frontend/shared/format.js";
 import { armOnGesture, initSoundToggle, newChat, resetTitle } from "./attention.js";
 import { renderChats } from "./chats.js";
-import { chosenStatus, initStatusControl, sendStatus, showConnection } from "./connection.js";
+import { chosenStatus, initStatusControl, sendStatus, showConnection, statusChanged } from "./connection.js";
 import {
   addMessage,
+  addTransferNote,
   claim,
   dismiss,
   flushAll,
@@ -22,6 +23,7 @@ import {
   setTyping,
 } from "./conversation.js";
 import { renderQueue } from "./queue.js";
+import { initTransfer } from "./transfer.js";
 import { chatFor, loadConfig, online, session, store } from "./state.js";
 import { errorText, toast, visitorLabel } from "./text.js";
 
@@ -116,7 +118,12 @@ function start() {
     state: (s, err) => {
       showConnection(s);
       refreshPending();
-      if (s === "open") flushAll();
+      if (s === "open") {
+        flushAll();
+        // Presence is set by the agent, not by connecting (docs/protocol.md): say it after every
+        // (re)connect. An older server's error changes nothing.
+        sendStatus(chosenStatus(), { quiet: true });
+      }
       if (s === "stopped" && err && err.auth) logout("Your session has expired. Please sign in again.");
     },
     heartbeatMs: HEARTBEAT_MS,
@@ -134,8 +141,6 @@ async function onOpen(c) {
   const open = [...store.chats.values()].filter((ch) => ch.conv.status !== "closed");
   await Promise.all(open.map((ch) => resume(c, ch)));
   for (const ch of store.chats.values()) for (const item of ch.outbox) if (item.state !== "queued") item.state = "queued";
-  // "Away" survives a reconnect (the server may have forgotten it with the old connection).
-  if (chosenStatus() === "away") Promise.resolve().then(() => sendStatus("away", { quiet: true }));
   renderAll();
 }
 
@@ -170,8 +175,17 @@ function adopt(conv, assigned) {
   store.queue.delete(chat.id);
   if (!known && assigned) newChat(conv, true, () => openChat(chat.id));
   if (online()) resume(store.conn, chat).then(renderAll, () => {});
+  if (!store.openId) openChat(chat.id);
   renderAll();
+  return chat;
 }
+
+const LOSS = {
+  no_answer: "wasn't answered in time and went to another agent",
+  disconnected: "went to another agent while you were disconnected",
+  agent_offline: "went to another agent while you were offline",
+};
+const lossText = (reason, who) => "The chat with " + who + " " + (LOSS[reason] || "was transferred") + ".";
 
 // Server events by type (docs/protocol.md); each gets the frame, its conversation id and my chat.
 const EVENTS = {
@@ -182,9 +196,15 @@ const EVENTS = {
     renderQueue();
     if (fresh) newChat(f.conversation, false);
   },
+  // The router gave me this chat (with the transfer notes it brings, agents only).
   "conversation.assigned"(f, id) {
-    if (isMine(f.conversation)) adopt(f.conversation, true);
-    else if (store.queue.delete(id)) renderQueue();
+    if (!isMine(f.conversation)) {
+      if (store.queue.delete(id)) renderQueue();
+      return;
+    }
+    const chat = adopt(f.conversation, true);
+    addMessage(chat, f.message);
+    for (const n of f.notes || []) addTransferNote(chat, n);
   },
   "conversation.accepted"(f, id, chat) {
     store.queue.delete(id);
@@ -194,11 +214,23 @@ const EVENTS = {
     } else if (isMine(f.conversation) && !store.accepting.has(id)) adopt(f.conversation, false);
     renderAll();
   },
+  // The chat left me: transferred, not answered in time, or I disconnected.
   "conversation.transferred"(f, id, chat) {
-    if (isMine(f.conversation)) return adopt(f.conversation, true);
+    if (isMine(f.conversation)) {
+      adopt(f.conversation, true);
+      return;
+    }
     if (!chat) return;
-    toast("The chat with " + visitorLabel(chat.conv) + " was transferred.", "info");
+    toast(lossText(f.reason, visitorLabel(chat.conv)), "info");
     dismiss(id);
+  },
+  "conversation.visitor_left"(f, id, chat) {
+    if (!chat) return;
+    chat.conv = { ...chat.conv, visitorLeft: true };
+    renderAll();
+  },
+  "agent.status"(f) {
+    if (f.agent) statusChanged(f.agent, f.reason);
   },
   "conversation.closed"(f, id, chat) {
     store.queue.delete(id);
@@ -216,6 +248,7 @@ const EVENTS = {
   },
   message(f, id, chat) {
     if (!chat) return;
+    if (f.message && f.message.role === "visitor" && chat.conv.visitorLeft) chat.conv = { ...chat.conv, visitorLeft: false };
     addMessage(chat, f.message);
     if (f.message && f.message.role === "visitor") setTyping(chat, false);
   },
@@ -241,6 +274,7 @@ $("logout").addEventListener("click", () => logout());
 initConversation();
 initStatusControl();
 initSoundToggle();
+initTransfer();
 loadConfig().catch(() => {});
 if (store.token && !expired(store.token)) start();
 else {

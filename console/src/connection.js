@@ -24,12 +24,33 @@ export function showConnection(s) {
 export async function sendStatus(status, { quiet = false } = {}) {
   if (!online()) return false;
   try {
-    await store.conn.request("setStatus", { status });
+    const data = await store.conn.request("setStatus", { status });
+    showLoad(data.agent);
     return true;
   } catch (err) {
     if (!quiet) toast("Couldn't change your status: " + errorText(err.code));
     return false;
   }
+}
+
+/** The server changed my status (e.g. away after a chat went unanswered): follow it. */
+export function statusChanged(agent, reason) {
+  const status = agent.status === "away" ? "away" : agent.status === "online" ? "online" : null;
+  if (status) {
+    localStorage.setItem(STATUS_KEY, status);
+    $("agent-status").value = status;
+  }
+  showLoad(agent);
+  showConnection(store.connState);
+  if (reason === "no_answer") toast("You were set to Away: a chat went unanswered. Choose Available to get chats again.", "info");
+}
+
+/** "2 / 3 chats": my load against my cap, when the server says. */
+function showLoad(agent) {
+  const el = $("agent-load");
+  const known = agent && typeof agent.load === "number" && typeof agent.cap === "number";
+  el.hidden = !known;
+  if (known) el.textContent = agent.load + " / " + agent.cap + " chats";
 }
 
 export function initStatusControl() {

@@ -76,6 +76,16 @@ export function note(chat, text) {
   if (chat.id === store.openId) insertMessageEl(messageEl({ role: "system", text }), null);
 }
 
+/** A transfer note (agents only, never shown to the visitor): `{authorName, text, at}`. */
+export function addTransferNote(chat, n) {
+  if (!n || !n.text) return;
+  const key = (n.at || "") + "|" + n.text;
+  chat.seenNotes = chat.seenNotes || new Set();
+  if (chat.seenNotes.has(key)) return;
+  chat.seenNotes.add(key);
+  note(chat, "Note from " + (n.authorName || "a colleague") + ": " + n.text);
+}
+
 // ---------- sending (outbox per chat, kept across reconnects) ----------
 /** A stored agent message that answers one we sent but never saw acknowledged. */
 export function claim(chat, m) {

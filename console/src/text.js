@@ -28,7 +28,7 @@ const SYSTEM = {
   visitor_left: "The visitor left",
   visitor_returned: "The visitor is back",
   idle_closed: "Closed after a period of inactivity",
-  transferred: "Transferred to {to}",
+  transferred: "The chat was handed to another agent",
   no_answer: "No one answered; the chat went back to the queue",
 };
 /** A message's text; system messages sent as codes are translated, older ones are shown as sent. */

@@ -310,6 +310,7 @@ function main(boot) {
       language: lang,
     });
     startedConversation(data.conversation);
+    showPlace(data.queue);
     return data.message;
   }
   /** After a failed send: true to go on with the next item, false to stop (the item waits). */
@@ -426,7 +427,15 @@ function main(boot) {
     if (c.agentName) agentName = c.agentName;
     if (c.status === "closed") return markClosed();
     subtitle.textContent = c.status === "active" ? t("with", agentName || t("agent")) : t("waiting");
+    subtitle.removeAttribute("data-position");
     setState(c.status === "active" ? "active" : "waiting");
+  }
+  /** The visitor's place in the queue and the estimated wait, while waiting (docs/protocol.md). */
+  function showPlace(q) {
+    if (!q || !(q.position > 0) || panel.getAttribute("data-state") !== "waiting") return;
+    const minutes = Math.max(1, Math.round((Number(q.estimatedWaitSeconds) || 0) / 60));
+    subtitle.textContent = q.estimatedWaitSeconds > 0 ? t("queuedWait", [q.position, minutes]) : t("queued", q.position);
+    subtitle.setAttribute("data-position", String(q.position));
   }
   function markClosed(byMe) {
     if (!st.closed) {
@@ -496,7 +505,7 @@ function main(boot) {
     let text = "";
     let kind = "";
     if (fatal) [text, kind] = [t("unavailable"), "error"];
-    else if (offline) [text, kind] = [t("offline"), "offline"];
+    else if (offline) [text, kind] = [t("offline") + (opensAt ? " " + t("opensAt", opensAt) : ""), "offline"];
     else if (flashText) [text, kind] = [flashText, "error"];
     else if (st.closed && st.conv) [text, kind] = [t("ended"), "closed"];
     else if (connState === "reconnecting") [text, kind] = [t("reconnecting"), "reconnecting"];
@@ -539,9 +548,13 @@ function main(boot) {
     });
     return f;
   }
-  function goOffline() {
+  let opensAt = "";
+  /** `nextChange`: when the client opens again (ISO), if the server said. */
+  function goOffline(nextChange) {
     if (offline) return;
     offline = true;
+    const d = nextChange ? new Date(nextChange) : null;
+    if (d && !isNaN(d)) opensAt = d.toLocaleString(lang, { weekday: "long", hour: "2-digit", minute: "2-digit" });
     conn.stop();
     const textArea = offlineForm.elements.text;
     if (textArea && !textArea.value) textArea.value = outbox.map((i) => i.text).join("\n\n");
@@ -556,33 +569,39 @@ function main(boot) {
   let cfg = null;
   const postJSON = (url, body) => fetchJSON(url, { method: "POST", body, credentials: "omit" });
 
+  /** A refused session: offline, or unavailable for good (4xx other than 408/429), or worth a retry. */
+  function sessionRefused(err) {
+    if (err.code === "service_unavailable") {
+      goOffline();
+      err.fatal = true;
+    } else if (err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) {
+      fatal = true; // unknown widget key, origin not allowed, client disabled: retrying won't help
+      composer.hidden = true;
+      err.fatal = true;
+      setState("unavailable");
+    }
+    return err;
+  }
+  /** Service off, or outside the client's hours with no chat going on: the offline form. */
+  function closedNow(session) {
+    const serviceOff = !!session.client && session.client.online === false;
+    const afterHours = session.open === false && !(st.conv && !st.closed);
+    if (serviceOff || afterHours) goOffline(afterHours ? session.nextChange : null);
+    return serviceOff || afterHours;
+  }
+
   /** Config + visitor session, then the WebSocket URL. Run before every (re)connect. */
   async function connectUrl() {
-    if (!cfg) {
-      cfg = await fetchJSON(boot.base + "config.json", { credentials: "omit" });
-    }
-    let session;
-    try {
-      const body = { widgetKey: boot.key };
-      if (st.token) body.visitorToken = st.token;
-      session = await postJSON(cfg.apiUrl + "/api/visitor/session", body);
-    } catch (err) {
-      if (err.code === "service_unavailable") {
-        goOffline();
-        err.fatal = true;
-      } else if (err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) {
-        fatal = true; // unknown widget key, origin not allowed, client disabled: retrying won't help
-        composer.hidden = true;
-        err.fatal = true;
-        setState("unavailable");
-      }
-      throw err;
-    }
+    if (!cfg) cfg = await fetchJSON(boot.base + "config.json", { credentials: "omit" });
+    const body = { widgetKey: boot.key };
+    if (st.token) body.visitorToken = st.token;
+    const session = await postJSON(cfg.apiUrl + "/api/visitor/session", body).catch((err) => {
+      throw sessionRefused(err);
+    });
     st.token = session.visitorToken;
     save();
     applyClient(session.client);
-    if (session.client && session.client.online === false) {
-      goOffline();
+    if (closedNow(session)) {
       const err = new Error("offline");
       err.fatal = true;
       throw err;
@@ -602,6 +621,7 @@ function main(boot) {
         since = Math.max(since, m.seq);
       }
       applyConversation(data.conversation);
+      showPlace(data.queue);
       if (!data.hasMore || !msgs.length) return;
     }
   }
@@ -633,6 +653,7 @@ function main(boot) {
       render(f.message);
     },
     "conversation.updated": (f) => applyConversation(f.conversation),
+    "queue.position": (f) => showPlace(f),
     "conversation.closed": (f) => {
       render(f.message);
       markClosed();
