@@ -125,4 +125,4 @@ def test_user_pool(synth: Synth) -> None:
     assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
     assert client["GenerateSecret"] is False
     groups = {g["Properties"]["GroupName"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
-    assert groups == {"agents", "clients"}
+    assert groups == {"admins", "supervisors", "agents", "clients"}
