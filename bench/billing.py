@@ -2,7 +2,7 @@
 
 Three measurements, one stack (a `LocalStack` with a frozen clock and no demo billing data):
 
-* **billing day** — `BillingService.run_billing_day` for D due clients among N clients:
+* **billing day** — `BillingDay.run` (parley.ledger.billing_day) for D due clients among N clients:
   DynamoDB requests per billed client (per operation), the items each read returned (by
   whose they are: a due client's, a non-due client's, the day's agenda), wall time. Four
   runs on one growing table: D = scale/10 with N = D, the same D with N = 10 x D, the scale
@@ -127,32 +127,28 @@ class Seeder:
 def account_item(client_id: str, anchor: date, paid_start: date, next_billing: date, *,
                  customer: str | None = None, payment_method: str | None = None) -> dict[str, Any]:
     from parley.ledger.models import AccountStatus, BillingAccount
-    from parley.repositories.dynamo import to_item
+    from parley.repositories.ledger import account_record
 
-    account = BillingAccount(client_id=client_id, name=f"Bench {client_id}", email=f"{client_id}@bench.test",
-                             status=AccountStatus.ACTIVE, plan_id=PLAN, current_plan_id=PLAN,
-                             anchor_day=anchor.day, paid_start=paid_start, next_billing_date=next_billing,
-                             setup_fee_charged=True, stripe_customer_id=customer, payment_method=payment_method,
-                             version=2)
-    data = account.model_dump(mode="json")
-    data.update(pk=f"CLIENT#{client_id}", sk="BILLING")
-    return to_item(data)
+    return account_record(BillingAccount(
+        client_id=client_id, name=f"Bench {client_id}", email=f"{client_id}@bench.test", status=AccountStatus.ACTIVE,
+        plan_id=PLAN, current_plan_id=PLAN, anchor_day=anchor.day, paid_start=paid_start,
+        next_billing_date=next_billing, setup_fee_charged=True, stripe_customer_id=customer,
+        payment_method=payment_method, version=2))
 
 
 def usage_item(client_id: str, cycle: str, engaged: int) -> dict[str, Any]:
-    from parley.clock import iso
-    from parley.repositories.dynamo import to_item
+    from parley.ledger.models import UsageCounter
+    from parley.repositories.ledger import usage_record
 
-    return to_item({"pk": f"CLIENT#{client_id}", "sk": f"USAGE#{cycle}", "client_id": client_id, "cycle": cycle,
-                    "engaged_chats": engaged, "agent_seconds": 0, "first_response_seconds": 45 * engaged,
-                    "updated_at": iso(START)})
+    return usage_record(UsageCounter(client_id=client_id, cycle=cycle, engaged_chats=engaged,
+                                     first_response_seconds=45 * engaged), START)
 
 
 def agenda_entry(day: date, client_id: str) -> dict[str, Any]:
-    from parley.repositories.dynamo import to_item
-    from parley.repositories.ledger import agenda_item
+    from parley.ledger.models import AgendaEntry, AgendaKind
+    from parley.repositories.ledger import agenda_record
 
-    return to_item(agenda_item(day, f"BILL#{client_id}", client_id=client_id))
+    return agenda_record(AgendaEntry(day=day, kind=AgendaKind.BILL, client_id=client_id))
 
 
 # --- counting ---------------------------------------------------------------------------
@@ -436,11 +432,11 @@ class DayResult:
 
 def _run_day(stack: Any, probe: DynamoProbe, plan: DayPlan, due_ids: list[str]) -> DayResult:
     from parley import services
-    from parley.ledger.service import BillingService
+    from parley.ledger.service import build_billing
 
     stack.clock.set(datetime.combine(plan.day, datetime.min.time(), UTC) + timedelta(hours=7, minutes=10))
     payments = services.stripe_gateway() if plan.stripe else None
-    billing = BillingService(services.ledger_repository(), services.tenant_repository(), payments, stack.clock)
+    billing = build_billing(services.ledger_repository(), services.tenant_repository(), payments, stack.clock)
     stripe_before = payments.requests.snapshot() if payments is not None else {}
     probe.take()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -448,7 +444,7 @@ def _run_day(stack: Any, probe: DynamoProbe, plan: DayPlan, due_ids: list[str]) 
         probe.report_transactions(plan.due // 5, lambda n: progress(
             f"    ... {n:,} transactions in {time.perf_counter() - t0:.0f} s"))
     try:
-        report = billing.run_billing_day(plan.day)
+        report = billing.billing_day.run(plan.day)
     finally:
         probe.report_transactions(0, None)
     run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0

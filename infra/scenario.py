@@ -504,9 +504,10 @@ def _execute(run: _Run) -> None:
     stripe = services.stripe_gateway()
     chats = _Chats(spec.clients)
     for client in spec.clients:
-        account = billing.open_account(client.id, client.name or client.id, f"billing@{client.id}.scenario.test")
+        account = billing.accounts.open_account(client.id, client.name or client.id,
+                                                f"billing@{client.id}.scenario.test")
         if client.card != "none" and account.stripe_customer_id:
-            billing.set_payment_method(client.id, stripe.attach_test_payment_method(
+            billing.accounts.set_payment_method(client.id, stripe.attach_test_payment_method(
                 account.stripe_customer_id, CARDS[client.card]))
         run.tallies[client.id] = _ChatTally()
     for index, event in enumerate(spec.events):
@@ -529,12 +530,13 @@ def _apply(run: _Run, event: ClientEvent | PriceChangeEvent, chats: _Chats) -> d
     billing = services.billing_service()
     day = event.date
     if isinstance(event, PriceChangeEvent):
-        billing.announce_price_change(PriceChange(plan_id=event.plan, announced_on=day,
+        billing.config.announce_price_change(PriceChange(plan_id=event.plan, announced_on=day,
                                                   monthly_fee_cents=event.monthly_fee_cents,
                                                   overage_cents_per_unit=event.overage_cents_per_unit))
         return {"plan": event.plan}
     if isinstance(event, StartPaidEvent):
-        account = billing.start_paid_service(event.client, event.plan, day, setup_fee_charged=event.setup_fee_charged)
+        account = billing.accounts.start_paid_service(event.client, event.plan, day,
+                                                      setup_fee_charged=event.setup_fee_charged)
         return {"plan": event.plan, "status": account.status.value}
     if isinstance(event, EngagedChatsEvent):
         tally = _ChatTally()
@@ -549,11 +551,11 @@ def _apply(run: _Run, event: ClientEvent | PriceChangeEvent, chats: _Chats) -> d
         card = "declining" if isinstance(event, DeclineCardEvent) else event.card
         found = billing.ledger.account(event.client)
         assert found is not None and found.stripe_customer_id is not None
-        billing.set_payment_method(event.client, services.stripe_gateway().attach_test_payment_method(
+        billing.accounts.set_payment_method(event.client, services.stripe_gateway().attach_test_payment_method(
             found.stripe_customer_id, CARDS[card]))
         return {"card": card}
     if isinstance(event, PlanChangeEvent):
-        account = billing.request_plan_change(event.client, event.plan, day)
+        account = billing.accounts.request_plan_change(event.client, event.plan, day)
         return {"plan": event.plan, "pending": account.pending_change is not None}
     return _pay(event)
 
@@ -584,9 +586,9 @@ def _pay(event: PaymentEvent) -> dict[str, Any]:
         if current is None or current.status is not InvoiceStatus.OPEN:
             outcome = "not_open"
         elif via == "card":
-            outcome = "paid" if billing.pay_now(event.client, invoice_id, event.date) else "declined"
+            outcome = "paid" if billing.collection.pay_now(event.client, invoice_id, event.date) else "declined"
         else:
-            billing.record_payment(event.client, invoice_id, event.date, source="transfer")
+            billing.collection.record_payment(event.client, invoice_id, event.date, source="transfer")
             outcome = "paid"
         results.append({"invoice_id": invoice_id, "result": outcome})
     return {"via": via, "invoices": results}

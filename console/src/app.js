@@ -22,6 +22,7 @@ import {
   renderPane,
   setTyping,
 } from "./conversation.js";
+import { initAdmin, wireAdmin } from "./admin/index.js";
 import { renderQueue } from "./queue.js";
 import { initTransfer } from "./transfer.js";
 import { chatFor, loadConfig, online, session, store } from "./state.js";
@@ -101,6 +102,7 @@ function start() {
   $("login").hidden = true;
   $("shell").hidden = false;
   renderAll();
+  initAdmin();
   armOnGesture();
   store.conn = createConn({
     url: async () => {
@@ -275,6 +277,7 @@ initConversation();
 initStatusControl();
 initSoundToggle();
 initTransfer();
+wireAdmin();
 loadConfig().catch(() => {});
 if (store.token && !expired(store.token)) start();
 else {

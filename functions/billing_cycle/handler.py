@@ -14,4 +14,4 @@ from parley.scheduled import run_daily
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_daily(event, "run_billing_day", with_stripe=True)
+    return run_daily(event, "billing_day", with_stripe=True)

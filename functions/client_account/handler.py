@@ -63,7 +63,7 @@ def payment_method() -> dict[str, Any]:
     if request.payment_method is None:
         return {"setupIntentClientSecret": stripe.create_setup_intent(account.stripe_customer_id)}
     attached = stripe.attach_test_payment_method(account.stripe_customer_id, request.payment_method)
-    billing.set_payment_method(client_id, attached)
+    billing.accounts.set_payment_method(client_id, attached)
     return {"paymentMethod": attached}
 
 

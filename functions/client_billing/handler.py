@@ -33,7 +33,7 @@ class PortalRequest(BaseModel):
 def portal() -> dict[str, Any]:
     client_id = caller_client_id(app)
     request = parse_body(app, PortalRequest)
-    account = services.billing_service(with_stripe=False).ledger.account(client_id)
+    account = services.ledger_repository().account(client_id)
     if account is None or account.stripe_customer_id is None:
         raise Forbidden("no payment account yet")
     return {"url": services.stripe_gateway().portal_session_url(account.stripe_customer_id, request.return_url)}

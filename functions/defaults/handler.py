@@ -14,4 +14,4 @@ from parley.scheduled import run_daily
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_daily(event, "run_defaults", with_stripe=False)
+    return run_daily(event, "defaults", with_stripe=False)

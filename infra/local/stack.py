@@ -206,7 +206,7 @@ class LocalStack:
         threading.Thread(target=tick, name="local-scheduler", daemon=True).start()
 
     def configure_billing(self, policy: BillingPolicy, catalog: PlanCatalog) -> None:
-        services.billing_service(with_stripe=False).configure(policy, catalog)
+        services.billing_service(with_stripe=False).config.configure(policy, catalog)
         if self.scheduler is not None:  # daily jobs run in the provider's business time zone
             self.scheduler.set_zone(policy.zone)
 
@@ -339,14 +339,15 @@ class LocalStack:
     def _seed_billing(self, clients: dict[str, DemoClient]) -> None:
         """Sierra Vista Motors pays monthly (card on file) from today; Harbor Dental is in its trial."""
         billing = services.billing_service()
-        today = billing.today()
+        today = billing.config.today()
         sierra, harbor = clients["sierra"], clients["harbor"]
-        account = billing.open_account(sierra.client_id, sierra.name, f"billing@{sierra.client_id}.test")
+        account = billing.accounts.open_account(sierra.client_id, sierra.name, f"billing@{sierra.client_id}.test")
         if account.stripe_customer_id:
             payment_method = services.stripe_gateway().attach_test_payment_method(account.stripe_customer_id)
-            billing.set_payment_method(sierra.client_id, payment_method)
-        billing.start_paid_service(sierra.client_id, billing.rules()[1].plans[0].id, today)
-        billing.open_account(harbor.client_id, harbor.name, f"billing@{harbor.client_id}.test", trial_start=today)
+            billing.accounts.set_payment_method(sierra.client_id, payment_method)
+        billing.accounts.start_paid_service(sierra.client_id, billing.config.rules().catalog.plans[0].id, today)
+        billing.accounts.open_account(harbor.client_id, harbor.name, f"billing@{harbor.client_id}.test",
+                                      trial_start=today)
         owner = self.create_user("owner-sierra", DEMO_PASSWORD, "clients")
         services.tenant_repository().put_client_user(owner, sierra.client_id)
 

@@ -18,7 +18,7 @@ from parley.chat.models import Agent, Client
 from parley.chat.service import ChatService
 from parley.clock import get_clock
 from parley.ledger.models import BillingAccount
-from parley.ledger.service import BillingService
+from parley.ledger.service import Billing
 
 
 class SilentRelay:
@@ -27,7 +27,7 @@ class SilentRelay:
 
 
 def new_client(stack: LocalStack, *, card: str | None = "pm_card_visa", plan: str = "business_starter",
-               paid_start: date | None = None) -> tuple[str, BillingService]:
+               paid_start: date | None = None) -> tuple[str, Billing]:
     """A client with a chat profile, an agent, and a billing account (paid from `paid_start`)."""
     client_id = f"cl_t{secrets.token_hex(4)}"
     tenants = services.tenant_repository()
@@ -35,12 +35,12 @@ def new_client(stack: LocalStack, *, card: str | None = "pm_card_visa", plan: st
                               allowed_origins=[stack.base_url]))
     tenants.put_agent(Agent(agent_id=f"ag_{client_id}", name="Agent", client_ids=[client_id]))
     billing = services.billing_service()
-    account = billing.open_account(client_id, f"Test {client_id}", f"{client_id}@example.test")
+    account = billing.accounts.open_account(client_id, f"Test {client_id}", f"{client_id}@example.test")
     if card and account.stripe_customer_id:
-        billing.set_payment_method(client_id, services.stripe_gateway().attach_test_payment_method(
+        billing.accounts.set_payment_method(client_id, services.stripe_gateway().attach_test_payment_method(
             account.stripe_customer_id, card))
     if paid_start is not None:
-        billing.start_paid_service(client_id, plan, paid_start)
+        billing.accounts.start_paid_service(client_id, plan, paid_start)
     return client_id, billing
 
 

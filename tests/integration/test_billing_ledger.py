@@ -22,9 +22,10 @@ from parley import services
 from parley.billing.calendar import next_billing_date
 from parley.billing.money import percent_of
 from parley.billing.payments import default_date, late_charge_date
+from parley.clock import get_clock
 from parley.gateways.stripe_gateway import StripeGateway
 from parley.ledger.models import AccountStatus, InvoiceStatus
-from parley.ledger.service import BillingService
+from parley.ledger.service import Billing, build_billing
 from tests.integration.billing_support import account, engaged_chats, new_client, request
 from tests.integration.stripe_faults import StripeFaultProxy
 
@@ -50,7 +51,7 @@ def replay_stream(stack: LocalStack) -> int:
 
 
 def test_engaged_chats_are_counted_once_even_when_the_stream_redelivers(local_stack: LocalStack) -> None:
-    client_id, _ = new_client(local_stack, paid_start=services.billing_service().today())
+    client_id, _ = new_client(local_stack, paid_start=services.billing_service().config.today())
     engaged_chats(client_id, 3)
     engaged_chats(client_id, 2, reply=False)  # no agent reply: not billable (engaged-chat Decision)
     local_stack.drain_streams()
@@ -59,23 +60,23 @@ def test_engaged_chats_are_counted_once_even_when_the_stream_redelivers(local_st
     assert cycle_usage(client_id) == 3
 
 
-def bill_next_cycle(billing: BillingService, client_id: str) -> Any:
+def bill_next_cycle(billing: Billing, client_id: str) -> Any:
     acc = account(client_id)
     assert acc.next_billing_date is not None
     return acc.next_billing_date
 
 
 def test_a_billing_day_run_twice_and_concurrently_charges_once(local_stack: LocalStack) -> None:
-    client_id, billing = new_client(local_stack, paid_start=services.billing_service().today())
+    client_id, billing = new_client(local_stack, paid_start=services.billing_service().config.today())
     engaged_chats(client_id, 2)
     local_stack.drain_streams()
     day = bill_next_cycle(billing, client_id)
-    threads = [threading.Thread(target=services.billing_service().run_billing_day, args=(day,)) for _ in range(3)]
+    threads = [threading.Thread(target=services.billing_service().billing_day.run, args=(day,)) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    billing.run_billing_day(day)  # and once more, after
+    billing.billing_day.run(day)  # and once more, after
     invoices = [i for i in billing.ledger.invoices(client_id) if i.issue_date == day]
     assert len(invoices) == 1
     assert invoices[0].status is InvoiceStatus.PAID
@@ -91,8 +92,7 @@ def test_a_billing_day_run_twice_and_concurrently_charges_once(local_stack: Loca
 def faulty_billing(local_stack: LocalStack) -> Any:
     proxy = StripeFaultProxy(local_stack.stripe.url).start()
     gateway = StripeGateway("sk_test_local", api_base=proxy.url, timeout_seconds=1.0, max_network_retries=0)
-    billing = BillingService(services.ledger_repository(), services.tenant_repository(), gateway,
-                             services.get_clock())
+    billing = build_billing(services.ledger_repository(), services.tenant_repository(), gateway, get_clock())
     yield proxy, billing
     proxy.stop()
 
@@ -100,16 +100,16 @@ def faulty_billing(local_stack: LocalStack) -> Any:
 def test_stripe_down_during_the_billing_day_loses_nothing_and_the_rerun_finishes(
         local_stack: LocalStack, faulty_billing: Any) -> None:
     proxy, billing = faulty_billing
-    client_id, _ = new_client(local_stack, paid_start=billing.today())
+    client_id, _ = new_client(local_stack, paid_start=billing.config.today())
     day = bill_next_cycle(billing, client_id)
     proxy.inject("error_500", path=r"^/v1/invoices$", times=10)
-    report = billing.run_billing_day(day)
+    report = billing.billing_day.run(day)
     assert client_id in report.billed
     stored = [i for i in billing.ledger.invoices(client_id) if i.issue_date == day]
     assert len(stored) == 1 and stored[0].stripe_invoice_id is None  # the ledger has it; Stripe not yet
     assert stored[0].invoice_id in report.stripe_pending
     proxy.clear()
-    rerun = billing.run_billing_day(day)
+    rerun = billing.billing_day.run(day)
     assert client_id in rerun.skipped and stored[0].invoice_id in rerun.collected
     paid = billing.ledger.invoice(client_id, stored[0].invoice_id)
     assert paid is not None and paid.status is InvoiceStatus.PAID and paid.stripe_invoice_id
@@ -120,13 +120,13 @@ def test_stripe_down_during_the_billing_day_loses_nothing_and_the_rerun_finishes
 def test_a_timeout_after_stripe_charged_is_retried_without_a_second_charge(
         local_stack: LocalStack, faulty_billing: Any) -> None:
     proxy, billing = faulty_billing
-    client_id, _ = new_client(local_stack, paid_start=billing.today())
+    client_id, _ = new_client(local_stack, paid_start=billing.config.today())
     day = bill_next_cycle(billing, client_id)
     proxy.inject("timeout_after_forward", path=r"^/v1/invoices/[^/]+/pay$", times=1, delay=2.0)
-    first = billing.run_billing_day(day)
+    first = billing.billing_day.run(day)
     assert first.stripe_pending  # we timed out; Stripe did charge
     proxy.clear()
-    billing.run_billing_day(day)
+    billing.billing_day.run(day)
     customer = account(client_id).stripe_customer_id or ""
     invoices = stripe_invoices(local_stack, customer)
     assert len(invoices) == 2
@@ -142,24 +142,24 @@ def test_a_declined_card_leads_to_the_late_charge_then_default(local_stack: Loca
     """call_on_me: Due = Billing Date + 10 (CO-10); a 5 % late charge on Due + 11 (CO-11);
     default on Billing Date + 31 (CO-10). Each consequence on its day, not the day before."""
     billing = services.billing_service()
-    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.today())
-    policy = billing.rules()[0]
+    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.config.today())
+    policy = billing.config.policy
     first = billing.ledger.invoices(client_id)[0]
     assert first.status is InvoiceStatus.OPEN
     assert [h.kind for h in billing.ledger.history(client_id)].count("payment_failed") == 1
 
     late_day = late_charge_date(policy, first.due_date)
-    assert first.invoice_id not in billing.run_late_charges(late_day - timedelta(days=1)).late_charges
-    assert first.invoice_id in billing.run_late_charges(late_day).late_charges
-    assert first.invoice_id not in billing.run_late_charges(late_day).late_charges  # once per invoice
+    assert first.invoice_id not in billing.dunning.run_late_charges(late_day - timedelta(days=1)).late_charges
+    assert first.invoice_id in billing.dunning.run_late_charges(late_day).late_charges
+    assert first.invoice_id not in billing.dunning.run_late_charges(late_day).late_charges  # once per invoice
     late = billing.ledger.invoice(client_id, f"{first.invoice_id}-late")
     assert late is not None and late.total_cents == percent_of(first.total_cents, policy.late_charge_percent)
     assert late.lines[0].rule_id == "CO-11"
 
     cut_off = default_date(policy, first.issue_date, first.due_date)
-    assert client_id not in billing.run_defaults(cut_off - timedelta(days=1)).defaults
+    assert client_id not in billing.dunning.run_defaults(cut_off - timedelta(days=1)).defaults
     assert account(client_id).status is AccountStatus.ACTIVE
-    assert client_id in billing.run_defaults(cut_off).defaults
+    assert client_id in billing.dunning.run_defaults(cut_off).defaults
     assert account(client_id).status is AccountStatus.DEACTIVATED
     client = services.tenant_repository().get_client(client_id)
     assert client is not None
@@ -172,12 +172,12 @@ def test_a_declined_card_leads_to_the_late_charge_then_default(local_stack: Loca
 
 def test_a_payment_the_day_before_the_late_charge_avoids_it(local_stack: LocalStack) -> None:
     billing = services.billing_service()
-    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.today())
-    policy = billing.rules()[0]
+    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.config.today())
+    policy = billing.config.policy
     invoice = billing.ledger.invoices(client_id)[0]
     late_day = late_charge_date(policy, invoice.due_date)
-    assert billing.record_payment(client_id, invoice.invoice_id, late_day - timedelta(days=1), source="test")
-    assert invoice.invoice_id not in billing.run_late_charges(late_day).late_charges
+    assert billing.collection.record_payment(client_id, invoice.invoice_id, late_day - timedelta(days=1), source="test")
+    assert invoice.invoice_id not in billing.dunning.run_late_charges(late_day).late_charges
     assert billing.ledger.invoice(client_id, f"{invoice.invoice_id}-late") is None
 
 
@@ -197,7 +197,7 @@ def invoice_event(event_id: str, type_: str, invoice_id: str) -> dict[str, Any]:
 
 def test_webhooks_with_a_bad_or_missing_signature_are_400_and_change_nothing(local_stack: LocalStack) -> None:
     billing = services.billing_service()
-    client_id, _ = new_client(local_stack, card=None, paid_start=billing.today())
+    client_id, _ = new_client(local_stack, card=None, paid_start=billing.config.today())
     invoice = billing.ledger.invoices(client_id)[0]
     body, _ = signed(invoice_event("evt_bad1", "invoice.paid", invoice.invoice_id))
     _, forged = signed(invoice_event("evt_bad1", "invoice.paid", invoice.invoice_id), secret="whsec_not_ours")
@@ -210,7 +210,7 @@ def test_webhooks_with_a_bad_or_missing_signature_are_400_and_change_nothing(loc
 
 def test_replayed_and_out_of_order_webhooks_apply_once(local_stack: LocalStack) -> None:
     billing = services.billing_service()
-    client_id, _ = new_client(local_stack, card=None, paid_start=billing.today())
+    client_id, _ = new_client(local_stack, card=None, paid_start=billing.config.today())
     invoice = billing.ledger.invoices(client_id)[0]
     paid_body, paid_sig = signed(invoice_event("evt_paid_1", "invoice.paid", invoice.invoice_id))
     for _ in range(2):  # delivered twice
@@ -232,7 +232,7 @@ def test_a_chargeback_reaches_the_invoice_it_reverses(local_stack: LocalStack) -
     """A dispute names only the charge / payment intent: the ledger's payment refs find the
     invoice, which is marked disputed with the CO-13 deadline; a replay changes nothing more."""
     billing = services.billing_service()
-    client_id, _ = new_client(local_stack, paid_start=billing.today())
+    client_id, _ = new_client(local_stack, paid_start=billing.config.today())
     (invoice,) = billing.ledger.invoices(client_id)
     assert invoice.status is InvoiceStatus.PAID
     stripe_client = stripe.StripeClient("sk_test_local", base_addresses={"api": local_stack.stripe.url})

@@ -48,7 +48,7 @@ def convert(stack: LocalStack, client_id: str, token: str, plan: str = "business
 @pytest.fixture
 def tiny_plan(local_stack: LocalStack) -> Iterator[str]:
     """A package with one included chat, so a few chats make overage (restored afterwards)."""
-    policy = services.billing_service().rules()[0]
+    policy = services.billing_service().config.policy
     original = PlanCatalog.model_validate_json((CONFIG_DIR / "plans" / "call_on_me.json").read_text())
     tiny = Plan(id="tiny", name="Tiny", monthly_fee_cents=1000, included_units=1, overage_cents_per_unit=250)
     local_stack.configure_billing(policy, original.model_copy(update={"plans": (tiny, *original.plans)}))
@@ -60,7 +60,7 @@ def tiny_plan(local_stack: LocalStack) -> Iterator[str]:
 def policy_overrides(local_stack: LocalStack) -> Iterator[Any]:
     """Swap the provider's policy for a test (restored afterwards)."""
     billing = services.billing_service()
-    policy, catalog, _ = billing.rules()
+    policy, catalog, _ = billing.config.rules()
 
     def apply(**overrides: Any) -> BillingPolicy:
         changed = BillingPolicy.from_preset("call_on_me", **overrides)
@@ -116,7 +116,7 @@ def test_usage_over_the_trial_limit_converts_at_once(local_stack: LocalStack, po
     local_stack.drain_streams()
     acc = account(client_id)
     assert acc.status is AccountStatus.ACTIVE
-    assert acc.paid_start == services.billing_service().today()
+    assert acc.paid_start == services.billing_service().config.today()
     local_stack.settle()
     assert executions(local_stack, f"trial-{client_id}") == {f"trial-{client_id}": "ABORTED"}
     assert "trial_converted_early" in [h.kind for h in services.billing_service().ledger.history(client_id)]

@@ -4,14 +4,17 @@ delivered late (or re-run) still works on the day it was meant for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
 
 from parley.composition import billing as services
+from parley.ledger.models import DayReport
+from parley.ledger.service import Billing
 from parley.observability import logger, metrics
 
 
@@ -26,7 +29,7 @@ def parse_run(event: dict[str, Any]) -> ScheduledRun:
     return ScheduledRun.model_validate(event)
 
 
-def summarize(report: Any) -> dict[str, Any]:
+def summarize(report: DayReport) -> dict[str, Any]:
     """A daily run's report as JSON, with one metric per outcome (clients billed, late charges…)."""
     data = asdict(report)
     counts = {k: len(v) for k, v in data.items() if isinstance(v, list)}
@@ -36,10 +39,19 @@ def summarize(report: Any) -> dict[str, Any]:
     return {k: (v if isinstance(v, list) else str(v)) for k, v in data.items()}
 
 
-def run_daily(event: dict[str, Any], job: str, *, with_stripe: bool) -> dict[str, Any]:
-    """A daily job (`run_billing_day`, `run_late_charges`, `run_defaults`) for the scheduled day."""
+DailyJob = Literal["billing_day", "late_charges", "defaults"]
+
+
+def _job(billing: Billing, job: DailyJob) -> Callable[[date], DayReport]:
+    jobs: dict[DailyJob, Callable[[date], DayReport]] = {
+        "billing_day": billing.billing_day.run, "late_charges": billing.dunning.run_late_charges,
+        "defaults": billing.dunning.run_defaults}
+    return jobs[job]
+
+
+def run_daily(event: dict[str, Any], job: DailyJob, *, with_stripe: bool) -> dict[str, Any]:
+    """A daily job (the billing day, late charges, defaults) for the scheduled day."""
     run = parse_run(event)
     billing = services.billing_service(with_stripe=with_stripe)
-    day = run.day or billing.rules()[0].business_date(run.scheduled_time)
-    report = getattr(billing, job)(day)
-    return summarize(report)
+    day = run.day or billing.config.policy.business_date(run.scheduled_time)
+    return summarize(_job(billing, job)(day))

@@ -13,7 +13,7 @@ from parley.composition.chat import chat_repository, tenant_repository
 from parley.gateways.stripe_gateway import StripeGateway
 from parley.gateways.workflows import StepFunctionsWorkflows
 from parley.ledger.lifecycle import AccountLifecycle
-from parley.ledger.service import BillingService
+from parley.ledger.service import Billing, build_billing
 from parley.repositories.ledger import LedgerRepository
 from parley.settings import get_settings
 
@@ -35,13 +35,15 @@ def ledger_repository() -> LedgerRepository:
     return LedgerRepository(aws.dynamodb(), get_settings().data_table)
 
 
-def billing_service(with_stripe: bool = True) -> BillingService:
-    return BillingService(ledger_repository(), tenant_repository(), stripe_gateway() if with_stripe else None,
-                          get_clock())
+def billing_service(with_stripe: bool = True) -> Billing:
+    """The billing services over DynamoDB, and Stripe unless a job never calls it."""
+    return build_billing(ledger_repository(), tenant_repository(), stripe_gateway() if with_stripe else None,
+                         get_clock())
 
 
 def lifecycle() -> AccountLifecycle:
-    return AccountLifecycle(billing_service(), tenant_repository(), chat_repository(), StepFunctionsWorkflows())
+    billing = billing_service()
+    return AccountLifecycle(billing.ledger, billing, tenant_repository(), chat_repository(), StepFunctionsWorkflows())
 
 
 def reset() -> None:

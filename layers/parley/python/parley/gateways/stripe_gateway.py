@@ -39,16 +39,22 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import stripe
 from stripe.params import InvoiceItemCreateParams
 
-from parley.errors import InvalidRequest, ParleyError
+from parley.errors import InvalidRequest
 from parley.gateways.stripe_models import (
+    IdempotencyKeyReused,
     InvoiceLine,
     InvoiceLineLike,
+    PaymentMethodDeclined,
+    PaymentProviderAuthFailed,
+    PaymentProviderError,
+    PaymentProviderRejected,
+    PaymentProviderUnavailable,
     PaymentResult,
     StripeInvoice,
     WebhookEvent,
@@ -75,58 +81,6 @@ __all__ = [
 
 CURRENCY = "usd"  # CH-3: prices are in USD
 WEBHOOK_TOLERANCE_SECONDS = 300
-
-
-# --------------------------------------------------------------------------------- errors
-class PaymentProviderError(ParleyError):
-    """Stripe refused or failed a call. ``retryable`` says whether repeating the same call may succeed."""
-
-    code = "payment_provider_error"
-    status = 502
-    retryable: ClassVar[bool] = False
-
-    def __init__(self, message: str = "", *, stripe_code: str | None = None, http_status: int | None = None,
-                 request_id: str | None = None) -> None:
-        super().__init__(message)
-        self.stripe_code = stripe_code
-        self.http_status = http_status
-        self.request_id = request_id
-
-
-class PaymentProviderUnavailable(PaymentProviderError):
-    """5xx, 409 (concurrent use of an idempotency key), 429, connection error or timeout.
-    Stripe may or may not have done the work: repeat the same call (same keys) to find out."""
-
-    code = "payment_provider_unavailable"
-    status = 503
-    retryable = True
-
-
-class PaymentProviderRejected(PaymentProviderError):
-    """Stripe rejected the request (400/404/...): a bug or a stale id on our side, not transient."""
-
-    code = "payment_provider_rejected"
-
-
-class PaymentProviderAuthFailed(PaymentProviderError):
-    """401/403: the API key is wrong or lacks the permission."""
-
-    code = "payment_provider_auth_failed"
-
-
-class IdempotencyKeyReused(PaymentProviderError):
-    """The same idempotency key was sent with other parameters (e.g. a ledger invoice whose
-    lines changed between two attempts). Never retry blindly."""
-
-    code = "idempotency_key_reused"
-    status = 409
-
-
-class PaymentMethodDeclined(PaymentProviderError):
-    """A card error outside of invoice collection (e.g. a card refused when attached)."""
-
-    code = "payment_method_declined"
-    status = 402
 
 
 class WebhookError(InvalidRequest):

@@ -1,4 +1,5 @@
-"""Typed values crossing the Stripe gateway: what the ledger sends, what Stripe answered.
+"""Typed values crossing the Stripe gateway: what the ledger sends, what Stripe answered, and
+the errors it raises (here, free of the Stripe SDK, so the domain can name them).
 
 Money is integer cents (USD, CH-3), as everywhere in Parley.
 """
@@ -6,9 +7,11 @@ Money is integer cents (USD, CH-3), as everywhere in Parley.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from parley.errors import ParleyError
 
 
 class InvoiceLineLike(Protocol):
@@ -105,3 +108,55 @@ class WebhookEvent(BaseModel):
     dispute_amount_cents: int | None = None
     charge_id: str | None = None
     payment_intent_id: str | None = None
+
+
+# --------------------------------------------------------------------------------- errors
+class PaymentProviderError(ParleyError):
+    """Stripe refused or failed a call. ``retryable`` says whether repeating the same call may succeed."""
+
+    code = "payment_provider_error"
+    status = 502
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str = "", *, stripe_code: str | None = None, http_status: int | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.stripe_code = stripe_code
+        self.http_status = http_status
+        self.request_id = request_id
+
+
+class PaymentProviderUnavailable(PaymentProviderError):
+    """5xx, 409 (concurrent use of an idempotency key), 429, connection error or timeout.
+    Stripe may or may not have done the work: repeat the same call (same keys) to find out."""
+
+    code = "payment_provider_unavailable"
+    status = 503
+    retryable = True
+
+
+class PaymentProviderRejected(PaymentProviderError):
+    """Stripe rejected the request (400/404/...): a bug or a stale id on our side, not transient."""
+
+    code = "payment_provider_rejected"
+
+
+class PaymentProviderAuthFailed(PaymentProviderError):
+    """401/403: the API key is wrong or lacks the permission."""
+
+    code = "payment_provider_auth_failed"
+
+
+class IdempotencyKeyReused(PaymentProviderError):
+    """The same idempotency key was sent with other parameters (e.g. a ledger invoice whose
+    lines changed between two attempts). Never retry blindly."""
+
+    code = "idempotency_key_reused"
+    status = 409
+
+
+class PaymentMethodDeclined(PaymentProviderError):
+    """A card error outside of invoice collection (e.g. a card refused when attached)."""
+
+    code = "payment_method_declined"
+    status = 402

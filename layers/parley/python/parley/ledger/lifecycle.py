@@ -23,12 +23,10 @@ from parley.billing.trial import early_conversion, trial_end_outcome, trial_limi
 from parley.chat.models import Client, ClientStatus
 from parley.clock import iso
 from parley.errors import Conflict, InvalidRequest, NotFound
-from parley.gateways.workflows import Workflows
-from parley.ledger.models import AccountStatus, BillingAccount, HistoryEvent, Notice
-from parley.ledger.service import BillingService, DayReport
+from parley.ledger.models import TRIAL_CYCLE, AccountStatus, AgendaEntry, AgendaKind, BillingAccount, DayReport, Notice
+from parley.ledger.ports import BillingTenants, LedgerStore, Workflows
+from parley.ledger.service import Billing
 from parley.repositories.chat import ChatRepository
-from parley.repositories.ledger import TRIAL_CYCLE, agenda_item
-from parley.repositories.tenants import TenantRepository
 
 TRIAL = "PARLEY_TRIAL_STATE_MACHINE_ARN"
 NOTICE = "PARLEY_NOTICE_STATE_MACHINE_ARN"
@@ -47,28 +45,26 @@ class NoNotice(NotFound):
 
 
 class AccountLifecycle:
-    def __init__(self, billing: BillingService, tenants: TenantRepository, chat: ChatRepository,
+    def __init__(self, ledger: LedgerStore, billing: Billing, tenants: BillingTenants, chat: ChatRepository,
                  workflows: Workflows) -> None:
+        self._ledger = ledger
         self._billing = billing
+        self._config = billing.config
         self._tenants = tenants
         self._chat = chat
         self._workflows = workflows
 
     @property
-    def billing(self) -> BillingService:
+    def billing(self) -> Billing:
         return self._billing
 
     def _start_of_day_utc(self, day: date) -> str:
         """The instant a business day starts, as Step Functions wants it (UTC, 'Z')."""
-        policy = self._billing.rules()[0]
-        return iso(datetime.combine(day, time.min, policy.zone))
-
-    def _history(self, client_id: str, day: date, kind: str, **detail: Any) -> HistoryEvent:
-        return HistoryEvent(client_id=client_id, day=day, at=self._billing.clock.now(), kind=kind, detail=detail)
+        return iso(datetime.combine(day, time.min, self._config.policy.zone))
 
     # --- signup and trial (CO-4, CO-9) -----------------------------------------------------
     def signup(self, company: str, email: str, website: str, user_sub: str | None) -> dict[str, Any]:
-        today = self._billing.today()
+        today = self._config.today()
         slug = re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")[:24] or "client"
         client_id = f"cl_{slug}_{secrets.token_hex(3)}"
         client = Client(client_id=client_id, name=company, widget_key=f"wk_{secrets.token_urlsafe(12)}",
@@ -76,8 +72,8 @@ class AccountLifecycle:
         self._tenants.put_client(client)
         if user_sub:
             self._tenants.put_client_user(user_sub, client_id)
-        self._billing.open_account(client_id, company, email, trial_start=today)
-        schedule = trial_schedule(self._billing.rules()[0], today)
+        self._billing.accounts.open_account(client_id, company, email, trial_start=today)
+        schedule = trial_schedule(self._config.policy, today)
         self._workflows.start(TRIAL, f"trial-{client_id}", {
             "clientId": client_id, "trialStart": today.isoformat(),
             "trialEndsAt": self._start_of_day_utc(schedule.paid_start)})
@@ -87,17 +83,15 @@ class AccountLifecycle:
         """In the trial: the plan paid service will start with. Once paid: a change at the
         next cycle (CH-7)."""
         account = self._require(client_id)
-        catalog = self._billing.rules()[1]
+        catalog = self._config.rules().catalog
         if plan_id not in {p.id for p in catalog.plans}:
             raise InvalidRequest(f"planId: there is no plan {plan_id!r}")
         if account.status is AccountStatus.ACTIVE:
-            return self._billing.request_plan_change(client_id, plan_id, self._billing.today())
+            return self._billing.accounts.request_plan_change(client_id, plan_id, self._config.today())
         if account.status is not AccountStatus.TRIAL:
             raise Conflict("the service has ended; contact the provider to restart it")
-        updated = account.model_copy(update={"plan_id": plan_id, "version": account.version + 1})
-        self._billing.ledger.put_account(updated, expected_version=account.version, history=[
-            self._history(client_id, self._billing.today(), "plan_chosen", plan_id=plan_id)])
-        return updated
+        return self._ledger.update_account(account, {"plan_id": plan_id}, history=[
+            self._config.event(client_id, self._config.today(), "plan_chosen", plan_id=plan_id)])
 
     def end_trial(self, client_id: str) -> dict[str, Any]:
         """The trial workflow's end: paid service from D+14 (setup fee on the first invoice,
@@ -105,14 +99,14 @@ class AccountLifecycle:
         account = self._require(client_id)
         if account.status is not AccountStatus.TRIAL or account.trial_start is None:
             return {"action": "none", "status": account.status.value}  # converted early, or a replay
-        policy = self._billing.rules()[0]
-        usage = self._billing.ledger.usage(client_id, TRIAL_CYCLE)
+        policy = self._config.policy
+        usage = self._ledger.usage(client_id, TRIAL_CYCLE)
         outcome = trial_end_outcome(policy, trial_start=account.trial_start,
                                     plan_chosen=bool(account.plan_id and account.payment_method),
                                     trial_units=usage.engaged_chats)
         day = outcome.schedule.paid_start
         if outcome.action == "start_paid" and account.plan_id:
-            self._billing.start_paid_service(client_id, account.plan_id, day)
+            self._billing.accounts.start_paid_service(client_id, account.plan_id, day)
         else:
             self._stop_after_trial(account, day, outcome.bill_trial_usage, usage.engaged_chats, outcome.explanation)
         return {"action": outcome.action, "rule": outcome.rule_id, "explanation": outcome.explanation}
@@ -120,35 +114,33 @@ class AccountLifecycle:
     def _stop_after_trial(self, account: BillingAccount, day: date, bill_usage: bool, units: int,
                           why: str) -> None:
         client_id = account.client_id
-        self._billing.ledger.put_account(
-            account.model_copy(update={"status": AccountStatus.STOPPED, "version": account.version + 1}),
-            expected_version=account.version, history=[self._history(client_id, day, "service_stopped",
-                                                                     rule="CO-4", why=why)])
+        self._ledger.update_account(account, {"status": AccountStatus.STOPPED}, history=[
+            self._config.event(client_id, day, "service_stopped", rule="CO-4", why=why)])
         self._set_service(client_id, ClientStatus.DEACTIVATED)
         if bill_usage:
-            policy = self._billing.rules()[0]
+            policy = self._config.policy
             draft = draft_trial_usage_invoice(policy, trial_start=account.trial_start or day, trial_units=units,
                                               tax_rate_basis_points=account.tax_rate_basis_points)
             if draft is not None:
-                self._billing.issue_invoice(client_id, day, "trial", draft)
+                self._billing.billing_day.issue_invoice(client_id, day, "trial", draft)
 
     def convert_if_over_limit(self, client_id: str) -> bool:
         """CO-4: trial usage beyond the limit converts the client to paid at once."""
-        account = self._billing.ledger.account(client_id)
-        policy, catalog, _ = self._billing.rules()
+        account = self._ledger.account(client_id)
+        policy, catalog, _ = self._config.rules()
         if account is None or account.status is not AccountStatus.TRIAL or account.trial_start is None:
             return False
-        usage = self._billing.ledger.usage(client_id, TRIAL_CYCLE)
+        usage = self._ledger.usage(client_id, TRIAL_CYCLE)
         if not (policy.trial_limit_converts_to_paid and trial_limit_exceeded(policy, usage.engaged_chats)):
             return False
-        today = self._billing.today()
+        today = self._config.today()
         schedule = early_conversion(policy, account.trial_start, today)
         self._workflows.stop(TRIAL, f"trial-{client_id}", "trial limit exceeded: converted early (CO-4)")
         # Decision: without a chosen plan, the smallest package covering the trial usage.
         plan_id = account.plan_id or catalog.smallest_covering(usage.engaged_chats).id
-        self._billing.ledger.add_history([self._history(client_id, today, "trial_converted_early", rule="CO-4",
-                                                        why=schedule.explanation, units=usage.engaged_chats)])
-        self._billing.start_paid_service(client_id, plan_id, schedule.paid_start)
+        self._ledger.add_history([self._config.event(client_id, today, "trial_converted_early", rule="CO-4",
+                                                     why=schedule.explanation, units=usage.engaged_chats)])
+        self._billing.accounts.start_paid_service(client_id, plan_id, schedule.paid_start)
         return True
 
     # --- notice and cancellation (CO-2, CH-9) -----------------------------------------------
@@ -158,19 +150,17 @@ class AccountLifecycle:
             raise NoticePending(f"a notice is already pending (service ends after {account.notice.effective_date})")
         if account.status is not AccountStatus.ACTIVE or account.paid_start is None or account.anchor_day is None:
             raise Conflict("only a paid subscription can be cancelled with notice (a trial simply ends, CO-4)")
-        policy = self._billing.rules()[0]
-        today = self._billing.today()
+        policy = self._config.policy
+        today = self._config.today()
         schedule = effective_cancellation_date(policy, account.paid_start, account.anchor_day, today, reason)
         notice = Notice(notice_id=f"n{today:%Y%m%d}{secrets.token_hex(2)}", given_on=today, reason=schedule.reason,
                         effective_date=schedule.effective_date, withdraw_until=schedule.withdraw_until,
                         outstanding_due_date=schedule.outstanding_due_date, rule_id=schedule.rule_id,
                         explanation=schedule.explanation)
-        self._billing.ledger.put_account(
-            account.model_copy(update={"notice": notice, "cancellation_effective_date": notice.effective_date,
-                                       "version": account.version + 1}),
-            expected_version=account.version,
-            history=[self._history(client_id, today, "notice_given", notice_id=notice.notice_id,
-                                   effective_date=notice.effective_date.isoformat(), rule=notice.rule_id)])
+        self._ledger.update_account(
+            account, {"notice": notice, "cancellation_effective_date": notice.effective_date},
+            history=[self._config.event(client_id, today, "notice_given", notice_id=notice.notice_id,
+                                        effective_date=notice.effective_date.isoformat(), rule=notice.rule_id)])
         self._workflows.start(NOTICE, f"notice-{client_id}-{notice.notice_id}", {
             "clientId": client_id, "noticeId": notice.notice_id,
             "serviceEndsAt": self._start_of_day_utc(notice.effective_date + timedelta(days=1))})
@@ -182,15 +172,13 @@ class AccountLifecycle:
         notice = account.notice
         if notice is None or notice.status != "pending":
             raise NoNotice("there is no pending notice to withdraw")
-        today = self._billing.today()
+        today = self._config.today()
         if not can_withdraw(notice.withdraw_until, today):
             raise NoticeNotWithdrawable(f"the notice took effect after {notice.effective_date}")
         self._workflows.stop(NOTICE, f"notice-{client_id}-{notice.notice_id}", "notice withdrawn by the client")
-        updated = account.model_copy(update={"notice": notice.model_copy(update={"status": "withdrawn"}),
-                                             "cancellation_effective_date": None, "version": account.version + 1})
-        self._billing.ledger.put_account(updated, expected_version=account.version, history=[
-            self._history(client_id, today, "notice_withdrawn", notice_id=notice.notice_id)])
-        return updated
+        return self._ledger.update_account(
+            account, {"notice": notice.model_copy(update={"status": "withdrawn"}), "cancellation_effective_date": None},
+            history=[self._config.event(client_id, today, "notice_withdrawn", notice_id=notice.notice_id)])
 
     def finalize_cancellation(self, client_id: str, notice_id: str) -> dict[str, Any]:
         """The notice workflow at the end of the last day of service: the service stops, the
@@ -200,23 +188,20 @@ class AccountLifecycle:
         notice = account.notice
         if notice is None or notice.notice_id != notice_id or notice.status == "withdrawn":
             raise NoNotice(f"notice {notice_id} is not pending")
-        policy = self._billing.rules()[0]
+        policy = self._config.policy
         day = notice.effective_date + timedelta(days=1)
         deletion = day + timedelta(days=policy.data_retention_days)
         if notice.status == "pending":
             report = DayReport(day=day)
-            self._billing.bill_final(account, day, report)
+            self._billing.billing_day.bill_final(account, day, report)
             account = self._require(client_id)
-            self._billing.ledger.put_account(
-                account.model_copy(update={
-                    "status": AccountStatus.TERMINATED, "terminated_on": day, "next_billing_date": None,
-                    "data_deletion_date": deletion, "notice": notice.model_copy(update={"status": "effective"}),
-                    "version": account.version + 1}),
-                expected_version=account.version,
-                history=[self._history(client_id, day, "service_terminated", rule=notice.rule_id,
-                                       balance_due_by=str(notice.outstanding_due_date),
-                                       data_deletion_date=deletion.isoformat())],
-                agenda=[agenda_item(day, f"TERMINATED#{client_id}", client_id=client_id)])
+            self._ledger.update_account(
+                account, {"status": AccountStatus.TERMINATED, "terminated_on": day, "next_billing_date": None,
+                          "data_deletion_date": deletion, "notice": notice.model_copy(update={"status": "effective"})},
+                history=[self._config.event(client_id, day, "service_terminated", rule=notice.rule_id,
+                                            balance_due_by=str(notice.outstanding_due_date),
+                                            data_deletion_date=deletion.isoformat())],
+                agenda=[AgendaEntry(day=day, kind=AgendaKind.TERMINATED, client_id=client_id)])
             self._set_service(client_id, ClientStatus.DEACTIVATED)
         return {"deleteDataAt": self._start_of_day_utc(deletion), "terminatedOn": day.isoformat()}
 
@@ -226,10 +211,9 @@ class AccountLifecycle:
         account = self._require(client_id)
         deleted = sum(self._chat.delete_conversation(c.conversation_id)
                       for c in self._chat.conversations_of_client(client_id))
-        self._billing.ledger.put_account(
-            account.model_copy(update={"data_deleted": True, "version": account.version + 1}),
-            expected_version=account.version,
-            history=[self._history(client_id, self._billing.today(), "data_deleted", items=deleted, rule="LC-3")])
+        self._ledger.update_account(
+            account, {"data_deleted": True},
+            history=[self._config.event(client_id, self._config.today(), "data_deleted", items=deleted, rule="LC-3")])
         return {"deletedItems": deleted}
 
     # --- data export (LC-3) ---------------------------------------------------------------
@@ -247,9 +231,9 @@ class AccountLifecycle:
             for key, value in (("names", conversation.visitor_name), ("emails", conversation.visitor_email)):
                 if value and value not in visitor[key]:
                     visitor[key].append(value)
-        ledger = self._billing.ledger
+        ledger = self._ledger
         return {
-            "clientId": client_id, "exportedAt": iso(self._billing.clock.now()), "format": "parley-export/1",
+            "clientId": client_id, "exportedAt": iso(self._config.clock.now()), "format": "parley-export/1",
             "conversations": out, "visitors": list(visitors.values()),
             "invoices": [i.model_dump(mode="json") for i in ledger.invoices(client_id)],
             "history": [h.model_dump(mode="json") for h in ledger.history(client_id)],
@@ -257,7 +241,7 @@ class AccountLifecycle:
 
     # --- helpers ----------------------------------------------------------------------------
     def _require(self, client_id: str) -> BillingAccount:
-        account = self._billing.ledger.account(client_id)
+        account = self._ledger.account(client_id)
         if account is None:
             raise NotFound("no such client account")
         return account

@@ -3,11 +3,12 @@ provider's time zone."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from parley.billing.invoicing import PendingPlanChange
 from parley.billing.lines import InvoiceLine
@@ -143,3 +144,63 @@ class ProviderConfig(BaseModel):
     policy: dict[str, Any]
     catalog: dict[str, Any]
     price_changes: list[PriceChange] = Field(default_factory=list)
+
+
+class AgendaKind(StrEnum):
+    """What a dated agenda entry asks the daily jobs to do (item AGENDA#{day} / {kind}#{subject})."""
+
+    BILL = "BILL"  # the client's Billing Date
+    COLLECT = "COLLECT"  # an invoice not yet carried to Stripe / not yet charged
+    LATE = "LATE"  # the day an unpaid invoice's late charge is due (CO-11)
+    DEFAULT = "DEFAULT"  # the day an unpaid invoice puts the client in default (CO-10 / CH-10)
+    TERMINATED = "TERMINATED"  # the day a cancellation took effect (CO-2)
+
+
+class AgendaEntry(BaseModel):
+    """One entry of a day's agenda: a client (BILL, TERMINATED) or one of its invoices."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    kind: AgendaKind
+    client_id: str
+    invoice_id: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return self.invoice_id or self.client_id
+
+    def moved_to(self, day: date) -> AgendaEntry:
+        return self.model_copy(update={"day": day})
+
+
+class UsageBatch(BaseModel):
+    """Usage of one client and cycle from one batch of chats, added at once (idempotently per
+    conversation: `measure` names what a conversation was counted for)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str
+    cycle: str
+    conversation_ids: tuple[str, ...]
+    measure: Literal["engaged_chats", "agent_time"] = "engaged_chats"
+    engaged_chats: int = 0
+    agent_seconds: int = 0
+    first_response_seconds: int = 0
+
+
+TRIAL_CYCLE = "TRIAL"  # the usage counter of the free trial (paid cycles are keyed by their first day)
+
+
+@dataclass
+class DayReport:
+    """What a daily run did (the scheduled functions log it; tests and the scenario runner read it)."""
+
+    day: date
+    billed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    collected: list[str] = field(default_factory=list)
+    declined: list[str] = field(default_factory=list)
+    stripe_pending: list[str] = field(default_factory=list)
+    late_charges: list[str] = field(default_factory=list)
+    defaults: list[str] = field(default_factory=list)

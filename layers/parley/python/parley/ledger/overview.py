@@ -6,16 +6,15 @@ from typing import Any
 
 from parley.billing.calendar import cycle_for
 from parley.billing.trial import trial_schedule
-from parley.ledger.models import AccountStatus
-from parley.ledger.service import BillingService
-from parley.repositories.ledger import TRIAL_CYCLE
+from parley.ledger.models import TRIAL_CYCLE, AccountStatus
+from parley.ledger.service import Billing
 
 
-def billing_overview(billing: BillingService, client_id: str) -> dict[str, Any]:
+def billing_overview(billing: Billing, client_id: str) -> dict[str, Any]:
     ledger = billing.ledger
     account = ledger.account(client_id)
-    policy, catalog, _ = billing.rules()
-    today = billing.today()
+    policy, catalog, _ = billing.config.rules()
+    today = billing.config.today()
     if account is None:
         return {"account": None, "today": today.isoformat()}
     if account.status is AccountStatus.TRIAL or account.anchor_day is None or account.paid_start is None:

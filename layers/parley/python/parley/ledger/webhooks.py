@@ -11,57 +11,72 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from parley.billing.payments import failed_payment_deadline
 from parley.gateways.stripe_models import WebhookEvent
-from parley.ledger.models import HistoryEvent, InvoiceStatus
-from parley.ledger.service import BillingService
+from parley.ledger.models import InvoiceStatus
+from parley.ledger.service import Billing
+
+_INVOICE_ID_PARTS = 4  # in _ {yyyymmdd} _ {kind} _ {client id}
 
 
 def client_of_invoice(invoice_id: str) -> str | None:
     """Ledger invoice ids are in_{yyyymmdd}_{kind}_{client id}[-late]."""
-    parts = invoice_id.removesuffix("-late").split("_", 3)
-    return parts[3] if len(parts) == 4 and parts[0] == "in" else None
+    parts = invoice_id.removesuffix("-late").split("_", _INVOICE_ID_PARTS - 1)
+    return parts[3] if len(parts) == _INVOICE_ID_PARTS and parts[0] == "in" else None
 
 
-def apply_webhook(billing: BillingService, event: WebhookEvent) -> bool:
+def _invoice_of(billing: Billing, event: WebhookEvent) -> tuple[str, str] | None:
+    """(client, ledger invoice) an event is about: from the invoice's metadata, or for a dispute
+    (which names the charge and payment intent, not the invoice) from our payment refs."""
+    invoice_id = event.parley_invoice_id
+    if invoice_id is not None:
+        client_id = client_of_invoice(invoice_id)
+        return (client_id, invoice_id) if client_id else None
+    if not event.type.startswith("charge.dispute."):
+        return None
+    refs = (r for r in (event.charge_id, event.payment_intent_id) if r)
+    return next(filter(None, (billing.ledger.payment_ref(r) for r in refs)), None)
+
+
+def apply_webhook(billing: Billing, event: WebhookEvent) -> bool:
+    """Apply one verified event; False when it is not ours, a replay, or changes nothing."""
     ledger = billing.ledger
     if event.type == "payment_method.attached" and event.customer_id and event.object_id:
         # A card saved in the Stripe customer portal becomes the account's card on file.
         owner = ledger.payment_ref(event.customer_id)
         if owner is None or not ledger.mark_webhook_seen(event.id, billing.clock.now()):
             return False
-        billing.set_payment_method(owner[0], event.object_id)
+        billing.accounts.set_payment_method(owner[0], event.object_id)
         return True
-    invoice_id = event.parley_invoice_id
-    client_id = client_of_invoice(invoice_id) if invoice_id else None
-    if invoice_id is None and event.type.startswith("charge.dispute."):
-        # A dispute names the charge (and payment intent), not the invoice: our payment refs do.
-        found = next(filter(None, (ledger.payment_ref(r) for r in (event.charge_id, event.payment_intent_id) if r)),
-                     None)
-        client_id, invoice_id = found if found else (None, None)
-    if invoice_id is None or client_id is None:
-        return False  # not one of ours: acknowledged, nothing to apply
-    if not ledger.mark_webhook_seen(event.id, billing.clock.now()):
-        return False  # a replay
-    day = billing.today()
+    found = _invoice_of(billing, event)
+    if found is None or not ledger.mark_webhook_seen(event.id, billing.clock.now()):
+        return False  # not one of ours (acknowledged, nothing to apply), or a replay
+    return _apply_invoice_event(billing, event, *found)
+
+
+def _apply_invoice_event(billing: Billing, event: WebhookEvent, client_id: str, invoice_id: str) -> bool:
+    day = billing.config.today()
     if event.type == "invoice.paid":
-        return billing.record_payment(client_id, invoice_id, day, source="stripe_webhook")
-    invoice = ledger.invoice(client_id, invoice_id)
+        return billing.collection.record_payment(client_id, invoice_id, day, source="stripe_webhook")
+    invoice = billing.ledger.invoice(client_id, invoice_id)
     if invoice is None:
         return False
-    policy = billing.rules()[0]
     if event.type == "invoice.payment_failed":
         if invoice.status is InvoiceStatus.PAID:
             return False  # arrived after the payment succeeded
-        ledger.add_history([HistoryEvent(client_id=client_id, day=day, at=billing.clock.now(),
-                                         kind="payment_failed", detail={
-                                             "invoice_id": invoice_id, "rule": "CO-13",
-                                             "pay_by": failed_payment_deadline(policy, day).isoformat()})])
+        billing.ledger.add_history([billing.config.event(client_id, day, "payment_failed", invoice_id=invoice_id,
+                                                         rule="CO-13", pay_by=_pay_by(billing, day))])
         return True
     if event.type.startswith("charge.dispute."):
-        ledger.set_invoice_fields(client_id, invoice_id, {"disputed": True}, history=[HistoryEvent(
-            client_id=client_id, day=day, at=billing.clock.now(), kind="chargeback",
-            detail={"invoice_id": invoice_id, "status": event.dispute_status, "rule": "CO-13",
-                    "pay_by": failed_payment_deadline(policy, day).isoformat()})])
+        billing.ledger.mark_disputed(client_id, invoice_id, history=[billing.config.event(
+            client_id, day, "chargeback", invoice_id=invoice_id, status=event.dispute_status, rule="CO-13",
+            pay_by=_pay_by(billing, day))])
         return True
     return False
+
+
+def _pay_by(billing: Billing, day: date) -> str:
+    """CO-13: a failed or reversed payment is owed within `failed_payment_days` of the notice."""
+    return failed_payment_deadline(billing.config.policy, day).isoformat()

@@ -14,47 +14,88 @@
   STRIPEREF#{pi or charge id} / REF    the ledger invoice a Stripe payment paid (disputes)
 
 A daily job reads only its day's agenda partition: clients not due that day are never read.
+Keys and condition expressions live here only: the services speak in the terms of
+`parley.ledger.ports.LedgerStore`, which this class implements.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from parley.billing.payments import Payment
 from parley.clock import iso
-from parley.errors import Conflict
-from parley.ledger.models import BillingAccount, HistoryEvent, LedgerInvoice, ProviderConfig, UsageCounter
+from parley.ledger.models import (
+    TRIAL_CYCLE,
+    AgendaEntry,
+    AgendaKind,
+    BillingAccount,
+    HistoryEvent,
+    InvoiceStatus,
+    LedgerInvoice,
+    ProviderConfig,
+    UsageBatch,
+    UsageCounter,
+)
+from parley.ledger.ports import ConcurrentUpdate
 from parley.repositories.dynamo import from_item, to_item, values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-TRIAL_CYCLE = "TRIAL"
+__all__ = ["TRIAL_CYCLE", "ConcurrentUpdate", "LedgerRepository", "account_record", "agenda_record",
+           "usage_record"]
+
+_MARKERS = {"engaged_chats": "METERED", "agent_time": "METERED_TIME"}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return to_item({"pk": pk, "sk": sk})
 
 
 def account_key(client_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"CLIENT#{client_id}", "sk": "BILLING"})
+    return _key(f"CLIENT#{client_id}", "BILLING")
 
 
 def invoice_key(client_id: str, invoice_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"CLIENT#{client_id}", "sk": f"INVOICE#{invoice_id}"})
+    return _key(f"CLIENT#{client_id}", f"INVOICE#{invoice_id}")
 
 
-def agenda_item(day: date, entry: str, **data: Any) -> dict[str, Any]:
-    return {"pk": f"AGENDA#{day.isoformat()}", "sk": entry, **data}
+def usage_key(client_id: str, cycle: str) -> dict[str, Any]:
+    return _key(f"CLIENT#{client_id}", f"USAGE#{cycle}")
 
 
-def history_item(event: HistoryEvent) -> dict[str, Any]:
-    return {"pk": f"CLIENT#{event.client_id}", "sk": f"HISTORY#{iso(event.at)}#{secrets.token_hex(3)}",
-            **event.model_dump(mode="json")}
+def account_record(account: BillingAccount) -> dict[str, Any]:
+    """The stored item of an account (also used by bench/billing.py to seed many at once)."""
+    return to_item({"pk": f"CLIENT#{account.client_id}", "sk": "BILLING", **account.model_dump(mode="json")})
 
 
-class ConcurrentUpdate(Conflict):
-    code = "concurrent_update"
+def agenda_record(entry: AgendaEntry) -> dict[str, Any]:
+    data: dict[str, Any] = {"pk": f"AGENDA#{entry.day.isoformat()}", "sk": f"{entry.kind.value}#{entry.subject}",
+                            "client_id": entry.client_id}
+    if entry.invoice_id is not None:
+        data["invoice_id"] = entry.invoice_id
+    return to_item(data)
+
+
+def usage_record(counter: UsageCounter, updated_at: datetime) -> dict[str, Any]:
+    return to_item({"pk": f"CLIENT#{counter.client_id}", "sk": f"USAGE#{counter.cycle}",
+                    **counter.model_dump(mode="json"), "updated_at": iso(updated_at)})
+
+
+def _history_record(event: HistoryEvent) -> dict[str, Any]:
+    return to_item({"pk": f"CLIENT#{event.client_id}", "sk": f"HISTORY#{iso(event.at)}#{secrets.token_hex(3)}",
+                    **event.model_dump(mode="json")})
+
+
+def _agenda_entry(day: date, kind: AgendaKind, data: dict[str, Any]) -> AgendaEntry:
+    invoice_id = data.get("invoice_id")
+    return AgendaEntry(day=day, kind=kind, client_id=str(data["client_id"]),
+                       invoice_id=str(invoice_id) if invoice_id else None)
 
 
 def is_conditional_failure(exc: ClientError) -> bool:
@@ -68,7 +109,7 @@ class LedgerRepository:
 
     # --- provider ----------------------------------------------------------------------
     def provider_config(self) -> ProviderConfig | None:
-        item = self._db.get_item(TableName=self._table, Key=to_item({"pk": "PROVIDER", "sk": "BILLING"})).get("Item")
+        item = self._db.get_item(TableName=self._table, Key=_key("PROVIDER", "BILLING")).get("Item")
         return ProviderConfig.model_validate(from_item(item)) if item else None
 
     def put_provider_config(self, config: ProviderConfig) -> None:
@@ -84,14 +125,39 @@ class LedgerRepository:
         return {a.client_id: a for a in (BillingAccount.model_validate(i) for i in self._batch_get(
             [account_key(c) for c in client_ids]))}
 
+    def create_account(self, account: BillingAccount, *, history: Iterable[HistoryEvent] = ()) -> None:
+        put = {"TableName": self._table, "Item": account_record(account),
+               "ConditionExpression": "attribute_not_exists(pk)"}
+        self._transact_account([{"Put": put}], history)
+
+    def update_account(self, current: BillingAccount, changes: Mapping[str, Any], *,
+                       history: Iterable[HistoryEvent] = (),
+                       agenda: Iterable[AgendaEntry] = ()) -> BillingAccount:
+        """Write the account's next version (optimistic concurrency on `version`) with its
+        history and agenda, in one transaction."""
+        updated = current.model_copy(update={**changes, "version": current.version + 1})
+        items = [self._versioned_put(updated, current.version), *self._agenda_puts(agenda)]
+        self._transact_account(items, history)
+        return updated
+
+    def _versioned_put(self, account: BillingAccount, expected_version: int) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table, "Item": account_record(account),
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": values({":v": expected_version})}}
+
+    def _transact_account(self, items: list[dict[str, Any]], history: Iterable[HistoryEvent]) -> None:
+        if not self._transact_if(items, history):
+            raise ConcurrentUpdate("the account changed meanwhile; reload and try again")
+
+    # --- usage -------------------------------------------------------------------------
     def usage(self, client_id: str, cycle: str) -> UsageCounter:
         item = self._db.get_item(TableName=self._table, ConsistentRead=True,
-                                 Key=to_item({"pk": f"CLIENT#{client_id}", "sk": f"USAGE#{cycle}"})).get("Item")
+                                 Key=usage_key(client_id, cycle)).get("Item")
         return self._usage(client_id, cycle, from_item(item) if item else {})
 
     def usages(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], UsageCounter]:
         found = {(str(i["client_id"]), str(i["cycle"])): i for i in self._batch_get(
-            [to_item({"pk": f"CLIENT#{c}", "sk": f"USAGE#{cycle}"}) for c, cycle in keys])}
+            [usage_key(c, cycle) for c, cycle in keys])}
         return {k: self._usage(k[0], k[1], found.get(k, {})) for k in keys}
 
     @staticmethod
@@ -100,44 +166,63 @@ class LedgerRepository:
                             agent_seconds=int(data.get("agent_seconds", 0)),
                             first_response_seconds=int(data.get("first_response_seconds", 0)))
 
-    def put_account(self, account: BillingAccount, *, history: Iterable[HistoryEvent] = (),
-                    agenda: Iterable[dict[str, Any]] = (), expected_version: int | None = None) -> None:
-        """Write the account (optimistic concurrency on `version`) with its history and agenda."""
-        items = self._account_put(account, expected_version)
-        items += [{"Put": {"TableName": self._table, "Item": to_item(h)}} for h in map(history_item, history)]
-        items += [{"Put": {"TableName": self._table, "Item": to_item(a)}} for a in agenda]
+    def count_usage(self, batch: UsageBatch, now: datetime) -> list[str]:
+        """ONE transaction: the counter update plus a marker per conversation (conditional, so a
+        redelivered event counts once). Returns the conversation ids already counted."""
+        items: list[dict[str, Any]] = [{"Update": {
+            "TableName": self._table, "Key": usage_key(batch.client_id, batch.cycle),
+            "UpdateExpression": ("ADD engaged_chats :e, agent_seconds :s, first_response_seconds :f "
+                                 "SET client_id = :c, #cy = :cy, updated_at = :t"),
+            "ExpressionAttributeNames": {"#cy": "cycle"},
+            "ExpressionAttributeValues": values({
+                ":e": batch.engaged_chats, ":s": batch.agent_seconds, ":f": batch.first_response_seconds,
+                ":c": batch.client_id, ":cy": batch.cycle, ":t": iso(now)}),
+        }}]
+        marker = _MARKERS[batch.measure]
+        items += [{"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
+                           "Item": to_item({"pk": f"CONV#{cid}", "sk": marker, "client_id": batch.client_id,
+                                            "cycle": batch.cycle, "at": iso(now)})}}
+                  for cid in batch.conversation_ids]
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
-            if is_conditional_failure(exc):
-                raise ConcurrentUpdate("the account changed meanwhile; reload and try again") from exc
-            raise
+            already = self._already_counted(exc, batch.conversation_ids)
+            if not already:
+                raise
+            return already
+        return []
 
-    def _account_put(self, account: BillingAccount, expected_version: int | None) -> list[dict[str, Any]]:
-        data = account.model_dump(mode="json")
-        data.update(pk=f"CLIENT#{account.client_id}", sk="BILLING")
-        put: dict[str, Any] = {"TableName": self._table, "Item": to_item(data)}
-        if expected_version is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "version = :v"
-            put["ExpressionAttributeValues"] = values({":v": expected_version})
-        return [{"Put": put}]
+    @staticmethod
+    def _already_counted(exc: ClientError, conversation_ids: Sequence[str]) -> list[str]:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            return []
+        reasons = exc.response.get("CancellationReasons", [])
+        return [cid for cid, reason in zip(conversation_ids, reasons[1:], strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"]
 
-    # --- billing (one transaction per billed client) ------------------------------------
-    def commit_invoice(self, account: BillingAccount, expected_version: int, invoice: LedgerInvoice,
-                       agenda: Iterable[dict[str, Any]], history: Iterable[HistoryEvent],
-                       extra_updates: Iterable[dict[str, Any]] = ()) -> bool:
-        """Store an invoice with the account's next state, atomically. False when the invoice
-        already exists or the account moved on (a re-run, or a concurrent run, already did it)."""
-        items = self._account_put(account, expected_version)
-        items.append({"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
-                              "Item": to_item({"pk": f"CLIENT#{invoice.client_id}",
-                                               "sk": f"INVOICE#{invoice.invoice_id}",
-                                               **invoice.model_dump(mode="json")})}})
-        items += [{"Put": {"TableName": self._table, "Item": to_item(a)}} for a in agenda]
-        items += list(extra_updates)
+    # --- invoices ------------------------------------------------------------------------
+    def commit_invoice(self, current: BillingAccount, changes: Mapping[str, Any], invoice: LedgerInvoice, *,
+                       agenda: Iterable[AgendaEntry] = (), history: Iterable[HistoryEvent] = ()) -> bool:
+        """One transaction per billed client: the invoice (new), the account's next version,
+        the invoice's agenda entries, and for a late charge the link from its invoice (once)."""
+        updated = current.model_copy(update={**changes, "version": current.version + 1})
+        items = [self._versioned_put(updated, current.version),
+                 {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
+                          "Item": to_item({"pk": f"CLIENT#{invoice.client_id}", "sk": f"INVOICE#{invoice.invoice_id}",
+                                           **invoice.model_dump(mode="json")})}},
+                 *self._agenda_puts(agenda)]
+        if invoice.for_invoice_id is not None:
+            items.append(self._late_charge_link(invoice.client_id, invoice.for_invoice_id, invoice.invoice_id))
         return self._transact_if(items, history)
+
+    def _late_charge_link(self, client_id: str, invoice_id: str, late_invoice_id: str) -> dict[str, Any]:
+        return {"Update": {
+            "TableName": self._table, "Key": invoice_key(client_id, invoice_id),
+            "UpdateExpression": "SET late_charge_invoice_id = :l",
+            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(late_charge_invoice_id) "
+                                   "OR late_charge_invoice_id = :null)",
+            "ExpressionAttributeValues": values({":l": late_invoice_id, ":null": None}),
+        }}
 
     def invoice(self, client_id: str, invoice_id: str) -> LedgerInvoice | None:
         item = self._db.get_item(TableName=self._table, Key=invoice_key(client_id, invoice_id),
@@ -150,89 +235,71 @@ class LedgerRepository:
     def invoices(self, client_id: str) -> list[LedgerInvoice]:
         return [LedgerInvoice.model_validate(i) for i in self._query(f"CLIENT#{client_id}", "INVOICE#")]
 
-    def history(self, client_id: str) -> list[HistoryEvent]:
-        return [HistoryEvent.model_validate(i) for i in self._query(f"CLIENT#{client_id}", "HISTORY#")]
+    def set_stripe_invoice(self, client_id: str, invoice_id: str, stripe_invoice_id: str) -> None:
+        self._update_invoice(client_id, invoice_id, {"stripe_invoice_id": stripe_invoice_id})
 
-    def set_invoice_fields(self, client_id: str, invoice_id: str, fields: dict[str, Any],
-                           condition: str | None = None, condition_values: dict[str, Any] | None = None,
-                           history: Iterable[HistoryEvent] = ()) -> bool:
-        names = {f"#f{i}": k for i, k in enumerate(fields)}
+    def record_payment(self, invoice: LedgerInvoice, payment: Payment, paid_at: datetime, *,
+                       history: Iterable[HistoryEvent] = ()) -> bool:
+        if invoice.status is not InvoiceStatus.OPEN:
+            return False
+        return self._update_invoice(
+            invoice.client_id, invoice.invoice_id,
+            {"status": InvoiceStatus.PAID.value, "amount_paid_cents": invoice.total_cents,
+             "paid_at": paid_at.isoformat(),
+             "payments": [p.model_dump(mode="json") for p in (*invoice.payments, payment)]},
+            condition=("#f0 <> :paid", {":paid": InvoiceStatus.PAID.value}), history=history)
+
+    def mark_disputed(self, client_id: str, invoice_id: str, *, history: Iterable[HistoryEvent] = ()) -> bool:
+        return self._update_invoice(client_id, invoice_id, {"disputed": True}, history=history)
+
+    def _update_invoice(self, client_id: str, invoice_id: str, fields: dict[str, Any], *,
+                        condition: tuple[str, dict[str, Any]] | None = None,
+                        history: Iterable[HistoryEvent] = ()) -> bool:
+        """SET the fields of an existing invoice (`#f0`… name them, in order), if `condition` holds."""
+        extra, extra_values = condition or ("", {})
         update: dict[str, Any] = {
             "TableName": self._table, "Key": invoice_key(client_id, invoice_id),
             "UpdateExpression": "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
-            "ExpressionAttributeNames": names,
+            "ExpressionAttributeNames": {f"#f{i}": k for i, k in enumerate(fields)},
             "ExpressionAttributeValues": values({**{f":f{i}": v for i, v in enumerate(fields.values())},
-                                                 **(condition_values or {})}),
-            "ConditionExpression": "attribute_exists(pk)" + (f" AND ({condition})" if condition else ""),
+                                                 **extra_values}),
+            "ConditionExpression": "attribute_exists(pk)" + (f" AND ({extra})" if extra else ""),
         }
         return self._transact_if([{"Update": update}], history)
 
+    # --- history -------------------------------------------------------------------------
+    def history(self, client_id: str) -> list[HistoryEvent]:
+        return [HistoryEvent.model_validate(i) for i in self._query(f"CLIENT#{client_id}", "HISTORY#")]
+
     def add_history(self, events: Iterable[HistoryEvent]) -> None:
         for event in events:
-            self._db.put_item(TableName=self._table, Item=to_item(history_item(event)))
+            self._db.put_item(TableName=self._table, Item=_history_record(event))
 
     # --- agenda --------------------------------------------------------------------------
-    def agenda(self, day: date, prefix: str) -> list[dict[str, Any]]:
-        return self._query(f"AGENDA#{day.isoformat()}", prefix)
+    def agenda(self, day: date, kind: AgendaKind) -> list[AgendaEntry]:
+        return [_agenda_entry(day, kind, data) for data in self._query(f"AGENDA#{day.isoformat()}", f"{kind.value}#")]
 
-    def put_agenda(self, entries: Iterable[dict[str, Any]]) -> None:
+    def put_agenda(self, entries: Iterable[AgendaEntry]) -> None:
         for entry in entries:
-            self._db.put_item(TableName=self._table, Item=to_item(entry))
+            self._db.put_item(TableName=self._table, Item=agenda_record(entry))
 
-    def remove_agenda(self, day: date, entry: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=to_item({"pk": f"AGENDA#{day.isoformat()}", "sk": entry}))
+    def remove_agenda(self, entry: AgendaEntry) -> None:
+        self._db.delete_item(TableName=self._table,
+                             Key=_key(f"AGENDA#{entry.day.isoformat()}", f"{entry.kind.value}#{entry.subject}"))
 
-    # --- metering ------------------------------------------------------------------------
-    def count_usage(self, client_id: str, cycle: str, conversation_ids: Sequence[str], engaged: int,
-                    agent_seconds: int, first_response_seconds: int, now: datetime,
-                    marker: str = "METERED") -> list[str]:
-        """Add a batch's usage for one client in ONE transaction: the counter update plus a
-        METERED marker per conversation (conditional, so a redelivered event counts once).
-        Returns the conversation ids already counted (the caller retries without them)."""
-        items: list[dict[str, Any]] = [{"Update": {
-            "TableName": self._table, "Key": to_item({"pk": f"CLIENT#{client_id}", "sk": f"USAGE#{cycle}"}),
-            "UpdateExpression": ("ADD engaged_chats :e, agent_seconds :s, first_response_seconds :f "
-                                 "SET client_id = :c, #cy = :cy, updated_at = :t"),
-            "ExpressionAttributeNames": {"#cy": "cycle"},
-            "ExpressionAttributeValues": values({":e": engaged, ":s": agent_seconds, ":f": first_response_seconds,
-                                                 ":c": client_id, ":cy": cycle, ":t": iso(now)}),
-        }}]
-        items += [{"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
-                           "Item": to_item({"pk": f"CONV#{cid}", "sk": marker, "client_id": client_id,
-                                            "cycle": cycle, "at": iso(now)})}} for cid in conversation_ids]
-        try:
-            self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons", [])
-            already = [cid for cid, reason in zip(conversation_ids, reasons[1:], strict=False)
-                       if reason.get("Code") == "ConditionalCheckFailed"]
-            if not already:
-                raise
-            return already
-        return []
+    def _agenda_puts(self, entries: Iterable[AgendaEntry]) -> list[dict[str, Any]]:
+        return [{"Put": {"TableName": self._table, "Item": agenda_record(e)}} for e in entries]
 
-    def late_charge_link(self, client_id: str, invoice_id: str, late_invoice_id: str) -> dict[str, Any]:
-        """A transaction item linking an invoice to its late charge — only once (CO-11)."""
-        return {"Update": {
-            "TableName": self._table, "Key": invoice_key(client_id, invoice_id),
-            "UpdateExpression": "SET late_charge_invoice_id = :l",
-            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(late_charge_invoice_id) "
-                                   "OR late_charge_invoice_id = :null)",
-            "ExpressionAttributeValues": values({":l": late_invoice_id, ":null": None}),
-        }}
-
-    def put_payment_refs(self, ids: Iterable[str | None], client_id: str, invoice_id: str) -> None:
-        """Stripe payment intent / charge id → ledger invoice, so a dispute (which names only the
-        charge) finds the invoice it reverses (CO-13)."""
-        for ref in filter(None, ids):
+    # --- Stripe references and webhooks ------------------------------------------------
+    def put_payment_refs(self, refs: Iterable[str | None], client_id: str, invoice_id: str) -> None:
+        """Stripe customer / payment intent / charge id → ledger client and invoice, so a
+        dispute (which names only the charge) finds the invoice it reverses (CO-13)."""
+        for ref in filter(None, refs):
             self._db.put_item(TableName=self._table, Item=to_item({"pk": f"STRIPEREF#{ref}", "sk": "REF",
                                                                    "client_id": client_id, "invoice_id": invoice_id}))
 
     def payment_ref(self, ref: str) -> tuple[str, str] | None:
-        key = to_item({"pk": f"STRIPEREF#{ref}", "sk": "REF"})
-        item = self._db.get_item(TableName=self._table, Key=key).get("Item")
+        item = self._db.get_item(TableName=self._table, Key=_key(f"STRIPEREF#{ref}", "REF")).get("Item")
         if not item:
             return None
         data = from_item(item)
@@ -251,7 +318,7 @@ class LedgerRepository:
     # --- internals -----------------------------------------------------------------------
     def _transact_if(self, items: list[dict[str, Any]], history: Iterable[HistoryEvent]) -> bool:
         """Write `items` and their history atomically; False when a condition refused it."""
-        items = items + [{"Put": {"TableName": self._table, "Item": to_item(h)}} for h in map(history_item, history)]
+        items = items + [{"Put": {"TableName": self._table, "Item": _history_record(h)}} for h in history]
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:

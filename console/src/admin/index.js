@@ -1,0 +1,74 @@
+// The admin area (Cognito group "admins"): tabs for clients, agents and teams. Each panel
+// renders a table and a side form; `ctx.run` sends a change, shows the result and reloads.
+import { groups } from "../../../frontend/shared/auth.js";
+import { $, h } from "../../../frontend/shared/dom.js";
+import { store } from "../state.js";
+import { toast } from "../text.js";
+import { agentsPanel } from "./agents.js";
+import { clientsPanel } from "./clients.js";
+import { teamsPanel } from "./teams.js";
+
+const PANELS = { clients: clientsPanel, agents: agentsPanel, teams: teamsPanel };
+let tab = "clients";
+
+export const isAdmin = () => groups(store.token).includes("admins");
+
+function showError(text) {
+  const el = $("admin-error");
+  el.textContent = text || "";
+  el.hidden = !text;
+}
+
+async function render() {
+  for (const b of document.querySelectorAll("[data-admin-tab]")) b.setAttribute("aria-selected", String(b.dataset.adminTab === tab));
+  const main = $("admin-main");
+  const side = $("admin-side");
+  const ctx = {
+    side: (form) => side.replaceChildren(form),
+    error: showError,
+    run: async (fn, okText) => {
+      showError("");
+      try {
+        await fn();
+        toast(okText, "info");
+        await render();
+      } catch (err) {
+        showError(err.message || "Something went wrong.");
+      }
+    },
+  };
+  main.replaceChildren(h("p", { class: "muted", text: "Loading…" }));
+  try {
+    main.replaceChildren(await PANELS[tab](ctx));
+  } catch (err) {
+    main.replaceChildren();
+    showError(err.status === 403 ? "Only the provider's admins can use this area." : err.message || "Couldn't load.");
+  }
+}
+
+/** Chats or admin: the whole work area switches. */
+export function showView(view) {
+  const admin = view === "admin" && isAdmin();
+  $("shell").dataset.view = admin ? "admin" : "chats";
+  $("admin-view").hidden = !admin;
+  $("nav-chats").setAttribute("aria-current", admin ? "false" : "page");
+  $("nav-admin").setAttribute("aria-current", admin ? "page" : "false");
+  if (admin) render();
+}
+
+/** After sign-in: the Admin link for admins only. */
+export function initAdmin() {
+  $("nav-admin").hidden = !isAdmin();
+  showView("chats");
+}
+
+export function wireAdmin() {
+  $("nav-chats").addEventListener("click", () => showView("chats"));
+  $("nav-admin").addEventListener("click", () => showView("admin"));
+  for (const b of document.querySelectorAll("[data-admin-tab]"))
+    b.addEventListener("click", () => {
+      tab = b.dataset.adminTab;
+      showError("");
+      render();
+    });
+}

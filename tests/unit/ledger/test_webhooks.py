@@ -1,0 +1,88 @@
+"""Stripe events applied to the ledger on the fakes: idempotent, order-independent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from parley.gateways.stripe_models import WebhookEvent
+from parley.ledger.models import InvoiceStatus
+from parley.ledger.webhooks import apply_webhook, client_of_invoice
+from tests.unit.ledger.world import World
+
+
+def stripe_event(event_id: str, kind: str, **fields: Any) -> WebhookEvent:
+    return WebhookEvent(id=event_id, type=kind, created=datetime(2026, 3, 10, tzinfo=UTC), **fields)
+
+
+def open_invoice(world: World) -> str:
+    world.paying(card=False)
+    (invoice,) = world.invoices()
+    assert invoice.status is InvoiceStatus.OPEN
+    return invoice.invoice_id
+
+
+def test_ledger_invoice_ids_name_their_client() -> None:
+    assert client_of_invoice("in_20260310_cycle_cl_a_b") == "cl_a_b"
+    assert client_of_invoice("in_20260310_cycle_cl_a-late") == "cl_a"
+    assert client_of_invoice("ch_123") is None
+
+
+def test_invoice_paid_pays_once_and_a_replay_is_ignored() -> None:
+    world = World()
+    invoice_id = open_invoice(world)
+    paid = stripe_event("evt_1", "invoice.paid", parley_invoice_id=invoice_id)
+    assert apply_webhook(world.billing, paid)
+    assert not apply_webhook(world.billing, paid)
+    assert not apply_webhook(world.billing, stripe_event("evt_2", "invoice.paid", parley_invoice_id=invoice_id))
+    stored = world.ledger.invoice("cl_a", invoice_id)
+    assert stored is not None and stored.status is InvoiceStatus.PAID
+    assert [h.detail["source"] for h in world.history(kind="payment_received")] == ["stripe_webhook"]
+
+
+def test_a_failed_payment_is_recorded_with_its_deadline_unless_the_invoice_was_paid() -> None:
+    world = World()
+    invoice_id = open_invoice(world)
+    before = len(world.history(kind="payment_failed"))
+    assert apply_webhook(world.billing, stripe_event("evt_f1", "invoice.payment_failed", parley_invoice_id=invoice_id))
+    failed = world.history(kind="payment_failed")[before:]
+    assert [h.detail["rule"] for h in failed] == ["CO-13"] and failed[0].detail["pay_by"]
+    apply_webhook(world.billing, stripe_event("evt_p", "invoice.paid", parley_invoice_id=invoice_id))
+    late = stripe_event("evt_f2", "invoice.payment_failed", parley_invoice_id=invoice_id)
+    assert not apply_webhook(world.billing, late)  # arrived after the payment succeeded
+    assert len(world.history(kind="payment_failed")) == before + 1
+
+
+def test_a_dispute_finds_its_invoice_through_the_charge() -> None:
+    world = World()
+    world.paying()
+    (invoice,) = world.invoices()
+    dispute = stripe_event("evt_d", "charge.dispute.created", charge_id=f"ch_{invoice.stripe_invoice_id}",
+                           dispute_status="needs_response")
+    assert apply_webhook(world.billing, dispute)
+    stored = world.ledger.invoice("cl_a", invoice.invoice_id)
+    assert stored is not None and stored.disputed
+    (chargeback,) = world.history(kind="chargeback")
+    assert chargeback.detail["status"] == "needs_response" and chargeback.detail["rule"] == "CO-13"
+
+
+def test_a_card_saved_in_the_portal_becomes_the_card_on_file() -> None:
+    world = World()
+    world.client(card=None)
+    customer = world.account().stripe_customer_id
+    attached = stripe_event("evt_pm", "payment_method.attached", customer_id=customer, object_id="pm_portal")
+    assert apply_webhook(world.billing, attached)
+    assert world.account().payment_method == "pm_portal"
+    assert not apply_webhook(world.billing, attached)  # a replay
+    unknown = stripe_event("evt_pm2", "payment_method.attached", customer_id="cus_other", object_id="pm_x")
+    assert not apply_webhook(world.billing, unknown)
+
+
+def test_events_that_are_not_ours_are_acknowledged_and_change_nothing() -> None:
+    world = World()
+    world.paying()
+    before = world.ledger.history("cl_a")
+    assert not apply_webhook(world.billing, stripe_event("evt_x", "invoice.paid", parley_invoice_id="foreign_1"))
+    assert not apply_webhook(world.billing, stripe_event("evt_y", "customer.created"))
+    assert not apply_webhook(world.billing, stripe_event("evt_z", "charge.dispute.created", charge_id="ch_unknown"))
+    assert world.ledger.history("cl_a") == before
