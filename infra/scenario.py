@@ -34,6 +34,7 @@ from parley.billing.policy import PRESETS, BillingPolicy
 
 if TYPE_CHECKING:
     from infra.local.stack import LocalStack
+    from parley.chat.models import Identity
     from parley.ledger.models import BillingAccount, HistoryEvent, LedgerInvoice
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -382,6 +383,7 @@ class _Chats:
     def __init__(self, clients: Sequence[ScenarioClient]) -> None:
         from parley import services
         from parley.auth.cognito import AgentClaims
+        from parley.chat.access import ConnectAccess
         from parley.chat.models import Agent, Client
         from parley.chat.service import ChatService
         from parley.clock import get_clock
@@ -389,6 +391,8 @@ class _Chats:
         tenants = services.tenant_repository()
         self._clock = get_clock()
         self._service = ChatService(services.chat_repository(), tenants, _SilentRelay(), self._clock)
+        self._access = ConnectAccess(tenants, self._clock)  # what the $connect authorizer runs
+        self._agents: dict[str, Identity] = {}
         self._tokens = services.visitor_tokens()
         self._serial = 0
         for client in clients:
@@ -397,8 +401,10 @@ class _Chats:
                                       allowed_origins=[SIM_ORIGIN]))
             agent_id = f"sim-agent-{client.id}"
             tenants.put_agent(Agent(agent_id=agent_id, name=f"{name} agent", client_ids=[client.id]))
-            self._service.connect_agent(self.agent_connection(client.id), AgentClaims(
+            identity = self._access.agent(AgentClaims(
                 sub=agent_id, username=agent_id, email=f"{agent_id}@scenario.test", groups=("agents",)))
+            self._service.connect(self.agent_connection(client.id), identity)
+            self._agents[client.id] = identity
 
     @staticmethod
     def widget_key(client_id: str) -> str:
@@ -415,24 +421,25 @@ class _Chats:
         from parley.chat.frames import parse_action
         from parley.errors import ServiceUnavailable
 
-        agent = self.agent_connection(client_id)
+        agent, agent_identity = self.agent_connection(client_id), self._agents[client_id]
         tally.requested += count
         opened: list[str] = []
         for _ in range(count):
             self._serial += 1
             visitor = f"sim-visitor-{self._serial}"
             token, _ = self._tokens.issue(client_id, visitor, self._clock.now())
-            self._service.connect_visitor(visitor, self.widget_key(client_id), SIM_ORIGIN, token, self._tokens)
+            who = self._access.visitor(self.widget_key(client_id), SIM_ORIGIN, token, self._tokens)
+            self._service.connect(visitor, who)
             try:
-                started = self._service.handle(visitor, parse_action(json.dumps(
+                started = self._service.handle(visitor, who, parse_action(json.dumps(
                     {"action": "startConversation", "text": f"Hello, question #{self._serial}"})))
             except ServiceUnavailable:  # the client's service is off (default): the offline form
                 tally.refused += 1
                 continue
             conversation = started["conversation"]["conversationId"]
-            self._service.handle(agent, parse_action(json.dumps(
+            self._service.handle(agent, agent_identity, parse_action(json.dumps(
                 {"action": "acceptConversation", "conversationId": conversation})))
-            self._service.handle(agent, parse_action(json.dumps(
+            self._service.handle(agent, agent_identity, parse_action(json.dumps(
                 {"action": "sendMessage", "conversationId": conversation, "text": "Happy to help!"})))
             tally.engaged += 1
             opened.append(conversation)
@@ -441,7 +448,7 @@ class _Chats:
         if wait is not None:
             wait(dt.timedelta(seconds=handle_seconds))
         for conversation in opened:
-            self._service.handle(agent, parse_action(json.dumps(
+            self._service.handle(agent, agent_identity, parse_action(json.dumps(
                 {"action": "closeConversation", "conversationId": conversation})))
 
 

@@ -83,11 +83,16 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
         FunctionSpec(
-            name="chat_connect",
-            description="WebSocket $connect/$disconnect: authenticates visitors and agents",
-            tables={"data": Access.READ, "connections": Access.WRITE},
+            name="chat_authorizer",
+            description="WebSocket $connect authorizer: authenticates visitors and agents, returns the identity",
+            tables={"data": Access.READ},
             reads_visitor_token_secret=True,
             verifies_jwt=True,
+        ),
+        FunctionSpec(
+            name="chat_connect",
+            description="WebSocket $connect/$disconnect: remembers the connection the authorizer let in",
+            tables={"data": Access.WRITE, "connections": Access.WRITE},  # $disconnect detaches conversations
         ),
         FunctionSpec(
             name="chat_message",
@@ -212,6 +217,22 @@ class WebSocketRoute:
 
 
 WEBSOCKET_ROUTE_SELECTION = "$request.body.action"
+
+
+@dataclass(frozen=True)
+class WebSocketAuthorizer:
+    """The Lambda REQUEST authorizer of `$connect` (API Gateway allows one on `$connect` only).
+    Its policy's `context` reaches every later event of the connection as
+    `requestContext.authorizer`. No identity sources: API Gateway answers 401 without calling
+    the function when any listed source is missing, and visitors (`widgetKey`, `visitorToken`)
+    and agents (`token`) send different query parameters, so any list would lock one of them
+    out; the function checks what each needs itself (docs/protocol.md)."""
+
+    function: str
+    identity_sources: tuple[str, ...] = ()
+
+
+WEBSOCKET_AUTHORIZER = WebSocketAuthorizer("chat_authorizer")
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
     WebSocketRoute("$connect", "chat_connect"),

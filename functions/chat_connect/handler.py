@@ -1,4 +1,8 @@
-"""WebSocket $connect and $disconnect: authenticate the visitor or agent, remember the connection."""
+"""WebSocket $connect and $disconnect: remember the connection the authorizer let in, forget it.
+
+Authentication is the `$connect` authorizer's (functions/chat_authorizer): API Gateway calls
+this handler only for a connection it allowed, with the identity in
+`requestContext.authorizer`."""
 
 from __future__ import annotations
 
@@ -8,25 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import ws
 from parley.composition import chat as services
-from parley.observability import logger, tracer
+from parley.observability import logger
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = ws.connection_id(event)
     chat = services.chat_service()
     if event["requestContext"].get("eventType") == "DISCONNECT":
         chat.disconnect(connection_id)
         return {"statusCode": 200}
-
-    def connect() -> None:
-        token = ws.query(event, "token")
-        if token is not None:  # an agent
-            claims = services.cognito_verifier().verify(token)
-            chat.connect_agent(connection_id, claims)
-        else:  # a visitor on a client's website
-            chat.connect_visitor(connection_id, ws.query(event, "widgetKey"), ws.header(event, "Origin"),
-                                 ws.query(event, "visitorToken"), services.visitor_tokens())
-
-    return ws.connect_response(connect)
+    return ws.connect_response(lambda: chat.connect(connection_id, ws.identity(event)))

@@ -13,9 +13,9 @@ from parley.errors import Unauthorized
 from parley.hours.client_hours import client_availability
 from parley.http import build_resolver, parse_body
 from parley.ids import new_id
-from parley.observability import logger, tracer
+from parley.observability import logger
 
-app = build_resolver()
+app = build_resolver(billing_errors=False)
 
 
 class SessionRequest(BaseModel):
@@ -27,7 +27,7 @@ class SessionRequest(BaseModel):
 @app.post("/api/visitor/session")
 def create_session() -> dict[str, Any]:
     request = parse_body(app, SessionRequest)
-    client = services.chat_service().widget_client(request.widget_key, app.current_event.headers.get("origin"))
+    client = services.connect_access().widget_client(request.widget_key, app.current_event.headers.get("origin"))
     tokens = services.visitor_tokens()
     now = get_clock().now()
     visitor_id = None
@@ -52,6 +52,5 @@ def create_session() -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -74,7 +75,13 @@ class Chat(Construct):
         self,
         functions: Mapping[str, lambda_.IFunction],
         routes: Sequence[wiring.WebSocketRoute] = wiring.WEBSOCKET_ROUTES,
+        authorizer: wiring.WebSocketAuthorizer = wiring.WEBSOCKET_AUTHORIZER,
     ) -> None:
+        # The $connect authorizer: its policy's context (the connection's identity) reaches every
+        # later event as requestContext.authorizer. Identity sources: none (wiring explains why).
+        self.authorizer = authorizers.WebSocketLambdaAuthorizer(
+            "ConnectAuthorizer", functions[authorizer.function], identity_source=list(authorizer.identity_sources)
+        )
         integration_of: dict[str, integrations.WebSocketLambdaIntegration] = {}
         for route in routes:
             if route.function not in integration_of:
@@ -85,12 +92,13 @@ class Chat(Construct):
                 route.route_key,
                 integration=integration_of[route.function],
                 return_response=route.return_response,
+                authorizer=self.authorizer if route.route_key == "$connect" else None,
             )
         acknowledge(
             self.api,
             "AwsSolutions-APIG4",
-            "No API Gateway authorizer: chat_connect authenticates every $connect itself (widget "
-            "key, Origin and signed visitor token for visitors; Cognito JWT via JWKS for agents) and "
-            "refuses with 401/403, and API Gateway allows authorizers on $connect only, so the other "
-            "routes run on the connection authenticated there (docs/protocol.md).",
+            "API Gateway allows an authorizer on $connect only: $connect has the Lambda REQUEST "
+            "authorizer (chat_authorizer: widget key, Origin and signed visitor token for visitors; "
+            "Cognito JWT via JWKS for agents), and every other route runs on a connection it let in, "
+            "with the identity it returned (docs/protocol.md).",
         )

@@ -1,7 +1,12 @@
 """The local API Gateway: one aiohttp server on 127.0.0.1 that
 
 * speaks the API Gateway **WebSocket** event format to our handlers ($connect, $disconnect,
-  route selection on `$request.body.action`, route responses back to the caller);
+  route selection on `$request.body.action`, route responses back to the caller), with the
+  `$connect` Lambda REQUEST authorizer of `infra/wiring.py` called first, as API Gateway does:
+  its "Unauthorized" error is a 401, a Deny (or no Allow for the route) a 403, any other error
+  or a context that is not flat string/number/boolean values a 500; its `principalId` and
+  `context` reach every later event of the connection (`$connect`, messages, `$disconnect`) as
+  `requestContext.authorizer`, with `integrationLatency` (ms) added;
 * implements the `@connections` management API (POST/GET/DELETE; 410 GoneException for a
   connection that is closed) — moto's version never answers 410 (FIELD_NOTES);
 * serves the HTTP API routes (payload format 2.0) and the static sites.
@@ -12,6 +17,7 @@ Routes and functions come from `infra/wiring.py`, the declaration the CDK app re
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import secrets
 import time
@@ -25,10 +31,18 @@ from urllib.parse import parse_qsl
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from infra.local import lambda_runtime
-from infra.wiring import HTTP_ROUTES, STATIC_SITES, WEBSOCKET_ROUTES, WEBSOCKET_STAGE
+from infra.wiring import (
+    HTTP_ROUTES,
+    STATIC_SITES,
+    WEBSOCKET_AUTHORIZER,
+    WEBSOCKET_ROUTES,
+    WEBSOCKET_STAGE,
+    WebSocketAuthorizer,
+)
 
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit
 ROUTES = {r.route_key: r for r in WEBSOCKET_ROUTES}
+CONNECT_ARN = f"arn:aws:execute-api:us-east-1:000000000000:local/{WEBSOCKET_STAGE}/$connect"
 
 
 def _now_ms() -> int:
@@ -38,8 +52,10 @@ def _now_ms() -> int:
 class LocalGateway:
     def __init__(self, invoke: Callable[[str, dict[str, Any]], Any] = lambda_runtime.invoke,
                  extra_routes: Callable[[web.Application], None] | None = None,
-                 config: Callable[[], dict[str, Any]] | None = None, workers: int = 32) -> None:
+                 config: Callable[[], dict[str, Any]] | None = None, workers: int = 32,
+                 authorizer: WebSocketAuthorizer | None = WEBSOCKET_AUTHORIZER) -> None:
         self._invoke = invoke
+        self._authorizer = authorizer
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self._sockets: dict[str, web.WebSocketResponse] = {}
         self._config = config or (lambda: {})
@@ -106,14 +122,51 @@ class LocalGateway:
             "connectionId": connection_id, "apiId": "local", "identity": {"sourceIp": "127.0.0.1"},
         }
 
+    async def _authorize(self, connection_id: str, connected_at: int, headers: dict[str, str],
+                         query: dict[str, str]) -> tuple[int, dict[str, Any] | None]:
+        """The `$connect` authorizer, as API Gateway runs it: (status, requestContext.authorizer)."""
+        if self._authorizer is None:
+            return 200, None
+        for source in self._authorizer.identity_sources:  # all must be present and non-empty
+            kind, _, name = source.removeprefix("route.request.").partition(".")
+            present = {k.lower(): v for k, v in headers.items()} if kind == "header" else query
+            if not present.get(name.lower() if kind == "header" else name):
+                return 401, None
+        event = {
+            "type": "REQUEST", "methodArn": CONNECT_ARN, "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+            "stageVariables": {},
+            "requestContext": self._ws_context(connection_id, "$connect", "CONNECT", connected_at),
+        }
+        started = time.perf_counter()
+        try:
+            result = await self._call(self._authorizer.function, event)
+        except Exception as exc:  # API Gateway: the error message "Unauthorized" is a 401, any other a 500
+            return (401 if str(exc) == "Unauthorized" else 500), None
+        latency = int((time.perf_counter() - started) * 1000)
+        if not isinstance(result, dict) or not _allows(result.get("policyDocument"), CONNECT_ARN):
+            return 403, None
+        context = result.get("context") or {}
+        if not isinstance(context, dict) or not all(
+                isinstance(v, str | int | float | bool) for v in context.values()):
+            return 500, None  # API Gateway refuses nested context values (AuthorizerConfigurationException)
+        return 200, {**context, "principalId": str(result.get("principalId", "")), "integrationLatency": latency}
+
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         connection_id = base64ish_id()
         connected_at = _now_ms()
         headers = dict(request.headers)
+        query = dict(request.query)
+        status, authorizer = await self._authorize(connection_id, connected_at, headers, query)
+        if status != 200:  # API Gateway's own refusal body
+            message = {401: "Unauthorized", 403: "Forbidden"}.get(status, "Internal server error")
+            return web.json_response({"message": message}, status=status)
+        authorized = {"authorizer": authorizer} if authorizer is not None else {}
         connect_event = {
-            "requestContext": self._ws_context(connection_id, "$connect", "CONNECT", connected_at),
+            "requestContext": {**self._ws_context(connection_id, "$connect", "CONNECT", connected_at), **authorized},
             "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": dict(request.query) or None, "isBase64Encoded": False,
+            "queryStringParameters": query or None, "isBase64Encoded": False,
         }
         result = await self._call(ROUTES["$connect"].function, connect_event) or {}
         status = int(result.get("statusCode", 200))
@@ -126,26 +179,27 @@ class LocalGateway:
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
                     continue
-                await self._route_message(connection_id, connected_at, msg.data, ws)
+                await self._route_message(connection_id, connected_at, msg.data, ws, authorized)
         finally:
             self._sockets.pop(connection_id, None)
             disconnect_event = {
                 "requestContext": {**self._ws_context(connection_id, "$disconnect", "DISCONNECT", connected_at),
-                                   "disconnectStatusCode": ws.close_code or 1000},
+                                   "disconnectStatusCode": ws.close_code or 1000, **authorized},
                 "headers": headers, "isBase64Encoded": False,
             }
             await self._call(ROUTES["$disconnect"].function, disconnect_event)
         return ws
 
     async def _route_message(self, connection_id: str, connected_at: int, body: str,
-                             ws: web.WebSocketResponse) -> None:
+                             ws: web.WebSocketResponse, authorized: dict[str, Any]) -> None:
         try:
             action = json.loads(body).get("action")
         except (ValueError, AttributeError):
             action = None
         route = ROUTES.get(action) if isinstance(action, str) and not action.startswith("$") else None
         route = route or ROUTES["$default"]
-        event = {"requestContext": self._ws_context(connection_id, route.route_key, "MESSAGE", connected_at),
+        event = {"requestContext": {**self._ws_context(connection_id, route.route_key, "MESSAGE", connected_at),
+                                    **authorized},
                  "body": body, "isBase64Encoded": False}
         result = await self._call(route.function, event)
         if route.return_response and isinstance(result, dict) and result.get("body") and not ws.closed:
@@ -242,6 +296,26 @@ class LocalGateway:
             return web.FileResponse(target, headers={"Cache-Control": "no-cache"})
 
         return handle
+
+
+def _allows(policy: Any, resource: str) -> bool:
+    """An IAM policy allows execute-api:Invoke on `resource`: an Allow matches and no Deny does."""
+    if not isinstance(policy, dict):
+        return False
+    allowed = denied = False
+    for statement in policy.get("Statement") or []:
+        resources = statement.get("Resource", [])
+        actions = statement.get("Action", [])
+        resources = [resources] if isinstance(resources, str) else list(resources)
+        actions = [actions] if isinstance(actions, str) else list(actions)
+        if not any(fnmatch.fnmatchcase("execute-api:Invoke", a) for a in actions):
+            continue
+        if any(fnmatch.fnmatchcase(resource, r) for r in resources):
+            if statement.get("Effect") == "Deny":
+                denied = True
+            elif statement.get("Effect") == "Allow":
+                allowed = True
+    return allowed and not denied
 
 
 def _gone() -> web.Response:

@@ -55,6 +55,31 @@ def test_websocket_routes(synth: Synth) -> None:
             assert resource["Properties"]["RouteResponseSelectionExpression"] == "$default"
 
 
+def test_connect_has_the_lambda_request_authorizer_and_no_other_route_has_one(synth: Synth) -> None:
+    (authorizer_id, authorizer), = _api_children(synth, "AWS::ApiGatewayV2::Authorizer", synth.stack.chat.api).items()
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "REQUEST"
+    # No identity sources: one missing source would make API Gateway answer 401 without calling the
+    # function, and visitors and agents send different query parameters.
+    assert props.get("IdentitySource", []) == list(wiring.WEBSOCKET_AUTHORIZER.identity_sources) == []
+    uri_parts = props["AuthorizerUri"]["Fn::Join"][1]
+    (function_arn,) = [p for p in uri_parts if isinstance(p, dict) and "Fn::GetAtt" in p]
+    assert function_arn["Fn::GetAtt"][0] == synth.function_id(wiring.WEBSOCKET_AUTHORIZER.function)
+    routes = _api_children(synth, "AWS::ApiGatewayV2::Route", synth.stack.chat.api)
+    for route in routes.values():
+        route_props = route["Properties"]
+        if route_props["RouteKey"] == "$connect":
+            assert route_props["AuthorizationType"] == "CUSTOM"
+            assert route_props["AuthorizerId"] == {"Ref": authorizer_id}
+        else:
+            assert route_props.get("AuthorizationType", "NONE") == "NONE", route_props["RouteKey"]
+    # API Gateway may invoke the authorizer function, from this API only.
+    invoke = [r["Properties"] for r in synth.of_type("AWS::Lambda::Permission").values()
+              if r["Properties"]["FunctionName"] == {"Fn::GetAtt": [synth.function_id("chat_authorizer"), "Arn"]}]
+    assert invoke and all(p["Principal"] == "apigateway.amazonaws.com" for p in invoke)
+    assert all(synth.logical_id(synth.stack.chat.api) in str(p["SourceArn"]) for p in invoke)
+
+
 def test_websocket_stage(synth: Synth) -> None:
     (stage,) = _api_children(synth, "AWS::ApiGatewayV2::Stage", synth.stack.chat.api).values()
     props = stage["Properties"]

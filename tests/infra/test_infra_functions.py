@@ -79,7 +79,8 @@ def test_stripe_secret_env_is_a_reference(synth: Synth) -> None:
 
 
 def test_cognito_env_for_jwt_verifiers_and_cognito_callers() -> None:
-    assert uses_cognito(wiring.FUNCTIONS["chat_connect"])
+    assert uses_cognito(wiring.FUNCTIONS["chat_authorizer"])
+    assert not uses_cognito(wiring.FUNCTIONS["chat_connect"])
     assert uses_cognito(wiring.FUNCTIONS["auth_login"])
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from infra.local.stack import LocalStack
 from parley import services
 from parley.auth.cognito import AgentClaims
+from parley.chat.access import ConnectAccess
 from parley.chat.frames import parse_action
 from parley.chat.models import Agent, Client
 from parley.chat.service import ChatService
@@ -81,18 +82,21 @@ def engaged_chats(client_id: str, count: int, *, reply: bool = True) -> list[str
     assert client is not None
     if services.tenant_repository().get_agent(f"ag_{client_id}") is None:
         services.tenant_repository().put_agent(Agent(agent_id=f"ag_{client_id}", name="Agent", client_ids=[client_id]))
+    access = ConnectAccess(services.tenant_repository(), get_clock())  # what the $connect authorizer runs
     agent_conn = f"agent-{secrets.token_hex(4)}"
-    chat.connect_agent(agent_conn, AgentClaims(sub=f"ag_{client_id}", username="a", email="", groups=()))
+    agent = access.agent(AgentClaims(sub=f"ag_{client_id}", username="a", email="", groups=()))
+    chat.connect(agent_conn, agent)
     ids = []
     for _ in range(count):
         visitor_conn = f"visitor-{secrets.token_hex(4)}"
         token, _ = tokens.issue(client_id, f"v_{secrets.token_hex(4)}", get_clock().now())
-        chat.connect_visitor(visitor_conn, client.widget_key, client.allowed_origins[0], token, tokens)
-        started = chat.handle(visitor_conn, parse_action('{"action":"startConversation","text":"hi"}'))
+        visitor = access.visitor(client.widget_key, client.allowed_origins[0], token, tokens)
+        chat.connect(visitor_conn, visitor)
+        started = chat.handle(visitor_conn, visitor, parse_action('{"action":"startConversation","text":"hi"}'))
         cid = started["conversation"]["conversationId"]
-        chat.handle(agent_conn, parse_action(f'{{"action":"acceptConversation","conversationId":"{cid}"}}'))
+        chat.handle(agent_conn, agent, parse_action(f'{{"action":"acceptConversation","conversationId":"{cid}"}}'))
         if reply:
-            chat.handle(agent_conn, parse_action(
+            chat.handle(agent_conn, agent, parse_action(
                 f'{{"action":"sendMessage","conversationId":"{cid}","text":"hello!"}}'))
         ids.append(cid)
     return ids

@@ -127,7 +127,8 @@ class TestConnectRefusals:
     def test_unknown_widget_key(self, local_stack: LocalStack) -> None:
         before = connection_items(local_stack)
         url = f"{local_stack.ws_url}?widgetKey=wk_nope&visitorToken=x"
-        assert refused_status(url, local_stack.base_url) == 404
+        # A $connect authorizer can answer 401 or 403 only (API Gateway): an unknown key is refused.
+        assert refused_status(url, local_stack.base_url) == 403
         assert connection_items(local_stack) <= before  # nothing stored (earlier tests may still be disconnecting)
 
     def test_origin_not_allowed(self, chat: Harness, local_stack: LocalStack) -> None:

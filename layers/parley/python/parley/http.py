@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
-from parley.billing.errors import BillingError, NoticeNotAllowed
 from parley.composition import chat as services
 from parley.errors import Forbidden, InvalidRequest, ParleyError, Unauthorized
 from parley.observability import logger
@@ -20,7 +19,10 @@ def _error(status: int, code: str, message: str) -> Response[Any]:
                     body={"code": code, "message": message})
 
 
-def build_resolver() -> APIGatewayHttpResolver:
+def build_resolver(*, billing_errors: bool = True) -> APIGatewayHttpResolver:
+    """A resolver with the typed errors mapped. `billing_errors=False` leaves out the billing
+    rules' errors, and with them the import of `parley.billing` (its package loads every rule
+    module): the visitor's HTTP function never raises them and must not pay for them."""
     app = APIGatewayHttpResolver()
 
     @app.exception_handler(ParleyError)
@@ -28,11 +30,14 @@ def build_resolver() -> APIGatewayHttpResolver:
         logger.info("request refused", code=exc.code, detail=exc.message)
         return _error(exc.status, exc.code, exc.message)
 
-    @app.exception_handler(BillingError)
-    def billing_error(exc: BillingError) -> Response[Any]:
-        # A rule refused the request (a notice without its reason, before paid service…).
-        status = 409 if isinstance(exc, NoticeNotAllowed) else 400
-        return _error(status, exc.code, str(exc))
+    if billing_errors:
+        from parley.billing.errors import BillingError, NoticeNotAllowed
+
+        @app.exception_handler(BillingError)
+        def billing_error(exc: BillingError) -> Response[Any]:
+            # A rule refused the request (a notice without its reason, before paid service…).
+            status = 409 if isinstance(exc, NoticeNotAllowed) else 400
+            return _error(status, exc.code, str(exc))
 
     @app.exception_handler(ValidationError)
     def invalid_body(exc: ValidationError) -> Response[Any]:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from parley.chat.frames import error_frame
+from parley.chat.identity import from_context, to_context
+from parley.chat.models import Identity
 from parley.errors import ParleyError
 from parley.observability import logger
 
@@ -27,6 +29,12 @@ def query(event: dict[str, Any], name: str) -> str | None:
 
 def connection_id(event: dict[str, Any]) -> str:
     return str(event["requestContext"]["connectionId"])
+
+
+def identity(event: dict[str, Any]) -> Identity:
+    """Who is behind the connection: the `$connect` authorizer's context, which API Gateway
+    passes on every later event of the connection as `requestContext.authorizer`."""
+    return from_context(event["requestContext"].get("authorizer"))
 
 
 def management_endpoint(event: dict[str, Any]) -> str:
@@ -50,7 +58,7 @@ def guarded_frame(request_id: str | None, run: Callable[[], dict[str, Any]]) -> 
         return frame_response(error_frame("internal_error", "something went wrong", request_id))
 
 
-def connect_response(run: Callable[[], None]) -> dict[str, Any]:
+def connect_response(run: Callable[[], object]) -> dict[str, Any]:
     """$connect: 200 accepts the connection; 401/403 refuse it (nothing is stored)."""
     try:
         run()
@@ -58,3 +66,33 @@ def connect_response(run: Callable[[], None]) -> dict[str, Any]:
     except ParleyError as exc:
         logger.info("connection refused", code=exc.code, detail=exc.message)
         return {"statusCode": exc.status, "body": json.dumps({"code": exc.code, "message": exc.message})}
+
+
+class AuthorizerRefusal(Exception):
+    """Raised with the message "Unauthorized": the one error API Gateway turns into a 401
+    (any other error of an authorizer is a 500)."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+def _policy(method_arn: str, effect: str, principal_id: str) -> dict[str, Any]:
+    return {"principalId": principal_id,
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}]}}
+
+
+def authorize_connect(event: dict[str, Any], run: Callable[[], Identity]) -> dict[str, Any]:
+    """The `$connect` REQUEST authorizer's reply: Allow with the identity as `context`; a
+    401-class refusal (no or bad credentials) raises "Unauthorized" so API Gateway answers 401;
+    any other refusal (origin not allowed, client disabled, unknown widget key, not an agent) is
+    a Deny policy, which API Gateway answers with 403. Nothing is stored either way."""
+    method_arn = str(event.get("methodArn", ""))
+    try:
+        who = run()
+    except ParleyError as exc:
+        logger.info("connection refused", code=exc.code, detail=exc.message)
+        if exc.status == 401:
+            raise AuthorizerRefusal() from exc
+        return _policy(method_arn, "Deny", "refused")
+    return {**_policy(method_arn, "Allow", who.user_id), "context": to_context(who)}

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from parley.errors import Unauthorized
 
 
@@ -20,7 +18,14 @@ class AgentClaims:
 
 
 class CognitoVerifier:
+    """Built by the functions that verify tokens; PyJWT (and `cryptography` under it, the bulk
+    of the cost) is imported then, so a function that merely imports the chat composition root
+    does not load it at cold start."""
+
     def __init__(self, jwks_url: str, issuer: str, client_id: str) -> None:
+        import jwt
+
+        self._jwt = jwt
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600)
         self._issuer = issuer
         self._client_id = client_id
@@ -29,6 +34,7 @@ class CognitoVerifier:
         # Expiry is checked against the wall clock, like the issuer's: a token's lifetime is a
         # security property, not business time (the local stack's simulated clock moves billing
         # forward by months; logins must keep working).
+        jwt = self._jwt
         try:
             key = self._jwks.get_signing_key_from_jwt(token)
             claims: dict[str, Any] = jwt.decode(

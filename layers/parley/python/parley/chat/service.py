@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from parley.auth.cognito import AgentClaims
-from parley.auth.visitor_token import VisitorTokens
 from parley.chat.frames import (
     AcceptConversation,
     ChatAction,
@@ -24,7 +22,6 @@ from parley.chat.frames import (
     Typing,
 )
 from parley.chat.models import (
-    Client,
     ClientStatus,
     Connection,
     Conversation,
@@ -34,15 +31,7 @@ from parley.chat.models import (
     Role,
 )
 from parley.clock import Clock
-from parley.errors import (
-    ClientDisabled,
-    Forbidden,
-    NotFound,
-    OriginNotAllowed,
-    ServiceUnavailable,
-    Unauthorized,
-    UnknownWidgetKey,
-)
+from parley.errors import Forbidden, NotFound, ServiceUnavailable
 from parley.gateways.connections import ConnectionsGateway
 from parley.ids import new_id
 from parley.observability import logger
@@ -59,39 +48,9 @@ class ChatService:
         self._clock = clock
 
     # --- $connect / $disconnect ----------------------------------------------------------
-    def widget_client(self, widget_key: str | None, origin: str | None) -> Client:
-        """The client behind a widget key, if the page's Origin is one it allows."""
-        if not widget_key:
-            raise Unauthorized("widgetKey is required")
-        client = self._tenants.client_by_widget_key(widget_key)
-        if client is None:
-            raise UnknownWidgetKey("unknown widget key")
-        if client.status is ClientStatus.DISABLED:
-            raise ClientDisabled("this widget is disabled")
-        if not client.allows_origin(origin):
-            raise OriginNotAllowed(f"origin {origin!r} is not allowed for this widget")
-        return client
-
-    def connect_visitor(self, connection_id: str, widget_key: str | None, origin: str | None,
-                        visitor_token: str | None, tokens: VisitorTokens) -> Connection:
-        client = self.widget_client(widget_key, origin)
-        if not visitor_token:
-            raise Unauthorized("visitorToken is required")
-        claims = tokens.verify(visitor_token, self._clock.now())
-        if claims.client_id != client.client_id:
-            raise Unauthorized("the visitor token was issued for another client")
-        identity = Identity(role=Role.VISITOR, user_id=claims.visitor_id, client_ids=(client.client_id,),
-                            name="Visitor")
-        connection = Connection(connection_id=connection_id, identity=identity, connected_at=self._clock.now())
-        self._chat.put_connection(connection)
-        return connection
-
-    def connect_agent(self, connection_id: str, claims: AgentClaims) -> Connection:
-        agent = self._tenants.get_agent(claims.sub)
-        if agent is None or not agent.enabled or not agent.client_ids:
-            raise Forbidden("this account is not an enabled agent")
-        identity = Identity(role=Role.AGENT, user_id=agent.agent_id, client_ids=tuple(agent.client_ids),
-                            name=agent.name)
+    def connect(self, connection_id: str, identity: Identity) -> Connection:
+        """Remember a connection the `$connect` authorizer let in (relays and queue broadcasts
+        find connections by these items; actions get the identity from the event)."""
         connection = Connection(connection_id=connection_id, identity=identity, connected_at=self._clock.now())
         self._chat.put_connection(connection)
         return connection
@@ -100,20 +59,18 @@ class ChatService:
         self._chat.delete_connection(connection_id)
 
     # --- actions -----------------------------------------------------------------------
-    def handle(self, connection_id: str, action: ChatAction) -> dict[str, Any]:
-        found = self._chat.get_connection(connection_id)
-        if found is None:
-            raise Unauthorized("unknown connection; reconnect")
-        identity, joined = found[0].identity, found[1]
+    def handle(self, connection_id: str, identity: Identity, action: ChatAction) -> dict[str, Any]:
+        """Run one action of `identity` (from the `$connect` authorizer's context: no read).
+        Membership is checked on every action by the repository's conditional writes."""
         match action:
             case Ping():
                 return {}
             case StartConversation():
                 return self._start(identity, connection_id, action)
             case SendMessage():
-                message, conversation = self._chat.append(identity, connection_id, action.conversation_id,
-                                                          action.clean_text(), self._clock.now())
-                if action.conversation_id not in joined:  # sent without `resume`: detach it on $disconnect too
+                message, conversation, newly_attached = self._chat.append(
+                    identity, connection_id, action.conversation_id, action.clean_text(), self._clock.now())
+                if newly_attached:  # sent without `resume`: detach it on $disconnect too
                     self._chat.remember_joined([connection_id], action.conversation_id)
                 self._post(conversation, {"type": "message", "conversationId": conversation.conversation_id,
                                           "message": message.public()}, exclude=connection_id)

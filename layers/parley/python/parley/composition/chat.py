@@ -1,16 +1,24 @@
 """Composition root of the chat path: repositories, the @connections gateway, visitor tokens
-and the Cognito verifier, built lazily from configuration."""
+and the Cognito verifier, built lazily from configuration.
+
+Powertools' parameters utility (in `visitor_tokens()`) and the JWT library (in
+`CognitoVerifier`) are imported when first used: only the `$connect` authorizer,
+`visitor_session` and the dashboard's HTTP functions use them, and `chat_connect` /
+`chat_message`, which import this module too, must not pay for them at cold start
+(docs/benchmarks.md, import CPU). Only third-party packages are imported late: a `parley`
+module imported inside a function would, in the local stack, resolve to the process's copy of
+the layer instead of the invocation environment's (infra/local/lambda_runtime.py).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
 
-from aws_lambda_powertools.utilities import parameters
-
 from parley import aws
 from parley.auth.cognito import CognitoVerifier
 from parley.auth.visitor_token import VisitorTokens
+from parley.chat.access import ConnectAccess
 from parley.chat.service import ChatService
 from parley.clock import get_clock
 from parley.gateways.connections import ApiGatewayConnections
@@ -33,7 +41,13 @@ def chat_service(websocket_endpoint: str | None = None) -> ChatService:
     return ChatService(chat_repository(), tenant_repository(), ApiGatewayConnections(endpoint), get_clock())
 
 
+def connect_access() -> ConnectAccess:
+    return ConnectAccess(tenant_repository(), get_clock())
+
+
 def visitor_tokens() -> VisitorTokens:
+    from aws_lambda_powertools.utilities import parameters
+
     s = get_settings()
     secret = parameters.get_secret(s.visitor_token_secret_name, max_age=300)
     raw = secret if isinstance(secret, bytes) else str(secret).encode()

@@ -12,16 +12,17 @@ Connections table
   AGENTS#{client} / CONN#{id}      agents online for a client (queue broadcasts)
   AGENTCONN#{agent} / CONN#{id}    an agent's connections (all its tabs join an accepted chat)
 
-A relayed message costs three requests whatever the number of open connections:
-GetItem connection, UpdateItem conversation (next seq + the connections to post to),
-PutItem message.
+A relayed message costs two requests whatever the number of open connections: UpdateItem
+conversation (next seq, membership checked in its condition, the connections to post to) and
+PutItem message. The sender's identity comes from the `$connect` authorizer's context, not
+from the connection item (which relays, queue broadcasts and $disconnect still use).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import ClientError
 
@@ -144,25 +145,35 @@ class ChatRepository:
         return _conversation(from_item(item)) if item else None
 
     def append(self, identity: Identity, connection_id: str, conversation_id: str, text: str,
-               now: datetime) -> tuple[Message, Conversation]:
+               now: datetime) -> tuple[Message, Conversation, bool]:
         """Allocate the next seq on the conversation (checking the sender may write to it) and
-        store the message. Two requests."""
+        store the message: two requests. Returns the message, the conversation after the update
+        and whether this connection was newly attached to it (sent without `resume`).
+
+        The update returns the item as it was (ALL_OLD) — the one image that says whether the
+        sender's connection was already attached — and the new state is that image with the
+        update applied (the same assignments as the expression, on a consistent old image)."""
         counter = "visitor_messages" if identity.role is Role.VISITOR else "agent_messages"
         first_at = "first_visitor_message_at" if identity.role is Role.VISITOR else "first_agent_reply_at"
-        conversation = self._update_conversation(
+        before = self._update_conversation(
             identity, conversation_id,
             update=(f"SET last_seq = last_seq + :one, {counter} = if_not_exists({counter}, :zero) + :one, "
                     f"{first_at} = if_not_exists({first_at}, :now), preview = :preview, updated_at = :now, "
                     "connections.#conn = :role"),
             names={"#conn": connection_id},
             vals={":one": 1, ":zero": 0, ":now": iso(now), ":preview": text[:120], ":role": identity.role.value},
-            require_active_for_agent=True,
+            require_active_for_agent=True, returning="ALL_OLD",
         )
+        conversation = before.model_copy(update={
+            "last_seq": before.last_seq + 1, counter: getattr(before, counter) + 1,
+            first_at: getattr(before, first_at) or now, "preview": text[:120],
+            "connections": {**before.connections, connection_id: identity.role.value},
+        })
         message = Message(conversation_id=conversation_id, client_id=conversation.client_id,
                           seq=conversation.last_seq, role=identity.role, sender_id=identity.user_id,
                           sender_name=identity.name, text=text, sent_at=now)
         self._db.put_item(TableName=self._data, Item=self._message_item(message))
-        return message, conversation
+        return message, conversation, connection_id not in before.connections
 
     def accept(self, identity: Identity, conversation_id: str, connection_ids: Sequence[str],
                now: datetime) -> tuple[Message, Conversation]:
@@ -280,7 +291,8 @@ class ChatRepository:
     # --- internals ---------------------------------------------------------------------
     def _update_conversation(self, identity: Identity, conversation_id: str, *, update: str,
                              names: dict[str, str], vals: dict[str, Any], require_active_for_agent: bool,
-                             allow_closed: bool = False) -> Conversation:
+                             allow_closed: bool = False,
+                             returning: Literal["ALL_NEW", "ALL_OLD"] = "ALL_NEW") -> Conversation:
         """One conditional UpdateItem: the caller must take part in the conversation (tenant
         and participant checked in the condition, so a refused write changes nothing)."""
         condition = f"client_id IN ({self._client_placeholders(identity)})"
@@ -305,7 +317,7 @@ class ChatRepository:
             item = self._db.update_item(
                 TableName=self._data, Key=_conv_key(conversation_id), UpdateExpression=update,
                 ConditionExpression=condition, ExpressionAttributeValues=values({**vals, **extra_vals}),
-                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs,
+                ReturnValues=returning, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs,
             )["Attributes"]
         except ClientError as exc:
             raise self._why_refused(exc, identity, conversation_id, accepting=False) from exc
