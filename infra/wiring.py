@@ -103,8 +103,20 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec(
             name="visitor_session",
             description="HTTP: widget key + origin check, issues the signed visitor token",
-            tables={"data": Access.READ},
+            tables={"data": Access.READ, "connections": Access.READ},  # connections: is an agent online
             reads_visitor_token_secret=True,
+        ),
+        FunctionSpec(
+            name="visitor_offline",
+            description="HTTP: the widget's offline form becomes a lead (rate-limited per visitor) and its email",
+            tables={"data": Access.WRITE, "connections": Access.READ},
+            reads_visitor_token_secret=True,
+        ),
+        FunctionSpec(
+            name="leads_api",
+            description="HTTP: the Leads inbox for staff (list, read, status/assignee, notes; chat to lead)",
+            tables={"data": Access.WRITE},
+            verifies_jwt=True,
         ),
         FunctionSpec(
             name="usage_meter",
@@ -263,6 +275,12 @@ class HttpRoute:
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/visitor/session", "visitor_session"),
+    HttpRoute("POST", "/api/visitor/offline-message", "visitor_offline"),
+    HttpRoute("GET", "/api/clients/{client_id}/leads", "leads_api"),
+    HttpRoute("GET", "/api/clients/{client_id}/leads/{lead_id}", "leads_api"),
+    HttpRoute("PATCH", "/api/clients/{client_id}/leads/{lead_id}", "leads_api"),
+    HttpRoute("POST", "/api/clients/{client_id}/leads/{lead_id}/notes", "leads_api"),
+    HttpRoute("POST", "/api/conversations/{conversation_id}/lead", "leads_api"),
     HttpRoute("POST", "/api/auth/login", "auth_login"),
     HttpRoute("POST", "/api/stripe/webhook", "stripe_webhook"),
     HttpRoute("GET", "/api/client/billing", "client_billing"),

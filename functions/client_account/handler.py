@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.composition import billing as services
+from parley.composition.leads import lead_repository
 from parley.errors import InvalidRequest
 from parley.gateways.users import CognitoUsers
 from parley.http import build_resolver, caller_client_id, parse_body
@@ -87,8 +88,10 @@ def withdraw_notice() -> dict[str, Any]:
 @app.get("/api/client/export")
 def export() -> Response[Any]:
     client_id = caller_client_id(app)
+    body = services.lifecycle().export(client_id)
+    body["leads"] = [lead.public() for lead in lead_repository().all_of_client(client_id)]  # the client's too (LC-3)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
-                    body=services.lifecycle().export(client_id),
+                    body=body,
                     headers={"Content-Disposition": f'attachment; filename="parley-export-{client_id}.json"'})
 
 

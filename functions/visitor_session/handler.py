@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from parley.clock import get_clock, iso
 from parley.composition import chat as services
+from parley.composition.leads import availability_service
 from parley.errors import Unauthorized
 from parley.hours.client_hours import client_availability
 from parley.http import build_resolver, parse_body
@@ -46,6 +47,9 @@ def create_session() -> dict[str, Any]:
         "expiresAt": iso(expires),
         "open": hours.open,  # chats answered live now: within hours, or after-hours coverage (docs/hours.md)
         "nextChange": iso(hours.next_change) if hours.next_change else None,
+        # None, or why nobody can chat now: service_deactivated / outside_hours / no_agent_online
+        # (parley/availability.py; the offline form then, docs/leads.md).
+        "offline": availability_service().of(client, now).public(),
         "client": {"id": client.client_id, "name": client.name, "accentColor": client.accent_color,
                    "greeting": client.greeting, "online": client.status.value == "active"},
     }

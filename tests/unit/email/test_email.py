@@ -19,7 +19,7 @@ from parley.errors import InvalidRequest
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 LEAD_DATA = {"visitor_name": "Ana <b>", "visitor_email": "ana@example.com", "visitor_phone": "",
-             "page_url": "https://sierra.test/cars", "offline_reason": "outside_hours", "client_name": "Sierra",
+             "page_url": "https://sierra.test/cars", "origin": "offline form (outside hours)", "client_name": "Sierra",
              "message": "Is the red one\nstill for sale?", "lead_id": "ld_1"}
 
 

@@ -49,7 +49,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
         text=(
             "$visitor_name left a message on $client_name's website.\n\n"
             "Name:    $visitor_name\nEmail:   $visitor_email\nPhone:   $visitor_phone\n"
-            "Page:    $page_url\nWhy offline: $offline_reason\n\n"
+            "Page:    $page_url\nOrigin:  $origin\n\n"
             "Message:\n$message\n\n"
             "Reply to this email to answer $visitor_name directly. Lead $lead_id.\n"
         ),
@@ -57,7 +57,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "<p><strong>$visitor_name</strong> left a message on $client_name's website.</p>"
             "<table cellpadding=\"4\"><tr><td>Name</td><td>$visitor_name</td></tr>"
             "<tr><td>Email</td><td>$visitor_email</td></tr><tr><td>Phone</td><td>$visitor_phone</td></tr>"
-            "<tr><td>Page</td><td>$page_url</td></tr><tr><td>Why offline</td><td>$offline_reason</td></tr></table>"
+            "<tr><td>Page</td><td>$page_url</td></tr><tr><td>Origin</td><td>$origin</td></tr></table>"
             "<blockquote style=\"border-left:3px solid #d0d7de;margin:12px 0;padding:4px 12px\">$message</blockquote>"
             "<p>Reply to this email to answer $visitor_name directly. Lead $lead_id.</p>"
         ),
