@@ -6,7 +6,7 @@ fresh local stack, and the resulting ledger as deterministic JSON (`parley billi
 
 Nothing here decides money. The runner only does what a client, an agent and a provider
 would do — starts paid service, chats, pays, changes cards, plans and prices — through
-`BillingService` and `ChatService`, and moves the controlled clock, which fires the real
+the billing services and `ChatService`, and moves the controlled clock, which fires the real
 scheduled functions (billing 00:10, late charges 00:20, defaults 00:30 in the policy's zone)
 and delivers the DynamoDB stream to the real `usage_meter`. The result is read back from the
 ledger. The file format is documented in docs/billing.md ("Scenario files").

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from parley import interfaces
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 LAYER_DIR = REPO_ROOT / "layers" / "parley"
@@ -77,6 +79,35 @@ class FunctionSpec:
 # A `sends_email` function's SMTP settings (parley/composition/email.py reads them).
 EMAIL_ENVIRONMENT = ("PARLEY_SMTP_HOST", "PARLEY_SMTP_PORT", "PARLEY_SMTP_STARTTLS", "PARLEY_SMTP_SECRET_NAME",
                      "PARLEY_EMAIL_FROM", "PARLEY_SES_CONFIGURATION_SET")
+
+
+# The variables every function gets (Powertools' service/namespace and the provider's time zone).
+BASE_ENVIRONMENT = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "PARLEY_PROVIDER_TIME_ZONE")
+COGNITO_ENVIRONMENT = ("PARLEY_COGNITO_USER_POOL_ID", "PARLEY_COGNITO_CLIENT_ID", "PARLEY_COGNITO_REGION")
+
+
+def uses_cognito(spec: FunctionSpec) -> bool:
+    return spec.verifies_jwt or bool(spec.cognito_actions)
+
+
+def environment_variables(spec: FunctionSpec) -> frozenset[str]:
+    """The names of the environment variables a function is deployed with — exactly what its spec
+    grants. The CDK factory sets these (tests/infra checks the template against this list) and
+    the local Lambda runtime shows an invocation these and no others."""
+    names = set(BASE_ENVIRONMENT)
+    names.update(TABLES[key].env_var for key in spec.tables)
+    if spec.manage_connections:
+        names.add("PARLEY_WEBSOCKET_ENDPOINT")
+    if uses_cognito(spec):
+        names.update(COGNITO_ENVIRONMENT)
+    if spec.reads_visitor_token_secret:
+        names.add("PARLEY_VISITOR_TOKEN_SECRET_NAME")
+    if spec.uses_stripe:
+        names.add("PARLEY_STRIPE_SECRET_NAME")
+    if spec.sends_email:
+        names.update(EMAIL_ENVIRONMENT)
+    names.update(STATE_MACHINES[name].env_var for name in spec.starts_workflows)
+    return frozenset(names)
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
@@ -392,4 +423,4 @@ STATIC_SITES: dict[str, Path] = {
 }
 
 WEBSOCKET_STAGE = "live"
-MAX_MESSAGE_CHARS = 4000  # documented in docs/protocol.md; well under API Gateway's 32 KB frame
+MAX_MESSAGE_CHARS = interfaces.MAX_MESSAGE_CHARS  # docs/protocol.md; well under API Gateway's 32 KB frame

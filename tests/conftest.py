@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("TZ", "UTC")
+os.environ.setdefault("PARLEY_PROVIDER_TIME_ZONE", "Etc/GMT+7")  # every function is deployed with it
 
 
 @pytest.fixture(scope="session")

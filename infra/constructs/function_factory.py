@@ -25,6 +25,7 @@ from constructs import Construct
 from infra import wiring
 from infra.constructs.email import SMTP_PORT, Email
 from infra.constructs.nag import acknowledge, attr_ref, ref
+from infra.wiring import uses_cognito
 
 # One Python for the runtime and for the wheels of the deps layer (infra/build_lambda_deps.sh
 # installs cp312 manylinux aarch64 wheels): pydantic-core and cryptography are compiled per ABI.

@@ -16,6 +16,7 @@ from infra import wiring
 from infra.constructs.function_factory import construct_name
 from infra.constructs.nag import acknowledge, attr_ref
 from infra.cron import Cron
+from parley.interfaces import SchedulePayload
 
 
 class Schedules(Construct):
@@ -50,7 +51,7 @@ class Schedules(Construct):
                     role=role,
                     # The same payload the local scheduler sends: which schedule, and for when.
                     input=scheduler.ScheduleTargetInput.from_object(
-                        {"schedule": spec.name, "scheduledTime": scheduler.ContextAttribute.scheduled_time}
+                        SchedulePayload.template(spec.name, scheduler.ContextAttribute.scheduled_time)
                     ),
                 ),
             )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from infra.cron import Cron
 from infra.wiring import Schedule
 from parley.clock import iso
+from parley.interfaces import SchedulePayload
 
 
 class LocalScheduler:
@@ -46,7 +47,7 @@ class LocalScheduler:
         return due
 
     def fire(self, when: datetime, schedule: Schedule) -> None:
-        self._invoke(schedule.function, {"schedule": schedule.name, "scheduledTime": iso(when)})
+        self._invoke(schedule.function, SchedulePayload.template(schedule.name, iso(when)))
         self.fired.append((schedule.name, when))
 
     def run_until(self, moment: datetime) -> int:

@@ -39,6 +39,7 @@ from parley.billing.plans import PlanCatalog
 from parley.billing.policy import BillingPolicy
 from parley.chat.models import Agent, Client
 from parley.clock import ControlledClock, iso, set_clock
+from parley.interfaces import SiteConfig
 from parley.observability import logger
 
 REGION = "us-east-1"
@@ -113,6 +114,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto_patches.install(lambda_endpoint="")  # before moto serves: executions run for real
+        lambda_runtime.reset()  # environments of an earlier stack hold its endpoints
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -221,6 +223,7 @@ class LocalStack:
             self._stop_rest()
 
     def _stop_rest(self) -> None:
+        lambda_runtime.reset()  # the environments' processes end with the stack
         self.smtp.stop()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
@@ -254,7 +257,8 @@ class LocalStack:
 
     # --- setup -------------------------------------------------------------------------
     def _configure_environment(self) -> None:
-        """The handlers run in this process; they read the same variables the CDK app sets."""
+        """The whole stack's configuration, in this process: each Lambda environment is given the
+        part its FunctionSpec grants (lambda_runtime.function_environment), as the CDK app deploys it."""
         env = {
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
@@ -353,7 +357,10 @@ class LocalStack:
 
     # --- local controls ----------------------------------------------------------------
     def _site_config(self) -> dict[str, Any]:
-        return {"region": REGION, "cognitoClientId": self.user_pool_client_id, "local": True}
+        return SiteConfig(api_url=self.base_url, ws_url=self.ws_url, region=REGION,
+                          # No publishable key: Stripe.js cannot load offline; the dashboard offers
+                          # labelled test cards instead.
+                          cognito_client_id=self.user_pool_client_id, local=True).to_json()
 
     def _control_routes(self, app: web.Application) -> None:
         async def get_clock(request: web.Request) -> web.Response:

@@ -25,6 +25,7 @@ from infra.constructs.schedules import Schedules
 from infra.constructs.streams import StreamSubscriptions
 from infra.constructs.stripe import Stripe
 from infra.constructs.workflows import Workflows
+from parley.interfaces import SiteConfig
 
 
 def _as_list(value: Any) -> list[str]:
@@ -58,6 +59,8 @@ class Settings:
     # as PARLEY_PROVIDER_TIME_ZONE. cdk.json sets it, so a deploy does not depend on the shell that
     # synthesizes it; it must be the provider's billing policy `time_zone` (infra/wiring.py).
     provider_time_zone: str = wiring.PROVIDER_TIME_ZONE
+    # Stripe.js needs it to collect a card in the dashboard (public by design; not a secret).
+    stripe_publishable_key: str | None = None
     # Email: the SES identity (a domain the provider controls) and the From address of every
     # email (leads, invitations); context parley:emailDomain / parley:emailFrom.
     email_domain: str = DEFAULT_DOMAIN
@@ -78,7 +81,9 @@ class Settings:
         if email_from and not email_from.endswith("@" + email_domain):
             raise ValueError(f"parley:emailFrom {email_from!r} is not an address of parley:emailDomain "
                              f"{email_domain!r}")
+        publishable_key = node.try_get_context("parley:stripePublishableKey")
         return cls(
+            stripe_publishable_key=str(publishable_key) if publishable_key else None,
             email_domain=email_domain,
             email_from=email_from,
             cors_allow_origins=_as_list(origins) if origins is not None else cls.cors_allow_origins,
@@ -145,12 +150,13 @@ class ParleyStack(Stack):
         self.hosting = Hosting(
             self,
             "Hosting",
-            runtime_config={
-                "apiUrl": self.http_api.url,
-                "wsUrl": self.chat.stage.url,
-                "cognitoClientId": self.auth.user_pool_client.user_pool_client_id,
-                "region": self.region,
-            },
+            runtime_config=SiteConfig(
+                api_url=str(self.http_api.url),
+                ws_url=self.chat.stage.url,
+                cognito_client_id=self.auth.user_pool_client.user_pool_client_id,
+                region=self.region,
+                stripe_publishable_key=settings.stripe_publishable_key,
+            ).to_json(),
         )
 
         outputs = {

@@ -137,3 +137,11 @@ def test_deps_script_targets_the_runtime_python() -> None:
 def test_missing_deps_layer_names_the_build_command(tmp_path: Path) -> None:
     with pytest.raises(MissingLambdaDependencies, match=r"infra/build_lambda_deps\.sh"):
         deps_stamp(tmp_path / "lambda-deps")
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_function_environment_is_exactly_what_wiring_declares(synth: Synth, name: str) -> None:
+    """The local runtime shows each invocation `wiring.environment_variables(spec)` and nothing else:
+    the deployed function must have exactly those, or a handler could pass locally and fail on AWS."""
+    env = synth.resources[synth.function_id(name)]["Properties"]["Environment"]["Variables"]
+    assert set(env) == wiring.environment_variables(wiring.FUNCTIONS[name])

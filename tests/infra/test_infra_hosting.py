@@ -74,6 +74,7 @@ def test_site_deployments(synth: Synth) -> None:
         # Deploy-time values are markers the deployment handler substitutes: "apiUrl":<<marker:0xbaba:0>>
         raw = (config_asset / "config.json").read_text()
         config = json.loads(re.sub(r"<<marker:0xbaba:\d+>>", '"deploy-time"', raw))
+        # The keys of parley.interfaces.SiteConfig (the publishable key only when configured).
         assert set(config) == {"apiUrl", "wsUrl", "cognitoClientId", "region"}
         markers = json.dumps(props["SourceMarkers"][-1])
         assert synth.logical_id(synth.stack.http_api.api) in markers

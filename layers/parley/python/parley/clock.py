@@ -47,6 +47,11 @@ class ControlledClock:
         with self._lock:
             self._frozen = moment
 
+    @property
+    def frozen(self) -> bool:
+        with self._lock:
+            return self._frozen is not None
+
     def unfreeze(self) -> None:
         """Run at real speed again from the current (frozen) moment."""
         with self._lock:

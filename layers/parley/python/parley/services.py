@@ -5,6 +5,7 @@ their cold start loads only what they use."""
 from __future__ import annotations
 
 from parley import aws
+from parley.clock import get_clock
 from parley.composition import billing as _billing
 from parley.composition import chat as _chat
 from parley.composition.billing import (
@@ -24,7 +25,8 @@ from parley.composition.chat import (
 from parley.settings import get_settings
 
 __all__ = [
-    "billing_service", "chat_repository", "chat_service", "cognito_verifier", "ledger_repository", "lifecycle",
+    "billing_service", "chat_repository", "chat_service", "cognito_verifier", "get_clock", "ledger_repository",
+    "lifecycle",
     "reset", "stripe_gateway", "stripe_secret", "tenant_repository", "visitor_tokens",
 ]
 

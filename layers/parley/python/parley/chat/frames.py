@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from parley.errors import EmptyMessage, InvalidJson, InvalidRequest, MessageTooLong, UnknownAction
+from parley.interfaces import MAX_MESSAGE_CHARS  # one source, also read by infra/wiring.py
 
 MAX_MESSAGE_CHARS = 4000  # docs/protocol.md; a frame must stay under API Gateway's 32 KB
 

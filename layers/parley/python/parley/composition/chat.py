@@ -29,7 +29,8 @@ from parley.settings import get_settings
 
 def chat_repository() -> ChatRepository:
     s = get_settings()
-    return ChatRepository(aws.dynamodb(), s.data_table, s.connections_table)
+    # Conversations are in the data table; only the chat functions are granted the connections one.
+    return ChatRepository(aws.dynamodb(), s.data_table, s.granted("connections_table"))
 
 
 def tenant_repository() -> TenantRepository:

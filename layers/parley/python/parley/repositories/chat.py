@@ -30,6 +30,7 @@ from parley.chat.models import Connection, Conversation, ConversationStatus, Ide
 from parley.clock import iso
 from parley.errors import AlreadyTaken, ConversationClosed, NotAccepted, NotFound
 from parley.repositories.dynamo import from_item, to_item, values
+from parley.settings import MissingSetting
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,10 +52,16 @@ def _conversation(data: dict[str, Any]) -> Conversation:
 
 
 class ChatRepository:
-    def __init__(self, client: DynamoDBClient, data_table: str, connections_table: str) -> None:
+    def __init__(self, client: DynamoDBClient, data_table: str, connections_table: str | None) -> None:
         self._db = client
         self._data = data_table
-        self._conns = connections_table
+        self._connections_table = connections_table  # None: this function is not granted it
+
+    @property
+    def _conns(self) -> str:
+        if self._connections_table is None:
+            raise MissingSetting("PARLEY_CONNECTIONS_TABLE")
+        return self._connections_table
 
     # --- connections -------------------------------------------------------------------
     def put_connection(self, connection: Connection) -> None:
