@@ -69,10 +69,6 @@ def construct_name(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
 
-def uses_cognito(spec: wiring.FunctionSpec) -> bool:
-    return spec.verifies_jwt or bool(spec.cognito_actions)
-
-
 @dataclass(frozen=True)
 class FunctionResources:
     """What functions may be granted; the factory grants each only what its spec declares."""

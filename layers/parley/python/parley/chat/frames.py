@@ -10,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from parley.errors import EmptyMessage, InvalidJson, InvalidRequest, MessageTooLong, UnknownAction
 from parley.interfaces import MAX_MESSAGE_CHARS  # one source, also read by infra/wiring.py
 
-MAX_MESSAGE_CHARS = 4000  # docs/protocol.md; a frame must stay under API Gateway's 32 KB
-
 ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 
