@@ -115,3 +115,17 @@ def test_a_naive_instant_is_refused(split_day: BusinessHours) -> None:
         split_day.is_open(datetime(2026, 12, 1, 9, 0))
     with pytest.raises(NaiveInstant):
         split_day.next_change(datetime(2026, 12, 1, 9, 0))
+
+
+def test_an_observed_rule_also_closes_the_observed_weekday() -> None:
+    # July 4, 2026 is a Saturday; the US observes it on Friday July 3.
+    weekdays = {name: [{"start": "08:00", "end": "17:00"}] for name in ("thursday", "friday", "saturday")}
+    rule = {"kind": "holiday", "name": "Independence Day"}
+
+    def hours(observed: bool) -> BusinessHours:
+        return parse_hours({"time_zone": "UTC", "weekly": weekdays, "holidays": {"closed_days": [
+            {"label": "Fourth of July", "on": {**rule, "observed": observed}}]}})
+
+    friday, saturday = at("2026-07-03T10:00", UTC), at("2026-07-04T10:00", UTC)
+    assert not hours(True).is_open(friday) and not hours(True).is_open(saturday)
+    assert hours(False).is_open(friday) and not hours(False).is_open(saturday)
