@@ -22,9 +22,11 @@ import {
   renderPane,
   setTyping,
 } from "./conversation.js";
-import { initAdmin, wireAdmin } from "./admin/index.js";
+import { wireAdmin } from "./admin/index.js";
+import { wireLeads } from "./leads.js";
 import { renderQueue } from "./queue.js";
 import { initTransfer } from "./transfer.js";
+import { initViews, wireViews } from "./views.js";
 import { chatFor, loadConfig, online, session, store } from "./state.js";
 import { errorText, toast, visitorLabel } from "./text.js";
 
@@ -102,7 +104,7 @@ function start() {
   $("login").hidden = true;
   $("shell").hidden = false;
   renderAll();
-  initAdmin();
+  initViews();
   armOnGesture();
   store.conn = createConn({
     url: async () => {
@@ -136,6 +138,8 @@ function start() {
 
 async function onOpen(c) {
   const data = await c.request("subscribeQueue", {});
+  // The clients I serve, when the server names them: ids, or {id, name}.
+  store.clients = (data.clients || []).map((x) => (typeof x === "string" ? { id: x, name: x } : x));
   store.queue.clear();
   for (const conv of data.waiting || []) if (!store.chats.has(conv.conversationId)) store.queue.set(conv.conversationId, conv);
   for (const conv of data.mine || []) chatFor(conv);
@@ -278,6 +282,8 @@ initStatusControl();
 initSoundToggle();
 initTransfer();
 wireAdmin();
+wireLeads();
+wireViews();
 loadConfig().catch(() => {});
 if (store.token && !expired(store.token)) start();
 else {

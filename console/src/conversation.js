@@ -6,6 +6,7 @@ import { clockTime, hostOf, initials } from "../../frontend/shared/format.js";
 import { away, newMessage, updateTitle } from "./attention.js";
 import { renderChats } from "./chats.js";
 import { renderInfo } from "./info.js";
+import { chatToLead } from "./leads.js";
 import { online, store } from "./state.js";
 import { errorText, textOf, toast, visitorLabel } from "./text.js";
 import { renderTransfer } from "./transfer.js";
@@ -228,6 +229,22 @@ async function closeChat() {
     btn.disabled = false;
   }
 }
+/** Turns the open chat into a lead (a ticket the Leads inbox follows up). */
+async function makeLead() {
+  const chat = store.chats.get(store.openId);
+  if (!chat) return;
+  const btn = $("lead-chat");
+  btn.disabled = true;
+  try {
+    await chatToLead(chat.id, "");
+    toast("Lead created from this chat: see Leads.", "info");
+  } catch (err) {
+    toast(err.status === 404 ? "Leads aren't available on this server yet." : "Couldn't make a lead: " + err.message);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
 /** Takes a chat off this tab's list (closed, or transferred away). */
 export function dismiss(id) {
   store.chats.delete(id);
@@ -306,6 +323,7 @@ export function initConversation() {
   });
   $("input").addEventListener("input", onInput);
   $("close-chat").addEventListener("click", closeChat);
+  $("lead-chat").addEventListener("click", makeLead);
   $("dismiss-chat").addEventListener("click", () => dismiss(store.openId));
   // Back to the tab: what is on screen is read now.
   const seen = () => {

@@ -15,6 +15,7 @@ export const store = {
   chats: new Map(), // conversationId -> Chat (mine)
   openId: null, // the chat in the pane
   accepting: new Set(), // conversationIds being accepted from this tab
+  clients: [], // [{id, name}] I serve (subscribeQueue's `clients`, when the server sends it)
 };
 
 /** The Chat for a conversation, created on first sight; later calls merge the conversation in. */

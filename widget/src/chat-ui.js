@@ -321,7 +321,7 @@ function main(boot) {
     }
     if (OFFLINE_CODES.includes(code)) {
       item.state = "queued";
-      goOffline();
+      goOffline("service_deactivated");
       return false;
     }
     fail(item, code);
@@ -518,41 +518,64 @@ function main(boot) {
   let offline = false;
   let fatal = false;
   function buildOfflineForm() {
-    const f = h("form", { class: "off", hidden: true, "data-testid": "parley-offline" });
-    const field = (name, label, tag, type) =>
-      h("label", {}, h("span", { text: label }), h(tag, { name, type, required: true, maxlength: tag === "input" ? "200" : String(MAX_CHARS) }));
+    const f = h("form", { class: "off", hidden: true, "data-testid": "parley-offline", novalidate: true });
+    const field = (name, label, tag, type, required = true) =>
+      h(
+        "label",
+        {},
+        h("span", { text: label }),
+        h(tag, { name, type, required, maxlength: tag === "input" ? "200" : String(MAX_CHARS), "data-testid": "parley-offline-" + name }),
+      );
+    const note = h("p", { class: "offerr", role: "alert", "data-testid": "parley-offline-error", hidden: true });
     f.append(
       field("name", t("name"), "input", "text"),
       field("email", t("email"), "input", "email"),
+      field("phone", t("phone"), "input", "tel", false),
       field("text", t("message"), "textarea"),
-      h("button", { type: "submit", class: "nc", text: t("leave") }),
+      note,
+      h("button", { type: "submit", class: "nc", "data-testid": "parley-offline-send", text: t("leave") }),
     );
     f.addEventListener("submit", async (e) => {
       e.preventDefault();
+      const v = (n) => f.elements[n].value.trim();
+      const problem = !v("name") || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v("email")) || !v("text") ? "offlineCheck" : "";
+      note.hidden = !problem;
+      if (problem) {
+        note.textContent = t(problem);
+        return;
+      }
       const btn = f.querySelector("button");
       btn.disabled = true;
-      const v = (n) => f.elements[n].value.trim();
       try {
         await postJSON(cfg.apiUrl + "/api/visitor/offline-message", {
           widgetKey: boot.key,
           visitorToken: st.token,
           name: v("name"),
           email: v("email"),
-          text: v("text"),
+          phone: v("phone"),
+          message: v("text"),
+          page: location.href.slice(0, 2000),
+          language: lang,
+          conversationId: st.conv || undefined,
+          reason: offlineReason || undefined,
         });
-        f.replaceChildren(h("p", { class: "ok", text: t("thanks") }));
+        f.replaceChildren(h("p", { class: "ok", "data-testid": "parley-offline-thanks", text: t("thanks") }));
       } catch (err) {
         btn.disabled = false;
-        status.textContent = t("offlineFailed");
+        note.hidden = false;
+        note.textContent = t(err.status === 429 ? "offlineRate" : err.status === 400 ? "offlineCheck" : "offlineFailed");
       }
     });
     return f;
   }
   let opensAt = "";
-  /** `nextChange`: when the client opens again (ISO), if the server said. */
-  function goOffline(nextChange) {
+  let offlineReason = "";
+  /** Why (docs/protocol.md: service_deactivated, outside_hours, no_agent_online, no_answer) and,
+   * outside hours, when the client opens again (ISO). */
+  function goOffline(reason, nextChange) {
     if (offline) return;
     offline = true;
+    offlineReason = reason || "";
     const d = nextChange ? new Date(nextChange) : null;
     if (d && !isNaN(d)) opensAt = d.toLocaleString(lang, { weekday: "long", hour: "2-digit", minute: "2-digit" });
     conn.stop();
@@ -572,7 +595,7 @@ function main(boot) {
   /** A refused session: offline, or unavailable for good (4xx other than 408/429), or worth a retry. */
   function sessionRefused(err) {
     if (err.code === "service_unavailable") {
-      goOffline();
+      goOffline("service_deactivated");
       err.fatal = true;
     } else if (err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) {
       fatal = true; // unknown widget key, origin not allowed, client disabled: retrying won't help
@@ -582,12 +605,18 @@ function main(boot) {
     }
     return err;
   }
-  /** Service off, or outside the client's hours with no chat going on: the offline form. */
+  /** Nobody can chat now (the session's `offline`, or from an older server `online`/`open`):
+   * the offline form — unless a chat is going on and only hours or presence say so. */
   function closedNow(session) {
-    const serviceOff = !!session.client && session.client.online === false;
-    const afterHours = session.open === false && !(st.conv && !st.closed);
-    if (serviceOff || afterHours) goOffline(afterHours ? session.nextChange : null);
-    return serviceOff || afterHours;
+    const off = session.offline;
+    let reason = off && off.reason;
+    if (off === undefined) {
+      if (session.client && session.client.online === false) reason = "service_deactivated";
+      else if (session.open === false) reason = "outside_hours";
+    }
+    if (!reason || (st.conv && !st.closed && reason !== "service_deactivated")) return false;
+    goOffline(reason, (off && off.nextChange) || session.nextChange);
+    return true;
   }
 
   /** Config + visitor session, then the WebSocket URL. Run before every (re)connect. */
@@ -632,7 +661,7 @@ function main(boot) {
       } catch (err) {
         if (err.code !== "not_found") {
           if (OFFLINE_CODES.includes(err.code)) {
-            goOffline();
+            goOffline("service_deactivated");
             err.fatal = true;
           }
           throw err;
@@ -660,7 +689,7 @@ function main(boot) {
     },
   };
   function onEvent(f) {
-    if (f.type === "error") return OFFLINE_CODES.includes(f.code) ? goOffline() : flash(f.code);
+    if (f.type === "error") return OFFLINE_CODES.includes(f.code) ? goOffline("service_deactivated") : flash(f.code);
     const id = f.conversationId || (f.conversation && f.conversation.conversationId);
     const handler = Object.prototype.hasOwnProperty.call(EVENTS, f.type) && EVENTS[f.type];
     if (handler && id && id === st.conv) handler(f);

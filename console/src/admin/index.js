@@ -46,25 +46,10 @@ async function render() {
   }
 }
 
-/** Chats or admin: the whole work area switches. */
-export function showView(view) {
-  const admin = view === "admin" && isAdmin();
-  $("shell").dataset.view = admin ? "admin" : "chats";
-  $("admin-view").hidden = !admin;
-  $("nav-chats").setAttribute("aria-current", admin ? "false" : "page");
-  $("nav-admin").setAttribute("aria-current", admin ? "page" : "false");
-  if (admin) render();
-}
-
-/** After sign-in: the Admin link for admins only. */
-export function initAdmin() {
-  $("nav-admin").hidden = !isAdmin();
-  showView("chats");
-}
+/** Shows the admin area (the view switch is views.js). */
+export const showAdmin = () => render();
 
 export function wireAdmin() {
-  $("nav-chats").addEventListener("click", () => showView("chats"));
-  $("nav-admin").addEventListener("click", () => showView("admin"));
   for (const b of document.querySelectorAll("[data-admin-tab]"))
     b.addEventListener("click", () => {
       tab = b.dataset.adminTab;
