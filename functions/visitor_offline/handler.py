@@ -46,7 +46,7 @@ def _visitor_token(request: OfflineRequest) -> str:
 @app.post("/api/visitor/offline-message")
 def offline_message() -> Response[Any]:
     request = parse_body(app, OfflineRequest)
-    service = lead_service()
+    service = lead_service(for_visitors=True)
     client = service.widget_client(request.widget_key, app.current_event.headers.get("origin"))
     claims = chat_services.visitor_tokens().verify(_visitor_token(request), get_clock().now())
     if claims.client_id != client.client_id:

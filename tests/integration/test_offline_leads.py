@@ -153,6 +153,9 @@ def test_each_offline_case_is_reported_by_the_session_and_recorded_on_the_lead(l
     visitor_ws, visitor = chat.visitor(_demo(staffed))
     started = visitor_ws.ok("startConversation", text="hello?")
     conversation_id = started["conversation"]["conversationId"]
+    stranger = session(local_stack, staffed)
+    status, refused, _ = offline(local_stack, staffed, stranger["visitorToken"], conversationId=conversation_id)
+    assert (status, refused["code"]) == (400, "invalid_request")  # someone else's chat cannot be named
     status, ack, _ = offline(local_stack, staffed, visitor["visitorToken"], reason="no_answer",
                              conversationId=conversation_id)
     assert status == 201, ack
@@ -186,7 +189,7 @@ def _demo(tenant: Tenant) -> _Demo:
     ({"language": "english please"}, "invalid_request"),
     ({"preChat": {"bad key": "x"}}, "invalid_request"),
     ({"unknownField": 1}, "invalid_request"),
-    ({"conversationId": "conv_not_mine"}, "invalid_request"),
+    ({"conversationId": "../../etc"}, "invalid_request"),
     ({"visitorToken": "forged.token"}, "unauthorized"),
 ])
 def test_bad_input_is_refused_and_stores_nothing(local_stack: Any, fields: dict[str, Any], code: str) -> None:
@@ -197,6 +200,15 @@ def test_bad_input_is_refused_and_stores_nothing(local_stack: Any, fields: dict[
     local_stack.drain_streams()
     assert leads_of(local_stack, tenant, login(local_stack, tenant.agent_username)) == []
     assert local_stack.smtp.to(tenant.inbox) == []
+
+
+def test_a_conversation_that_no_longer_exists_is_dropped_not_refused(local_stack: Any) -> None:
+    tenant = new_tenant(local_stack, notification=False)
+    status, ack, _ = offline(local_stack, tenant, session(local_stack, tenant)["visitorToken"],
+                             conversationId="conv_deleted_since")
+    assert status == 201, ack
+    (lead,) = leads_of(local_stack, tenant, login(local_stack, tenant.agent_username))
+    assert lead["conversationId"] is None
 
 
 def test_wrong_origin_or_another_clients_token_is_refused(local_stack: Any) -> None:

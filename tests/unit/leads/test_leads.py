@@ -252,11 +252,13 @@ def test_the_sixth_message_in_a_window_is_rate_limited_and_another_visitor_is_no
     assert len(store.leads) == 6
 
 
-def test_a_conversation_of_another_visitor_is_refused() -> None:
+def test_a_conversation_of_another_visitor_is_refused_and_an_unknown_one_dropped() -> None:
     leads, store = service()
     with pytest.raises(InvalidRequest):
         leads.submit_offline(_client(), "v_other", form(conversationId="c_1"))
     assert store.leads == {}
+    assert leads.submit_offline(_client(), "v_1", form(conversationId="c_gone")).conversation_id is None
+    assert leads.submit_offline(_client(), "v_1", form(conversationId="c_1")).conversation_id == "c_1"
 
 
 def test_staff_scope() -> None:

@@ -103,6 +103,13 @@ class Settings(BaseModel):
         return self._resource("stripe_secret_name")
 
     @property
+    def management_endpoint(self) -> str:
+        """The @connections endpoint, for functions granted `manage_connections`."""
+        if self.websocket_endpoint is None:
+            raise MissingSetting("PARLEY_WEBSOCKET_ENDPOINT")
+        return self.websocket_endpoint
+
+    @property
     def cognito_issuer(self) -> str:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.cognito_user_pool_id}"
 

@@ -19,6 +19,6 @@ def tenant_repository() -> TenantRepository:
 def admin_service(login_url: str) -> AdminService:
     s = get_settings()
     connections = LiveAgentConnections(ChatRepository(aws.dynamodb(), s.data_table, s.connections_table),
-                                       ApiGatewayConnections(s.websocket_endpoint))
+                                       ApiGatewayConnections(s.management_endpoint))
     return AdminService(tenant_repository(), CognitoStaffDirectory(s.cognito_user_pool_id),
                         OutboxInvitationMailer(login_url), connections)

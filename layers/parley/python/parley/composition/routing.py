@@ -19,4 +19,4 @@ def routing_repository() -> RoutingRepository:
 def router(relay: ConnectionsGateway | None = None) -> Router:
     s = get_settings()
     return Router(routing_repository(), TenantRepository(aws.dynamodb(), s.data_table),
-                  relay or ApiGatewayConnections(s.websocket_endpoint), get_clock())
+                  relay or ApiGatewayConnections(s.management_endpoint), get_clock())

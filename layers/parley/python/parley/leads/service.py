@@ -100,7 +100,7 @@ class LeadChanges(BaseModel):
 
 class LeadService:
     def __init__(self, store: LeadStore, tenants: Tenants, conversations: Conversations, outbox: EmailOutbox,
-                 availability: AvailabilityService, clock: Clock) -> None:
+                 availability: AvailabilityService | None, clock: Clock) -> None:
         self._store = store
         self._tenants = tenants
         self._conversations = conversations
@@ -125,6 +125,8 @@ class LeadService:
     def submit_offline(self, client: Client, visitor_id: str, form: OfflineMessage) -> Lead:
         now = self._clock.now()
         conversation_id = self._visitor_conversation(client, visitor_id, form.conversation_id)
+        if self._availability is None:
+            raise RuntimeError("LeadService built without availability cannot take offline messages")
         reason = self._availability.of(client, now).reason
         if reason is None and form.reason is OfflineReason.NO_ANSWER:
             reason = OfflineReason.NO_ANSWER  # a conversation nobody accepted in time (routing told the widget)
@@ -147,7 +149,11 @@ class LeadService:
         if conversation_id is None:
             return None
         conversation = self._conversations.get_conversation(conversation_id)
-        if conversation is None or conversation.client_id != client.client_id or conversation.visitor_id != visitor_id:
+        if conversation is None:
+            # A widget remembering a chat deleted since (data retention): the message still counts.
+            logger.info("offline message names an unknown conversation; stored without it", visitor_id=visitor_id)
+            return None
+        if conversation.client_id != client.client_id or conversation.visitor_id != visitor_id:
             raise InvalidRequest("conversationId: not a conversation of this visitor")
         return conversation_id
 
