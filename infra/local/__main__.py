@@ -27,6 +27,7 @@ Parley is running on 127.0.0.1 (Ctrl-C stops everything)
   WebSocket API          {stack.ws_url}
   HTTP API               {stack.base_url}/api/...
   moto (AWS services)    {stack.moto_url}
+  Local mail (SMTP)      {stack.base_url}/_local/mail   (SMTP server 127.0.0.1:{stack.smtp.port})
 
   Agent login            {demo.sierra.agent_username} / {demo.agent_password}   ({demo.sierra.name})
   Second tenant's agent  {demo.harbor.agent_username} / {demo.agent_password}   ({demo.harbor.name})

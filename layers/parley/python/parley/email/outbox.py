@@ -67,7 +67,7 @@ class EmailOutbox:
 
 
 class RetryPolicy(BaseModel):
-    """Exponential backoff: 30 s, 1, 2, 4, 8, 16, 32 min, then hourly — 12 tries over ~7 hours."""
+    """Exponential backoff: 30 s, 1, 2, 4, 8, 16, 32 min, then hourly — 12 tries over ~5 hours."""
 
     model_config = ConfigDict(frozen=True)
 
