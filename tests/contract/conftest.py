@@ -17,9 +17,11 @@ from infra.local.tables import create_tables
 _tables = itertools.count()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def aws() -> Iterator[None]:
-    """One in-process moto for the session (starting it costs most of a test's time)."""
+    """One in-process moto per module (starting it costs most of a test's time). Not for the
+    session: while `mock_aws` is active it answers every boto3 call in the process, including
+    those a later test module makes to the local stack's moto server."""
     with mock_aws():
         yield
 

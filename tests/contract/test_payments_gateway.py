@@ -133,26 +133,26 @@ def test_an_invoice_without_lines_is_refused(payments: Payments) -> None:
 def test_a_good_card_pays_and_paying_again_changes_nothing(payments: Payments) -> None:
     cus = customer(payments)
     invoice = payments.gateway.create_invoice(ledger_id(), cus, LINES, DUE)
-    result = payments.gateway.pay_invoice(invoice.id, "attempt-1")
+    result = payments.gateway.pay_invoice(invoice.id, f"{invoice.id}:1")
     assert result.paid and result.invoice_status == "paid" and result.amount_paid_cents == 44_500
     assert (result.payment_intent_id or "").startswith("pi_") and result.declined_reason is None
-    again = payments.gateway.pay_invoice(invoice.id, "attempt-2")
+    again = payments.gateway.pay_invoice(invoice.id, f"{invoice.id}:2")
     assert again.paid and again.payment_intent_id == result.payment_intent_id
 
 
 def test_a_declined_card_is_a_result_and_a_new_card_pays(payments: Payments) -> None:
     cus = customer(payments, card=False)
     invoice = payments.gateway.create_invoice(ledger_id(), cus, LINES, DUE)
-    declined = payments.gateway.pay_invoice(invoice.id, "decline-1")
+    declined = payments.gateway.pay_invoice(invoice.id, f"{invoice.id}:1")
     assert not declined.paid and declined.invoice_status == "open"
     assert declined.declined_reason == "generic_decline" and (declined.charge_id or "").startswith("ch_")
     payments.card(cus, True)
-    assert payments.gateway.pay_invoice(invoice.id, "decline-2").paid
+    assert payments.gateway.pay_invoice(invoice.id, f"{invoice.id}:2").paid
 
 
 def test_an_unknown_invoice_is_rejected_not_retryable(payments: Payments) -> None:
     with pytest.raises(PaymentProviderRejected) as err:
-        payments.gateway.pay_invoice("in_doesnotexist", "x")
+        payments.gateway.pay_invoice("in_doesnotexist", f"{ledger_id()}:1")
     assert not err.value.retryable and err.value.http_status == 404
 
 

@@ -75,6 +75,7 @@ def test_the_daily_jobs_run_their_day_and_report_it(world: World) -> None:
     assert world.account("cl_b").status is AccountStatus.DEACTIVATED
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # it fails before any metric
 def test_a_scheduled_event_without_its_time_is_refused(world: World) -> None:
     with pytest.raises(ValueError, match="scheduledTime"):
         handler_of("billing_cycle").handler({"schedule": "daily"}, Context())
