@@ -115,3 +115,14 @@ def test_the_cancellation_takes_effect_with_a_final_invoice_and_schedules_deleti
     assert client is not None and client.status is ClientStatus.DEACTIVATED
     assert world.lifecycle.finalize_cancellation("cl_a", notice.notice_id) == done  # a replay changes nothing
     assert len(world.history(kind="service_terminated")) == 1
+
+
+def test_the_export_carries_the_ledger_and_deletion_keeps_it() -> None:
+    world = World()
+    world.paying()
+    exported = world.lifecycle.export("cl_a")
+    assert exported["format"] == "parley-export/1"
+    assert [i["invoice_id"] for i in exported["invoices"]] == [world.invoices()[0].invoice_id]
+    assert "paid_service_started" in [h["kind"] for h in exported["history"]]
+    assert world.lifecycle.delete_data("cl_a") == {"deletedItems": 0}
+    assert world.account().data_deleted and len(world.invoices()) == 1  # LC-3: the ledger stays
