@@ -32,6 +32,8 @@ Parley is running on 127.0.0.1 (Ctrl-C stops everything)
   Agent login            {demo.sierra.agent_username} / {demo.agent_password}   ({demo.sierra.name})
   Second tenant's agent  {demo.harbor.agent_username} / {demo.agent_password}   ({demo.harbor.name})
   Client dashboard       {stack.base_url}/dashboard/   owner-sierra / {demo.agent_password}
+  Admin (admin area)     {demo.admin_username} / {demo.agent_password}   (clients, agents, teams)
+  Supervisor login       {demo.supervisor_username} / {demo.agent_password}   (both tenants)
 
   Move the clock (billing runs on the way):  .venv/bin/parley clock advance --days 30
 """, flush=True)

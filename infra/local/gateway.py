@@ -143,7 +143,9 @@ class LocalGateway:
         try:
             result = await self._call(self._authorizer.function, event)
         except Exception as exc:  # API Gateway: the error message "Unauthorized" is a 401, any other a 500
-            return (401 if str(exc) == "Unauthorized" else 500), None
+            payload = getattr(exc, "payload", None)  # the runtime's FunctionError carries Lambda's error payload
+            message = payload.get("errorMessage") if isinstance(payload, dict) else str(exc)
+            return (401 if message == "Unauthorized" else 500), None
         latency = int((time.perf_counter() - started) * 1000)
         if not isinstance(result, dict) or not _allows(result.get("policyDocument"), CONNECT_ARN):
             return 403, None

@@ -27,6 +27,7 @@ from aiohttp import web
 from moto.server import ThreadedMotoServer
 
 from infra.local import lambda_runtime, moto_patches
+from infra.local.demo_desk import ADMIN_USERNAME, SUPERVISOR_USERNAME, seed_desk
 from infra.local.gateway import LocalGateway
 from infra.local.localstripe_server import LocalStripe
 from infra.local.scheduler import LocalScheduler
@@ -35,6 +36,7 @@ from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
 from infra.wiring import PROVIDER_TIME_ZONE, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
+from parley.auth.roles import Group
 from parley.billing.plans import PlanCatalog
 from parley.billing.policy import BillingPolicy
 from parley.chat.models import Agent, Client
@@ -67,6 +69,8 @@ class DemoData:
     clients: dict[str, DemoClient]
     agent_password: str
     agent_subs: dict[str, str]  # username -> Cognito sub
+    admin_username: str = ADMIN_USERNAME  # the provider's admin (admin area)
+    supervisor_username: str = SUPERVISOR_USERNAME
 
     @property
     def sierra(self) -> DemoClient:
@@ -293,8 +297,8 @@ class LocalStack:
             UserPoolId=self.user_pool_id, ClientName="parley-console",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
-        for group in ("agents", "clients"):
-            idp.create_group(GroupName=group, UserPoolId=self.user_pool_id)
+        for group in Group:  # the pool's groups (parley.auth.roles, as in the CDK user pool)
+            idp.create_group(GroupName=group.value, UserPoolId=self.user_pool_id)
         os.environ.update({
             "PARLEY_COGNITO_USER_POOL_ID": self.user_pool_id, "PARLEY_COGNITO_CLIENT_ID": self.user_pool_client_id,
             "PARLEY_COGNITO_REGION": REGION,
@@ -336,6 +340,8 @@ class LocalStack:
                                    greeting=f"Hi! Questions about {demo.name}? We reply in under a minute.",
                                    notification_email=f"leads@{demo.client_id.removeprefix('cl_')}.test"))
             subs[demo.agent_username] = self.add_agent(demo.agent_username, demo.agent_name, [demo.client_id])
+        seed_desk(services.tenant_repository(), lambda user, group: self.create_user(user, DEMO_PASSWORD, group),
+                  {d.agent_username: (subs[d.agent_username], d.client_id) for d in clients.values()})
         if self._seed_demo:
             self._seed_billing(clients)
         return DemoData(clients=clients, agent_password=DEMO_PASSWORD, agent_subs=subs)

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from parley import aws
 from parley.admin.ports import InvitedUser
 from parley.auth.roles import GROUP_OF_ROLE, StaffRole
+from parley.composition.email import email_outbox
 from parley.errors import Conflict
 from parley.gateways.connections import ApiGatewayConnections
 from parley.repositories.chat import ChatRepository
@@ -53,8 +54,15 @@ class CognitoStaffDirectory:
         sub = next(a["Value"] for a in created["User"].get("Attributes", []) if a["Name"] == "sub")
         return InvitedUser(sub=sub, username=username, temporary_password=password)
 
+    def _username(self, username_or_sub: str) -> str:
+        """Agent items written before `username` was kept carry only the `sub`: look it up."""
+        found = aws.cognito().list_users(UserPoolId=self._pool, Filter=f'sub = "{username_or_sub}"', Limit=1)
+        users = found.get("Users") or []
+        return users[0]["Username"] if users else username_or_sub
+
     def set_role(self, username: str, role: StaffRole) -> None:
         idp = aws.cognito()
+        username = self._username(username)
         idp.admin_add_user_to_group(UserPoolId=self._pool, Username=username, GroupName=GROUP_OF_ROLE[role].value)
         for other in (StaffRole.AGENT, StaffRole.SUPERVISOR):
             if other is not role:
@@ -63,6 +71,7 @@ class CognitoStaffDirectory:
 
     def set_enabled(self, username: str, enabled: bool) -> None:
         idp = aws.cognito()
+        username = self._username(username)
         try:
             if enabled:
                 idp.admin_enable_user(UserPoolId=self._pool, Username=username)
@@ -82,8 +91,6 @@ class OutboxInvitationMailer:
         self._login_url = login_url
 
     def send_invitation(self, to: str, name: str, user: InvitedUser) -> None:
-        from parley.composition.email import email_outbox  # only the admin function sends invitations
-
         email_outbox().enqueue(to=[to], template="agent.invitation", key=f"invitation:{user.sub}", data={
             "name": name, "login_url": self._login_url, "username": to,
             "temporary_password": user.temporary_password, "expires_in_days": str(TEMPORARY_PASSWORD_DAYS)})

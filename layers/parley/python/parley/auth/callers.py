@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from parley.auth.roles import StaffRole, require_admin, require_staff
+from parley.composition import chat as services
+from parley.http import bearer_token
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -14,9 +16,6 @@ if TYPE_CHECKING:
 
 
 def _claims(app: APIGatewayHttpResolver) -> AgentClaims:
-    from parley.composition import chat as services  # the JWT library: only for functions that verify
-    from parley.http import bearer_token
-
     return services.cognito_verifier().verify(bearer_token(app))
 
 
