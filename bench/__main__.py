@@ -1,7 +1,7 @@
-"""`python -m bench [chat] [sizes] [billing]`: run the benchmarks (chat and sizes when none is
-named; billing, several minutes, only when named), print readable tables and write
-.bench/results.json. Exit status 1 when a target is missed, 2 when
-a benchmark could not run; a skipped benchmark (no front-end build) is not a failure."""
+"""`python -m bench [imports] [chat] [cost] [sizes] [billing]`: run the benchmarks (imports, chat,
+cost and sizes when none is named; billing, several minutes, only when named), print readable
+tables and write .bench/results.json. Exit status 1 when a target is missed, 2 when a benchmark
+could not run; a skipped benchmark (no front-end build) is not a failure."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import billing, chat, sizes
+from bench import billing, chat, cost, imports, sizes
 from bench.sizes import KB, REPO_ROOT
 
 RESULTS = REPO_ROOT / ".bench" / "results.json"
@@ -151,6 +151,52 @@ def run_chat(args: argparse.Namespace) -> tuple[dict[str, Any], bool | None]:
     return result, bool(result["requests"]["pass"])
 
 
+def print_imports(r: dict[str, Any]) -> None:
+    print("\n== cold start: CPU to import each handler, / `import boto3` (fresh processes, median) ==")
+    print(f"{r['rounds']} rounds; import boto3: {r['boto3_import_cpu_ms']} ms import CPU, "
+          f"{r['boto3_process_cpu_ms']} ms whole process")
+    print(table(["function", "import CPU ms", "x boto3", "process CPU ms", "x boto3 (process)", "loads", "judged"],
+                [[f["function"], f["import_cpu_ms"], f["ratio"], f["process_cpu_ms"], f["process_ratio"],
+                  ",".join(f["loads"]) or "-", "yes" if f["judged"] else ""] for f in r["functions"]]))
+    print(f"{verdict(r['pass'])}  targets: chat_message and chat_connect <= {imports.TARGET_RATIO} x boto3; "
+          "neither loads Stripe, the ledger or the X-Ray SDK")
+    for c in r["checks"]:
+        if not c["pass"]:
+            print(f"  FAIL  {c['check']}")
+
+
+def print_cost(r: dict[str, Any]) -> None:
+    c = r["config"]
+    print(f"\n== cost model: {c['chats']} engaged chats of {c['messages_per_chat']} messages, AWS list prices "
+          f"({r['prices']['region']}, {r['prices']['date']}, bench/prices.py) ==")
+    print(table(["item", "$ per 1,000 engaged chats"], [[k, f"{v:.5f}"] for k, v in r["per_1000_chats_usd"].items()]
+                + [["total", f"{r['total_per_1000_chats_usd']:.4f}"],
+                   ["floor (20 relayed 1:1 messages)", f"{r['floor_per_1000_chats_usd']:.4f}"]]))
+    p = r["per_chat"]
+    print(f"per chat: {p['websocket_messages']} WebSocket messages ({p['frames_in']} in, {p['route_responses']} "
+          f"route responses, {p['posts']} posts); Lambda {p['lambda_invocations']}; DynamoDB {p['dynamodb_requests']} "
+          f"= {p['write_units']} WRU + {p['read_units']} RRU; {p['stream_reads']} stream reads; "
+          f"{p['secret_calls']} Secrets Manager calls; {p['connection_minutes']} connection minutes (modelled)")
+    print(f"local mean duration per invocation (ms): {p['lambda_ms']}; largest conversation item "
+          f"{r['largest_conversation_item_bytes']} bytes")
+    print(f"{verdict(r['pass'])}  target: <= {cost.TARGET_RATIO} x the floor; ratio {r['ratio_to_floor']} "
+          f"({r['ratio_to_floor_without_lambda_duration']} without Lambda duration; {r['ratio_to_issue_floor']} "
+          f"against the issue's $2.97 per million)")
+    print(f"run {r['run_s']} s")
+
+
+def run_imports(args: argparse.Namespace) -> tuple[dict[str, Any], bool | None]:
+    result = imports.run(imports.ImportConfig(rounds=args.import_rounds))
+    print_imports(result)
+    return result, bool(result["pass"])
+
+
+def run_cost(args: argparse.Namespace) -> tuple[dict[str, Any], bool | None]:
+    result = cost.run(cost.CostConfig(chats=args.chats))
+    print_cost(result)
+    return result, bool(result["pass"])
+
+
 def run_sizes(args: argparse.Namespace) -> tuple[dict[str, Any], bool | None]:
     result = sizes.run()
     print_sizes(result)
@@ -168,9 +214,9 @@ def run_billing(args: argparse.Namespace) -> tuple[dict[str, Any], bool | None]:
 
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], bool | None]]] = {
-    "chat": run_chat, "sizes": run_sizes, "billing": run_billing,
+    "imports": run_imports, "chat": run_chat, "cost": run_cost, "sizes": run_sizes, "billing": run_billing,
 }
-DEFAULT = ("chat", "sizes")  # billing (10,000 due among 100,000: 5-10 minutes here) is opt-in
+DEFAULT = ("imports", "chat", "cost", "sizes")  # billing (10,000 due among 100,000: 5-10 minutes here) is opt-in
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(default 10000,100000; the smaller runs use DUE/10)")
     parser.add_argument("--billing-stripe", type=int, default=200, metavar="DUE",
                         help="billing: due clients of the run with Stripe collection (default 200; 0 skips it)")
+    parser.add_argument("--chats", type=int, default=1000,
+                        help="cost: engaged chats of 20 messages run through the local stack (default 1000)")
+    parser.add_argument("--import-rounds", type=int, default=7,
+                        help="imports: fresh-process samples per function (median; default 7)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]

@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -45,6 +46,22 @@ ROUTES = {r.route_key: r for r in WEBSOCKET_ROUTES}
 CONNECT_ARN = f"arn:aws:execute-api:us-east-1:000000000000:local/{WEBSOCKET_STAGE}/$connect"
 
 
+@dataclass
+class Traffic:
+    """What API Gateway would bill for the WebSocket API: messages (each frame in either
+    direction, in 32 KB units: every Parley frame is well under one) and connection time."""
+
+    frames_in: int = 0  # client -> API (every frame, routed or not)
+    route_responses: int = 0  # API -> client: acks and error frames (route responses)
+    posts: int = 0  # API -> client: @connections POSTs delivered (relays, broadcasts)
+    connections: int = 0  # accepted connections
+    connection_seconds: float = 0.0  # of closed connections
+
+    @property
+    def messages(self) -> int:
+        return self.frames_in + self.route_responses + self.posts
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -56,6 +73,7 @@ class LocalGateway:
                  authorizer: WebSocketAuthorizer | None = WEBSOCKET_AUTHORIZER) -> None:
         self._invoke = invoke
         self._authorizer = authorizer
+        self.traffic = Traffic()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self._sockets: dict[str, web.WebSocketResponse] = {}
         self._config = config or (lambda: {})
@@ -177,13 +195,17 @@ class LocalGateway:
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30)
         await ws.prepare(request)
         self._sockets[connection_id] = ws
+        self.traffic.connections += 1
+        opened = time.monotonic()
         try:
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
                     continue
+                self.traffic.frames_in += 1
                 await self._route_message(connection_id, connected_at, msg.data, ws, authorized)
         finally:
             self._sockets.pop(connection_id, None)
+            self.traffic.connection_seconds += time.monotonic() - opened
             disconnect_event = {
                 "requestContext": {**self._ws_context(connection_id, "$disconnect", "DISCONNECT", connected_at),
                                    "disconnectStatusCode": ws.close_code or 1000, **authorized},
@@ -205,12 +227,14 @@ class LocalGateway:
                  "body": body, "isBase64Encoded": False}
         result = await self._call(route.function, event)
         if route.return_response and isinstance(result, dict) and result.get("body") and not ws.closed:
+            self.traffic.route_responses += 1
             await ws.send_str(str(result["body"]))
 
     async def _post_to_connection(self, request: web.Request) -> web.Response:
         ws = self._sockets.get(request.match_info["id"])
         if ws is None or ws.closed:
             return _gone()
+        self.traffic.posts += 1
         await ws.send_str((await request.read()).decode())
         return web.Response(status=200)
 
