@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from parley.composition import billing as services
+from parley.composition.leads import lead_repository
 from parley.observability import logger, tracer
 
 
@@ -25,4 +26,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     lifecycle = services.lifecycle()
     if step.action == "finalize":
         return lifecycle.finalize_cancellation(step.client_id, step.notice_id)
-    return lifecycle.delete_data(step.client_id)
+    deleted = lifecycle.delete_data(step.client_id)
+    deleted["deletedLeads"] = lead_repository().delete_all_of_client(step.client_id)  # visitors' data too (LC-3)
+    return deleted

@@ -360,3 +360,16 @@ def _client(stack: Any, client_id: str) -> Client:
     client = tenant_repository().get_client(client_id)
     assert client is not None
     return client
+
+
+def test_deletion_after_retention_removes_the_clients_leads_only(local_stack: Any) -> None:
+    from parley.composition.leads import lead_repository
+
+    tenant, other = new_tenant(local_stack, notification=False), new_tenant(local_stack, notification=False)
+    for _ in range(2):
+        offline(local_stack, tenant, session(local_stack, tenant)["visitorToken"])
+    offline(local_stack, other, session(local_stack, other)["visitorToken"])
+    assert lead_repository().delete_all_of_client(tenant.client.client_id) == 4  # 2 leads + 2 visitors' counters
+    assert leads_of(local_stack, tenant, login(local_stack, tenant.agent_username)) == []
+    assert lead_repository().delete_all_of_client(tenant.client.client_id) == 0  # nothing of theirs is left
+    assert len(leads_of(local_stack, other, login(local_stack, other.agent_username))) == 1

@@ -161,6 +161,29 @@ class LeadRepository:
             if cursor is None:
                 return
 
+    def delete_all_of_client(self, client_id: str) -> int:
+        """LC-3 deletion after the retention period: every lead and lead-quota item of the client
+        (visitors' names, emails and messages). Returns the number of items deleted."""
+        deleted = 0
+        query: dict[str, Any] = {"TableName": self._table, "ProjectionExpression": "pk, sk",
+                                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                                 "ExpressionAttributeValues": values({":pk": f"CLIENT#{client_id}", ":prefix": "LEAD"})}
+        while True:
+            page = self._db.query(**query)
+            keys = page.get("Items", [])
+            for start in range(0, len(keys), 25):
+                self._delete_batch(keys[start:start + 25])
+            deleted += len(keys)
+            if "LastEvaluatedKey" not in page:
+                return deleted
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
+        requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": key}} for key in keys]
+        while requests:  # what DynamoDB leaves unprocessed is sent again
+            result = self._db.batch_write_item(RequestItems={self._table: requests})  # type: ignore[dict-item]
+            requests = [dict(r) for r in result.get("UnprocessedItems", {}).get(self._table, [])]
+
     def update(self, client_id: str, lead_id: str, *, sets: dict[str, Any], removes: tuple[str, ...] = (),
                now: datetime, expected_version: int | None) -> Lead:
         """Set (and remove) fields; a status change moves the lead to that status's index
