@@ -6,27 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, Field
 
 from parley.composition import billing as services
+from parley.interfaces import SchedulePayload
 from parley.ledger.models import DayReport
 from parley.ledger.service import Billing
 from parley.observability import logger, metrics
 
 
-class ScheduledRun(BaseModel):
-    schedule: str = ""
-    scheduled_time: datetime = Field(alias="scheduledTime")
-    # An operator may re-run a given day explicitly: {"day": "2026-12-01"}.
-    day: date | None = None
-
-
-def parse_run(event: dict[str, Any]) -> ScheduledRun:
-    return ScheduledRun.model_validate(event)
+def parse_run(event: dict[str, Any]) -> SchedulePayload:
+    """The payload EventBridge Scheduler and the local scheduler send (parley.interfaces, one source)."""
+    return SchedulePayload.model_validate(event)
 
 
 def summarize(report: DayReport) -> dict[str, Any]:
