@@ -34,7 +34,7 @@ from infra.local.scheduler import LocalScheduler
 from infra.local.smtp import LocalSmtpServer, add_mail_routes
 from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
-from infra.wiring import PROVIDER_TIME_ZONE, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
+from infra.wiring import SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
 from parley.auth.roles import Group
 from parley.billing.plans import PlanCatalog
@@ -273,7 +273,9 @@ class LocalStack:
             "PARLEY_WEBSOCKET_ENDPOINT": self.gateway.management_endpoint,
             "PARLEY_VISITOR_TOKEN_SECRET_NAME": VISITOR_SECRET_NAME,
             "PARLEY_STRIPE_SECRET_NAME": STRIPE_SECRET_NAME, "PARLEY_STRIPE_API_BASE": self.stripe.url,
-            "PARLEY_PROVIDER_TIME_ZONE": PROVIDER_TIME_ZONE,
+            # The provider's zone is its billing policy's (on AWS, cdk.json's parley:providerTimeZone
+            # must name the same): due dates, schedules and hours all follow it.
+            "PARLEY_PROVIDER_TIME_ZONE": BillingPolicy.from_preset(self._preset).time_zone,
             "PARLEY_SMTP_HOST": self.smtp.host, "PARLEY_SMTP_PORT": str(self.smtp.port),
             "PARLEY_SMTP_STARTTLS": "false", "PARLEY_SMTP_SECRET_NAME": SMTP_SECRET_NAME,
             "PARLEY_EMAIL_FROM": EMAIL_FROM, "PARLEY_SES_CONFIGURATION_SET": "",
