@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
-import boto3
 import pytest
 
 from parley.chat.models import Client, ClientStatus
@@ -51,11 +51,9 @@ def workflows(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         fake = InMemoryWorkflows()
         yield fake, lambda name: "RUNNING" if name in fake.running else "ABORTED" if name in fake.stopped else None
         return
-    request.getfixturevalue("aws")
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    sfn = request.getfixturevalue("aws_client")("stepfunctions")
     definition = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 86_400, "End": True}}}
-    arn = sfn.create_state_machine(name=f"contract-{request.node.name}"[:80].replace("[", "-").replace("]", ""),
-                                   definition=json.dumps(definition),
+    arn = sfn.create_state_machine(name=request.getfixturevalue("unique"), definition=json.dumps(definition),
                                    roleArn="arn:aws:iam::123456789012:role/contract")["stateMachineArn"]
     monkeypatch.setenv(MACHINE, arn)
 
@@ -91,9 +89,9 @@ def test_stopping_an_unknown_execution_says_so(workflows: tuple[Workflows, Statu
     assert flows.stop(MACHINE, "trial-nobody", "no such trial") is False
 
 
-def test_the_adapter_refuses_a_machine_it_was_not_given(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_adapter_refuses_a_machine_it_was_not_given(aws_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Adapter only (the fake has no machine configuration): a missing ARN is an error naming
     the variable, not a silent skip."""
     monkeypatch.delenv(MACHINE, raising=False)
     with pytest.raises(RuntimeError, match=MACHINE):
-        StepFunctionsWorkflows(boto3.client("stepfunctions", region_name="us-east-1")).start(MACHINE, "trial-cl_a", {})
+        StepFunctionsWorkflows(aws_client("stepfunctions")).start(MACHINE, "trial-cl_a", {})
