@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from parley.auth.roles import Group, StaffRole
 from parley.chat.models import DEFAULT_TEAM_ID, Agent, Team
-from parley.repositories.tenants import TenantRepository
+from parley.repositories.tenants import DEFAULT_TEAM_NAME, TenantRepository
 
 ADMIN_USERNAME = "admin"
 SUPERVISOR_USERNAME = "sam"
-DEFAULT_TEAM_NAME = "Default team"
+
 CAPS = {"alex": 4, "bianca": 2}  # demo agents' concurrency caps
 
 

@@ -17,6 +17,7 @@ from websockets.sync.client import connect
 
 from infra.local.stack import table_name
 from parley import aws
+from parley.chat.models import DEFAULT_TEAM_ID
 from parley.email.outbox import email_id_for
 from parley.repositories.outbox import OutboxRepository
 from tests.integration.chat_client import ChatClient, Harness, http_post
@@ -159,3 +160,19 @@ def test_disabling_an_agent_closes_their_open_sockets_and_refuses_them_after(cha
     again = ChatClient(connect(f"{stack.ws_url}?token={chat.agent_token(username)}", open_timeout=30))
     again.ok("subscribeQueue")
     again.close()
+
+
+def test_a_self_service_signup_lands_in_the_default_team_for_the_admin_to_pick_up(chat: Harness, admin: str) -> None:
+    stack = chat.stack
+    email = f"owner-{time.time_ns()}@selfserve.test"
+    status, signed_up = http_post(f"{stack.base_url}/api/signup", {
+        "company": "Self Serve Bikes", "email": email, "password": "Self-serve-2026!", "website": "https://bikes.test"})
+    assert status == 200, signed_up
+    client_id = signed_up["clientId"]
+    picked = {c["client_id"]: c for c in api(stack, "GET", "/api/admin/clients?selfService=true", admin)[1]["clients"]}
+    assert picked[client_id]["team_ids"] == [DEFAULT_TEAM_ID] and picked[client_id]["self_service"] is True
+    teams = {t["team_id"]: t for t in api(stack, "GET", "/api/admin/teams", admin)[1]["teams"]}
+    assert client_id in teams[DEFAULT_TEAM_ID]["client_ids"]
+    onboarded = {c["client_id"] for c in api(stack, "GET", "/api/admin/clients?selfService=false", admin)[1]["clients"]}
+    assert client_id not in onboarded and "cl_sierra" in onboarded
+    assert api(stack, "GET", "/api/admin/clients?selfService=maybe", admin)[0] == 400

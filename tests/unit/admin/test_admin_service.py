@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from parley.admin.requests import AgentPatch, ClientSettingsPatch, InviteAgent, OnboardClient, TeamBody, TeamPatch
+from parley.auth.cognito import AgentClaims
 from parley.auth.roles import StaffRole
+from parley.chat.access import ConnectAccess
 from parley.chat.models import DEFAULT_TEAM_ID, Agent, Tier
-from parley.errors import InvalidRequest, NotFound
+from parley.clock import ControlledClock
+from parley.errors import Forbidden, InvalidRequest, NotFound
 from tests.unit.admin.conftest import AdminWorld
 
 
@@ -154,3 +157,15 @@ def test_served_clients_are_the_direct_ones_plus_those_of_the_agents_teams(world
     stored = world.tenants.get_agent(agent.agent_id)
     assert stored is not None
     assert world.tenants.served_client_ids(stored) == [client_id, "cl_signup"]
+
+
+def test_an_agent_connects_for_the_clients_of_their_teams(world: AdminWorld) -> None:
+    team = world.service.create_team(TeamBody(name="A"))
+    client_id = _onboard(world, teamIds=[team.team_id])
+    agent = _invite(world, teamIds=[team.team_id])
+    access = ConnectAccess(world.tenants, ControlledClock())
+    claims = AgentClaims(sub=agent.agent_id, username=agent.username, email=agent.email, groups=("agents",))
+    assert access.agent(claims).client_ids == (client_id,)
+    world.service.set_agent_disabled(agent.agent_id, disabled=True)
+    with pytest.raises(Forbidden):
+        access.agent(claims)

@@ -122,6 +122,7 @@ def test_a_non_participant_is_refused_by_the_sequence_update_and_nothing_is_stor
     foreign = world.agent("B1", client_id="cl_b")
     before = world.chat.get_conversation(cid)
     for conn in (stranger, colleague, foreign):
+        world.do(conn, '{"action":"ping"}')  # an agent's status is read once per 30 s (revocation), not here
         world.requests.clear()
         world.relay.posts.clear()
         with pytest.raises(NotFound):

@@ -46,7 +46,9 @@ class ConnectAccess:
 
     def agent(self, claims: AgentClaims) -> Identity:
         agent = self._tenants.get_agent(claims.sub)
-        if agent is None or not agent.enabled or not agent.client_ids:
+        # The clients it serves: its own plus those of its teams (one BatchGetItem for the teams).
+        served = self._tenants.served_client_ids(agent) if agent is not None and agent.enabled else []
+        if agent is None or not served:
             raise Forbidden("this account is not an enabled agent")
-        return Identity(role=Role.AGENT, user_id=agent.agent_id, client_ids=tuple(agent.client_ids), name=agent.name,
+        return Identity(role=Role.AGENT, user_id=agent.agent_id, client_ids=tuple(served), name=agent.name,
                         staff_role=agent.role)

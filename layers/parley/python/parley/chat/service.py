@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from parley.auth.revocation import AGENT_STATUS
 from parley.chat.frames import (
     AcceptConversation,
     ChatAction,
@@ -62,6 +63,7 @@ class ChatService:
     def handle(self, connection_id: str, identity: Identity, action: ChatAction) -> dict[str, Any]:
         """Run one action of `identity` (from the `$connect` authorizer's context: no read).
         Membership is checked on every action by the repository's conditional writes."""
+        self._refuse_revoked(identity)
         match action:
             case Ping():
                 return {}
@@ -138,6 +140,11 @@ class ChatService:
         return {"conversation": conversation.public(), "message": first.public()}
 
     # --- helpers -----------------------------------------------------------------------
+    def _refuse_revoked(self, identity: Identity) -> None:
+        """Revocation: a disabled agent's every action is refused (their status cached ≤ 30 s)."""
+        if identity.role is Role.AGENT:
+            AGENT_STATUS.require_active(identity.user_id, self._tenants.get_agent, self._clock.now())
+
     @staticmethod
     def _require(identity: Identity, role: Role) -> None:
         if identity.role is not role:

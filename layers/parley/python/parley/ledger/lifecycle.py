@@ -20,7 +20,7 @@ from typing import Any
 from parley.billing.invoicing import draft_trial_usage_invoice
 from parley.billing.notice import can_withdraw, effective_cancellation_date
 from parley.billing.trial import early_conversion, trial_end_outcome, trial_limit_exceeded, trial_schedule
-from parley.chat.models import Client, ClientStatus
+from parley.chat.models import DEFAULT_TEAM_ID, Client, ClientStatus
 from parley.clock import iso
 from parley.errors import Conflict, InvalidRequest, NotFound
 from parley.ledger.models import TRIAL_CYCLE, AccountStatus, AgendaEntry, AgendaKind, BillingAccount, DayReport, Notice
@@ -67,9 +67,12 @@ class AccountLifecycle:
         today = self._config.today()
         slug = re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")[:24] or "client"
         client_id = f"cl_{slug}_{secrets.token_hex(3)}"
+        # A self-service signup lands in the default team, so its chats are never unanswered;
+        # an admin picks it up later (GET /api/admin/clients?selfService=true).
         client = Client(client_id=client_id, name=company, widget_key=f"wk_{secrets.token_urlsafe(12)}",
-                        allowed_origins=[website.rstrip("/")])
+                        allowed_origins=[website.rstrip("/")], team_ids=[DEFAULT_TEAM_ID], self_service=True)
         self._tenants.put_client(client)
+        self._tenants.add_client_to_team(DEFAULT_TEAM_ID, client_id)
         if user_sub:
             self._tenants.put_client_user(user_sub, client_id)
         self._billing.accounts.open_account(client_id, company, email, trial_start=today)

@@ -208,6 +208,7 @@ class InMemoryTenants:
     def __init__(self) -> None:
         self._clients: dict[str, Client] = {}
         self._users: dict[str, str] = {}
+        self.teams: dict[str, list[str]] = {}  # team id -> client ids
 
     def get_client(self, client_id: str) -> Client | None:
         found = self._clients.get(client_id)
@@ -221,6 +222,9 @@ class InMemoryTenants:
 
     def put_client_user(self, user_sub: str, client_id: str) -> None:
         self._users[user_sub] = client_id
+
+    def add_client_to_team(self, team_id: str, client_id: str) -> None:
+        self.teams.setdefault(team_id, []).append(client_id)
 
     def client_of_user(self, user_sub: str) -> str | None:
         return self._users.get(user_sub)

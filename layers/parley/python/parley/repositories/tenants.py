@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from parley.chat.models import Agent, Client, Team
 from parley.repositories.dynamo import from_item, to_item, values
 
+DEFAULT_TEAM_NAME = "Default team"  # the name of a team created on its first client (the default team)
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -131,7 +133,7 @@ class TenantRepository:
                           Item=to_item({"pk": f"TEAM#{team.team_id}", "sk": "PROFILE", **team.model_dump(mode="json"),
                                         "gsi1pk": "DIRECTORY#TEAMS", "gsi1sk": team.team_id}))
 
-    def add_client_to_team(self, team_id: str, client_id: str, team_name: str) -> None:
+    def add_client_to_team(self, team_id: str, client_id: str, team_name: str = DEFAULT_TEAM_NAME) -> None:
         """Append a client to a team, creating the team if it does not exist yet (the default team
         of self-service signups: one UpdateItem, whatever the number of agents in it)."""
         self._db.update_item(
