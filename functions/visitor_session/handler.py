@@ -52,6 +52,8 @@ def create_session() -> dict[str, Any]:
         "offline": availability_service().of(client, now).public(),
         "client": {"id": client.client_id, "name": client.name, "accentColor": client.accent_color,
                    "greeting": client.greeting, "online": client.status.value == "active"},
+        # The pre-chat form the widget shows before the first message; `[]`: none (docs/protocol.md).
+        "preChatFields": [field.public() for field in client.pre_chat_fields],
     }
 
 

@@ -3,6 +3,8 @@ HTTP status it maps to; handlers map them centrally, never by matching message t
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ParleyError(Exception):
     code = "internal_error"
@@ -11,6 +13,10 @@ class ParleyError(Exception):
     def __init__(self, message: str = "") -> None:
         super().__init__(message or self.code.replace("_", " "))
         self.message = message or self.code.replace("_", " ")
+
+    def details(self) -> dict[str, Any]:
+        """Extra fields of the error frame or body, beside code and message (documented per code)."""
+        return {}
 
 
 class InvalidRequest(ParleyError):
@@ -32,6 +38,21 @@ class MessageTooLong(InvalidRequest):
 
 class EmptyMessage(InvalidRequest):
     code = "empty_message"
+
+
+class InvalidPreChat(InvalidRequest):
+    """A pre-chat answer the client's form refuses: `field` is its key, `reason` says why
+    (parley.chat.prechat)."""
+
+    code = "invalid_prechat"
+
+    def __init__(self, field: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.reason = reason
+
+    def details(self) -> dict[str, Any]:
+        return {"field": self.field, "reason": self.reason}
 
 
 class Unauthorized(ParleyError):

@@ -52,7 +52,7 @@ def guarded_frame(request_id: str | None, run: Callable[[], dict[str, Any]]) -> 
         return frame_response(run())
     except ParleyError as exc:
         logger.info("action refused", code=exc.code, detail=exc.message)
-        return frame_response(error_frame(exc.code, exc.message, request_id))
+        return frame_response({**error_frame(exc.code, exc.message, request_id), **exc.details()})
     except Exception:
         logger.exception("action failed")
         return frame_response(error_frame("internal_error", "something went wrong", request_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -31,9 +31,18 @@ def _unique(values: list[str], what: str) -> list[str]:
 class PreChatFieldIn(_Body):
     key: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     label: Annotated[StrictStr, Field(min_length=1, max_length=80)]
-    type: Literal["text", "email", "phone", "textarea", "consent"] = "text"
+    type: Literal["text", "email", "phone", "textarea", "select", "consent"] = "text"
     required: StrictBool = False
     consent_text: Annotated[StrictStr, Field(max_length=1000)] = ""
+    options: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=200)]], Field(max_length=30)] = []
+
+    @model_validator(mode="after")
+    def _options(self) -> PreChatFieldIn:
+        # A select field offers its options (distinct); no other type has any.
+        if (self.type == "select") != bool(self.options):
+            raise ValueError("a select field needs its options, and only a select field has options")
+        _unique(self.options, "options")
+        return self
 
 
 class ClientSettingsPatch(_Body):

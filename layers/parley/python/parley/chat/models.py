@@ -66,6 +66,7 @@ class PreChatFieldType(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     TEXTAREA = "textarea"
+    SELECT = "select"  # one of `options`
     CONSENT = "consent"  # a checkbox; `consent_text` is what the visitor agrees to
 
 
@@ -77,6 +78,17 @@ class PreChatField(BaseModel):
     type: PreChatFieldType = PreChatFieldType.TEXT
     required: bool = False
     consent_text: str = ""
+    options: list[str] = Field(default_factory=list)  # select fields only
+
+    def public(self) -> dict[str, Any]:
+        """The field as the widget renders it (POST /api/visitor/session, docs/protocol.md)."""
+        data: dict[str, Any] = {"key": self.key, "label": self.label, "type": self.type.value,
+                                "required": self.required}
+        if self.type is PreChatFieldType.SELECT:
+            data["options"] = list(self.options)
+        if self.type is PreChatFieldType.CONSENT:
+            data["consentText"] = self.consent_text
+        return data
 
 
 DEFAULT_TEAM_ID = "tm_default"  # self-service signups land here, so their chats are never unanswered
@@ -202,6 +214,7 @@ class Conversation(BaseModel):
     no_answer_timeout_seconds: int = 0
     idle_timeout_seconds: int = 0
     updated_at: datetime | None = None
+    pre_chat: dict[str, str] = Field(default_factory=dict)  # the visitor's pre-chat answers (parley.chat.prechat)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -218,4 +231,5 @@ class Conversation(BaseModel):
             "closedAt": iso(self.closed_at) if self.closed_at else None,
             "pageUrl": self.page_url,
             "preview": self.preview,
+            "preChat": dict(self.pre_chat),
         }
