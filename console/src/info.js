@@ -17,7 +17,7 @@ export function renderInfo(chat) {
     ["Conversation", conv.conversationId],
   ];
   // Pre-chat answers, when the client's form asked for any (issue 10, part 5).
-  const prechat = conv.prechat && typeof conv.prechat === "object" ? conv.prechat : {};
+  const prechat = conv.preChat && typeof conv.preChat === "object" ? conv.preChat : {};
   for (const [k, v] of Object.entries(prechat)) rows.push([k, typeof v === "string" ? v : JSON.stringify(v)]);
   $("info-list").replaceChildren(
     ...rows.flatMap(([k, v]) => {

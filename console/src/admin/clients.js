@@ -51,7 +51,7 @@ function clientForm(client, teams, onSubmit) {
     field("Idle timeout (seconds)", { name: "idle", type: "number", min: "60", value: c.idle_timeout_seconds || 1800 }),
     field("Notification email (leads)", { name: "email", type: "email", value: c.notification_email }),
     field("Tier", { name: "tier", options: TIERS, value: c.tier || "basic" }, "select"),
-    field("Pre-chat fields (JSON: key, label, type text|email|phone|textarea|consent, required, consentText)", { name: "prechat", rows: "4", value: prechatJSON(c.pre_chat_fields) }, "textarea"),
+    field("Pre-chat fields (JSON: key, label, type text|email|phone|textarea|select|consent, required, consentText, options)", { name: "prechat", rows: "4", value: prechatJSON(c.pre_chat_fields) }, "textarea"),
     picker("Teams answering this client", "teams", teams.map((t) => ({ id: t.team_id, name: t.name })), c.team_ids),
     client ? h("p", { class: "muted", "data-testid": "admin-client-hours", text: "Hours: " + hoursSummary(c.hours) }) : null,
     h("button", { class: "btn btn-primary", type: "submit", "data-testid": "admin-client-save", text: client ? "Save" : "Onboard" }),
