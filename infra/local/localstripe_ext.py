@@ -278,12 +278,29 @@ def _on_payment_success(self: Any) -> None:
     resources.schedule_webhook(Event("invoice.paid", self))
 
 
+class _WebhookRegistry(dict[str, Any]):
+    """localstripe's `_send_webhook` iterates the registered webhooks across an `await` (one POST
+    per webhook): a webhook registered or removed meanwhile raised "dictionary changed size during
+    iteration" and the event reached nobody. Iterating a snapshot delivers it to those registered."""
+
+    def values(self) -> Any:
+        return list(super().values())
+
+
+def _snapshot_webhook_registry() -> None:
+    from localstripe import webhooks
+
+    if not isinstance(webhooks._webhooks, _WebhookRegistry):
+        webhooks._webhooks = _WebhookRegistry(webhooks._webhooks)
+
+
 def install_patches() -> None:
     """Apply the class patches once per process (idempotent)."""
     require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
     if getattr(Invoice, "_parley_patched", False):
         return
     _disable_automatic_dump()
+    _snapshot_webhook_registry()
     Invoice._api_create = classmethod(_invoice_create)
     Invoice.payments = property(_invoice_payments)
     Invoice._on_payment_success = _on_payment_success

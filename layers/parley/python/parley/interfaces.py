@@ -44,7 +44,7 @@ class SiteConfig(BaseModel):
     cognito_client_id: str = Field(alias="cognitoClientId")
     # Stripe.js needs the provider's publishable key (public by design) to collect a card.
     stripe_publishable_key: str | None = Field(default=None, alias="stripePublishableKey")
-    local: bool = False  # the local stack: clock controls and labelled test cards
+    local: bool | None = None  # True on the local stack only: clock controls and labelled test cards
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True)
