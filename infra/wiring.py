@@ -42,7 +42,8 @@ TABLES: dict[str, TableSpec] = {
     "data": TableSpec(
         logical_id="DataTable",
         env_var="PARLEY_DATA_TABLE",
-        gsis=(("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk")),
+        # gsi3: open conversations by last activity (`updated_at`), for the idle-close sweep.
+        gsis=(("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk"), ("gsi3", "gsi3pk", "updated_at")),
         stream=True,
     ),
     # Live WebSocket connections and presence; short-lived, expired by TTL as a safety net.
@@ -124,12 +125,20 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="chat_connect",
             description="WebSocket $connect/$disconnect: remembers the connection the authorizer let in",
             tables={"data": Access.WRITE, "connections": Access.WRITE},  # $disconnect detaches conversations
+            manage_connections=True,  # $disconnect tells the agent "visitor left" (parley.routing)
         ),
         FunctionSpec(
             name="chat_message",
             description="WebSocket actions: conversations, messages, typing, resume",
             tables={"data": Access.WRITE, "connections": Access.WRITE},
             manage_connections=True,
+        ),
+        FunctionSpec(
+            name="routing_sweep",
+            description="Every minute: no-answer reassignment, agents offline after the grace period, idle close",
+            tables={"data": Access.WRITE, "connections": Access.READ},
+            manage_connections=True,
+            timeout_seconds=60,
         ),
         FunctionSpec(
             name="visitor_session",
@@ -291,6 +300,8 @@ WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
             "resume",
             "subscribeQueue",
             "acceptConversation",
+            "setStatus",
+            "transferConversation",
             "ping",
         )
     ),
@@ -400,6 +411,11 @@ class Schedule:
     function: str
     cron: str  # EventBridge cron: "cron(min hour day month weekday year)"
     timezone: str
+    # When the local clock jumps (a month of billing in seconds), does every missed occurrence
+    # fire (daily jobs: each day is its own run) or only the latest (sweeps that catch up on
+    # everything due at once)? AWS never jumps, so this only matters locally.
+    catch_up: bool = True
+
 
 
 # The provider's business time zone — it must be its billing policy's `time_zone` (call_on_me:
@@ -412,6 +428,8 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("daily-billing", "billing_cycle", "cron(10 0 * * ? *)", PROVIDER_TIME_ZONE),
     Schedule("daily-late-charges", "late_charges", "cron(20 0 * * ? *)", PROVIDER_TIME_ZONE),
     Schedule("daily-defaults", "defaults", "cron(30 0 * * ? *)", PROVIDER_TIME_ZONE),
+    # No-answer deadlines, presence grace periods and idle conversations (parley.routing).
+    Schedule("routing-sweep", "routing_sweep", "cron(* * * * ? *)", PROVIDER_TIME_ZONE, catch_up=False),
 )
 
 # Static sites served by CloudFront on AWS and by the local gateway on 127.0.0.1.

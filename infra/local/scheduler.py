@@ -40,11 +40,17 @@ class LocalScheduler:
                 return []
             due = sorted(
                 ((when, schedule) for schedule, cron, zone in self._entries
-                 for when in cron.fire_times(self._last, until, zone)),
+                 for when in self._occurrences(schedule, cron.fire_times(self._last, until, zone))),
                 key=lambda pair: (pair[0], pair[1].name),
             )
             self._last = until
         return due
+
+    @staticmethod
+    def _occurrences(schedule: Schedule, times: list[datetime]) -> list[datetime]:
+        """A sweep that does not catch up (every-minute routing sweep) fires once, at the latest
+        missed occurrence, however far the clock jumped."""
+        return times if schedule.catch_up else times[-1:]
 
     def fire(self, when: datetime, schedule: Schedule) -> None:
         self._invoke(schedule.function, SchedulePayload.template(schedule.name, iso(when)))

@@ -76,8 +76,11 @@ def test_declared_schedules(synth: Synth) -> None:
         assert json.loads(props["Target"]["Input"])["scheduledTime"] == "<aws.scheduler.scheduled-time>"
 
 
-def test_billing_jobs_are_scheduled() -> None:
-    assert {s.function for s in wiring.SCHEDULES} == {"billing_cycle", "late_charges", "defaults"}
+def test_billing_jobs_and_the_routing_sweep_are_scheduled() -> None:
+    assert {s.function for s in wiring.SCHEDULES} == {"billing_cycle", "late_charges", "defaults", "routing_sweep"}
+    assert [s.cron for s in wiring.SCHEDULES if s.function == "routing_sweep"] == ["cron(* * * * ? *)"]
+    # Daily jobs fire for every day the local clock jumps over; the sweep once (it catches up itself).
+    assert {s.function for s in wiring.SCHEDULES if not s.catch_up} == {"routing_sweep"}
     assert all(schedule.timezone == wiring.PROVIDER_TIME_ZONE for schedule in wiring.SCHEDULES)
 
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from parley.errors import EmptyMessage, InvalidJson, InvalidRequest, MessageTooLong, UnknownAction
 from parley.interfaces import MAX_MESSAGE_CHARS  # one source, also read by infra/wiring.py
+
+MAX_NOTE_CHARS = 1000  # a transfer note
 
 ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -74,13 +84,39 @@ class AcceptConversation(_Action):
     conversation_id: ConversationId = Field(alias="conversationId")
 
 
+class SetStatus(_Action):
+    """An agent's presence (parley.routing): online gets chats routed, away keeps its chats only."""
+
+    action: Literal["setStatus"]
+    status: Literal["online", "away", "offline"]
+
+
+class TransferConversation(_Action):
+    """Hand a chat to an agent or a team (exactly one), with a note only agents see."""
+
+    action: Literal["transferConversation"]
+    conversation_id: ConversationId = Field(alias="conversationId")
+    to_agent_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        default=None, alias="toAgentId")
+    to_team_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        default=None, alias="toTeamId")
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)] = ""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferConversation:
+        if (self.to_agent_id is None) == (self.to_team_id is None):
+            raise ValueError("give exactly one of toAgentId and toTeamId")
+        return self
+
+
 ChatAction = Annotated[
-    Ping | StartConversation | SendMessage | Typing | CloseConversation | Resume | SubscribeQueue | AcceptConversation,
+    Ping | StartConversation | SendMessage | Typing | CloseConversation | Resume | SubscribeQueue | AcceptConversation
+    | SetStatus | TransferConversation,
     Field(discriminator="action"),
 ]
 ACTIONS = frozenset(
     {"ping", "startConversation", "sendMessage", "typing", "closeConversation", "resume", "subscribeQueue",
-     "acceptConversation"}
+     "acceptConversation", "setStatus", "transferConversation"}
 )
 _adapter: TypeAdapter[ChatAction] = TypeAdapter(ChatAction)
 

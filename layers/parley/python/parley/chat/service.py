@@ -18,8 +18,10 @@ from parley.chat.frames import (
     Ping,
     Resume,
     SendMessage,
+    SetStatus,
     StartConversation,
     SubscribeQueue,
+    TransferConversation,
     Typing,
 )
 from parley.chat.models import (
@@ -38,6 +40,8 @@ from parley.ids import new_id
 from parley.observability import logger
 from parley.repositories.chat import ChatRepository
 from parley.repositories.tenants import TenantRepository
+from parley.routing.choice import AgentStatus, routing_teams
+from parley.routing.hooks import NO_ROUTING, RoutingHooks
 
 
 class ChatService:
@@ -47,6 +51,12 @@ class ChatService:
         self._tenants = tenants
         self._relay = relay
         self._clock = clock
+        self._routing: RoutingHooks = NO_ROUTING
+
+    def with_routing(self, routing: RoutingHooks) -> ChatService:
+        """Route new chats automatically (parley.routing); without it they wait to be accepted."""
+        self._routing = routing
+        return self
 
     # --- $connect / $disconnect ----------------------------------------------------------
     def connect(self, connection_id: str, identity: Identity) -> Connection:
@@ -57,13 +67,22 @@ class ChatService:
         return connection
 
     def disconnect(self, connection_id: str) -> None:
-        self._chat.delete_connection(connection_id)
+        found = self._chat.delete_connection(connection_id)
+        if found is None:
+            return
+        connection, conversations = found
+        if connection.identity.role is Role.AGENT:
+            self._routing.on_agent_disconnected(connection.identity.user_id)
+        else:  # the agent hears when every visitor connection of a chat is gone
+            self._routing.on_visitor_disconnected(conversations)
 
     # --- actions -----------------------------------------------------------------------
     def handle(self, connection_id: str, identity: Identity, action: ChatAction) -> dict[str, Any]:
         """Run one action of `identity` (from the `$connect` authorizer's context: no read).
         Membership is checked on every action by the repository's conditional writes."""
         self._refuse_revoked(identity)
+        if isinstance(action, SetStatus | TransferConversation):
+            return self._routing_action(identity, action)
         match action:
             case Ping():
                 return {}
@@ -93,6 +112,7 @@ class ChatService:
                 self._post(conversation, frame, exclude=connection_id)
                 if conversation.accepted_at is None:  # still in the queue: agents drop it
                     self._broadcast_to_agents(conversation.client_id, frame)
+                self._routing.on_closed(conversation)
                 return {"conversation": conversation.public()}
             case Resume():
                 conversation = self._chat.attach(identity, connection_id, action.conversation_id)
@@ -114,6 +134,7 @@ class ChatService:
                          "message": message.public()}
                 self._post(conversation, frame, exclude=connection_id)
                 self._broadcast_to_agents(conversation.client_id, frame, exclude=set(tabs))
+                self._routing.on_accepted(conversation, identity)
                 messages, _ = self._chat.messages_since(conversation.conversation_id, 0)
                 return {"conversation": conversation.public(), "messages": [m.public() for m in messages]}
         raise NotFound("unknown action")  # unreachable: parse_action only yields the cases above
@@ -130,6 +151,9 @@ class ChatService:
             visitor_id=identity.user_id, visitor_name=action.name or "Visitor", visitor_email=action.email,
             last_seq=1, created_at=now, page_url=action.page_url, language=action.language, preview=text[:120],
             visitor_messages=1, first_visitor_message_at=now,
+            team_ids=routing_teams(client.team_ids, [client.client_id]),
+            no_answer_timeout_seconds=client.no_answer_timeout_seconds,
+            idle_timeout_seconds=client.idle_timeout_seconds,
         )
         first = Message(conversation_id=conversation.conversation_id, client_id=client.client_id, seq=1,
                         role=Role.VISITOR, sender_id=identity.user_id, sender_name=conversation.visitor_name,
@@ -137,7 +161,19 @@ class ChatService:
         self._chat.create_conversation(conversation, first, connection_id)
         self._broadcast_to_agents(client.client_id, {"type": "conversation.waiting",
                                                      "conversation": conversation.public()})
-        return {"conversation": conversation.public(), "message": first.public()}
+        joined = conversation.model_copy(update={"connections": {connection_id: Role.VISITOR.value}})
+        conversation = self._routing.route_new(joined)
+        reply = {"conversation": conversation.public(), "message": first.public()}
+        queue = self._routing.queue_info(conversation)
+        return {**reply, "queue": queue} if queue is not None else reply
+
+    def _routing_action(self, identity: Identity, action: SetStatus | TransferConversation) -> dict[str, Any]:
+        self._require(identity, Role.AGENT)
+        if isinstance(action, SetStatus):
+            return {"agent": self._routing.set_status(identity, AgentStatus(action.status)).public()}
+        moved = self._routing.transfer(identity, action.conversation_id, (action.to_agent_id, action.to_team_id),
+                                       action.note)
+        return {"conversation": moved.public()}
 
     # --- helpers -----------------------------------------------------------------------
     def _refuse_revoked(self, identity: Identity) -> None:

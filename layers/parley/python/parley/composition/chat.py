@@ -21,6 +21,7 @@ from parley.auth.visitor_token import VisitorTokens
 from parley.chat.access import ConnectAccess
 from parley.chat.service import ChatService
 from parley.clock import get_clock
+from parley.composition import routing
 from parley.gateways.connections import ApiGatewayConnections
 from parley.repositories.chat import ChatRepository
 from parley.repositories.tenants import TenantRepository
@@ -39,7 +40,9 @@ def tenant_repository() -> TenantRepository:
 
 def chat_service(websocket_endpoint: str | None = None) -> ChatService:
     endpoint = get_settings().websocket_endpoint or websocket_endpoint or ""
-    return ChatService(chat_repository(), tenant_repository(), ApiGatewayConnections(endpoint), get_clock())
+    relay = ApiGatewayConnections(endpoint)
+    chat = ChatService(chat_repository(), tenant_repository(), relay, get_clock())
+    return chat.with_routing(routing.router(relay))
 
 
 def connect_access() -> ConnectAccess:

@@ -30,6 +30,7 @@ from parley.chat.models import Connection, Conversation, ConversationStatus, Ide
 from parley.clock import iso
 from parley.errors import AlreadyTaken, ConversationClosed, NotAccepted, NotFound
 from parley.repositories.dynamo import from_item, to_item, values
+from parley.repositories.routing import open_shard_key
 from parley.settings import MissingSetting
 
 if TYPE_CHECKING:
@@ -139,7 +140,8 @@ class ChatRepository:
         data = conversation.model_dump(mode="json", exclude_none=True)
         data.update(pk=f"CONV#{conversation.conversation_id}", sk="META", connections={connection_id: "visitor"},
                     gsi1pk=f"QUEUE#{conversation.client_id}", gsi1sk=data["created_at"],
-                    gsi2pk=f"CLIENTCONV#{conversation.client_id}", gsi2sk=data["created_at"])
+                    gsi2pk=f"CLIENTCONV#{conversation.client_id}", gsi2sk=data["created_at"],
+                    gsi3pk=open_shard_key(conversation.conversation_id), updated_at=data["created_at"])
         self._db.transact_write_items(TransactItems=[
             {"Put": {"TableName": self._data, "Item": to_item(data),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -203,7 +205,8 @@ class ChatRepository:
         except ClientError as exc:
             raise self._why_refused(exc, identity, conversation_id, accepting=True) from exc
         conversation = _conversation(from_item(item))
-        message = self._system_message(conversation, f"{identity.name} joined the chat", now)
+        message = self._system_message(conversation, f"{identity.name} joined the chat", now,
+                                       ("agent_joined", {"name": identity.name}))
         self._db.put_item(TableName=self._data, Item=self._message_item(message))
         self.remember_joined(connection_ids, conversation_id)
         return message, conversation
@@ -213,12 +216,13 @@ class ChatRepository:
         conversation = self._update_conversation(
             identity, conversation_id,
             update=("SET #status = :closed, closed_at = :now, last_seq = last_seq + :one, updated_at = :now "
-                    "REMOVE gsi1pk, gsi1sk"),
+                    "REMOVE gsi1pk, gsi1sk, gsi3pk"),
             names={}, vals={":closed": "closed", ":now": iso(now), ":one": 1},
             require_active_for_agent=False,
         )
         who = "The visitor" if identity.role is Role.VISITOR else identity.name
-        message = self._system_message(conversation, f"{who} closed the chat", now)
+        code = ("visitor_closed", {}) if identity.role is Role.VISITOR else ("agent_closed", {"name": identity.name})
+        message = self._system_message(conversation, f"{who} closed the chat", now, code)
         self._db.put_item(TableName=self._data, Item=self._message_item(message))
         return message, conversation
 
@@ -360,10 +364,12 @@ class ChatRepository:
         return {f":cid{i}": cid for i, cid in enumerate(identity.client_ids)}
 
     @staticmethod
-    def _system_message(conversation: Conversation, text: str, now: datetime) -> Message:
+    def _system_message(conversation: Conversation, text: str, now: datetime,
+                        code: tuple[str, dict[str, str]]) -> Message:
+        """A system event: a code with params (translated in the browser) and an English fallback."""
         return Message(conversation_id=conversation.conversation_id, client_id=conversation.client_id,
                        seq=conversation.last_seq, kind="system", role=Role.SYSTEM, sender_id="system",
-                       text=text, sent_at=now)
+                       text=text, sent_at=now, code=code[0], params=code[1])
 
     @staticmethod
     def _message_item(message: Message) -> dict[str, Any]:

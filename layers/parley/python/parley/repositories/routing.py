@@ -185,7 +185,7 @@ class RoutingRepository:
                 ExpressionAttributeValues=values({
                     ":active": "active", ":waiting": "waiting", ":aid": agent.agent_id, ":aname": agent.name,
                     ":now": iso(now), ":zero": 0, ":one": 1, ":open": f"AGENTOPEN#{agent.agent_id}",
-                    ":agent": "agent"}),
+                    **({":agent": "agent"} if tabs else {})}),
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ClientError as exc:
@@ -303,20 +303,22 @@ class RoutingRepository:
             self._record_departure(team, now)
 
     def _record_departure(self, team: str, now: datetime) -> None:
+        """The last RECENT_DEQUEUES departures in a ring of attributes d0…d9: always two writes."""
         key = to_item({"pk": f"TEAMQUEUE#{team}", "sk": "STATS"})
         item = self._db.update_item(
-            TableName=self._data, Key=key, UpdateExpression="SET recent = list_append(if_not_exists(recent, :e), :n)",
-            ExpressionAttributeValues=values({":e": [], ":n": [iso(now)]}), ReturnValues="UPDATED_NEW",
+            TableName=self._data, Key=key, UpdateExpression="SET departures = if_not_exists(departures, :z) + :one",
+            ExpressionAttributeValues=values({":z": 0, ":one": 1}), ReturnValues="UPDATED_NEW",
         )["Attributes"]
-        excess = len(from_item(item)["recent"]) - RECENT_DEQUEUES
-        if excess > 0:
-            self._db.update_item(TableName=self._data, Key=key,
-                                 UpdateExpression="REMOVE " + ", ".join(f"recent[{i}]" for i in range(excess)))
+        slot = (int(from_item(item)["departures"]) - 1) % RECENT_DEQUEUES
+        self._db.update_item(TableName=self._data, Key=key, UpdateExpression="SET #d = :now",
+                             ExpressionAttributeNames={"#d": f"d{slot}"},
+                             ExpressionAttributeValues=values({":now": iso(now)}))
 
     def recent_departures(self, team: str) -> list[datetime]:
         item = self._db.get_item(TableName=self._data,
                                  Key=to_item({"pk": f"TEAMQUEUE#{team}", "sk": "STATS"})).get("Item")
-        return [datetime.fromisoformat(str(t)) for t in from_item(item).get("recent", [])] if item else []
+        data = from_item(item) if item else {}
+        return [datetime.fromisoformat(str(data[f"d{i}"])) for i in range(RECENT_DEQUEUES) if f"d{i}" in data]
 
     def queue_head(self, team: str, limit: int) -> list[QueuePlace]:
         """The first `limit` waiting chats of a team, oldest first (strongly consistent)."""
