@@ -255,7 +255,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec(
             name="auth_login",
             description="HTTP: agent/client login against the Cognito user pool",
-            cognito_actions=("cognito-idp:InitiateAuth",),
+            # ListUsers: staff sign in with their email (their usernames are opaque)
+            cognito_actions=("cognito-idp:InitiateAuth", "cognito-idp:ListUsers"),
         ),
     )
 }

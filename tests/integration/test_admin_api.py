@@ -6,6 +6,7 @@ disabling an agent closes their open WebSockets at once and refuses them afterwa
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -92,6 +93,7 @@ def test_admin_onboards_a_client_invites_an_agent_and_assigns_a_team(chat: Harne
     (mail,) = stack.smtp.to(email)
     assert mail.subject == "You're invited to answer chats on Parley"
     assert email in mail.text and "Temporary password:" in mail.text
+    temporary = re.search(r"Temporary password: (\S+)", mail.text).group(1)  # type: ignore[union-attr]
 
     status, assigned = api(stack, "PATCH", f"/api/admin/clients/{client['client_id']}", admin,
                            {"teamIds": [team_id]})
@@ -101,6 +103,18 @@ def test_admin_onboards_a_client_invites_an_agent_and_assigns_a_team(chat: Harne
     assert teams[team_id]["agent_ids"] == [agent["agent_id"]]
     listed = {c["client_id"] for c in api(stack, "GET", "/api/admin/clients", admin)[1]["clients"]}
     assert client["client_id"] in listed
+
+    # The invited agent signs in with the email and the temporary password, chooses their own,
+    # and connects for the client their team serves.
+    login = f"{stack.base_url}/api/auth/login"
+    status, refused = http_post(login, {"username": email, "password": temporary})
+    assert (status, refused["code"]) == (409, "new_password_required"), refused
+    status, signed_in = http_post(login, {"username": email, "password": temporary, "newPassword": "Nia-own-pass-2026"})
+    assert status == 200, signed_in
+    assert http_post(login, {"username": email, "password": "Nia-own-pass-2026"})[0] == 200
+    console = ChatClient(connect(f"{stack.ws_url}?token={signed_in['idToken']}", open_timeout=30))
+    console.ok("subscribeQueue")
+    console.close()
 
 
 @pytest.mark.parametrize("cap", [0, -1, "2"])
