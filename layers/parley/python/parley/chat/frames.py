@@ -19,6 +19,7 @@ from parley.errors import EmptyMessage, InvalidJson, InvalidRequest, MessageTooL
 from parley.interfaces import MAX_MESSAGE_CHARS  # one source, also read by infra/wiring.py
 
 MAX_NOTE_CHARS = 1000  # a transfer note
+MAX_PRECHAT_ANSWERS = 20  # a form has at most 12 fields (parley.admin.requests)
 
 ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -51,6 +52,9 @@ class StartConversation(_Action, _TextMixin):
     email: ShortText = ""
     page_url: Annotated[str, StringConstraints(max_length=2000)] = Field(default="", alias="pageUrl")
     language: Annotated[str, StringConstraints(max_length=16)] = ""
+    # The pre-chat form's answers by field key, checked against the client's form (parley.chat.prechat).
+    pre_chat: Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Any],
+                        Field(max_length=MAX_PRECHAT_ANSWERS)] = Field(default_factory=dict, alias="preChat")
 
 
 class SendMessage(_Action, _TextMixin):

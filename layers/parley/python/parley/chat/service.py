@@ -33,6 +33,7 @@ from parley.chat.models import (
     Message,
     Role,
 )
+from parley.chat.prechat import validate_answers, visitor_contact
 from parley.clock import Clock
 from parley.errors import Forbidden, NotFound, ServiceUnavailable
 from parley.gateways.connections import ConnectionsGateway
@@ -146,9 +147,12 @@ class ChatService:
             raise ServiceUnavailable("chat is not available right now; leave a message")
         now = self._clock.now()
         text = action.clean_text()
+        answers = validate_answers(client.pre_chat_fields, action.pre_chat)  # refused: nothing stored
+        name, email = visitor_contact(client.pre_chat_fields, answers)
         conversation = Conversation(
             conversation_id=new_id("cv"), client_id=client.client_id, status=ConversationStatus.WAITING,
-            visitor_id=identity.user_id, visitor_name=action.name or "Visitor", visitor_email=action.email,
+            visitor_id=identity.user_id, visitor_name=action.name or name or "Visitor",
+            visitor_email=action.email or email, pre_chat=answers,
             last_seq=1, created_at=now, page_url=action.page_url, language=action.language, preview=text[:120],
             visitor_messages=1, first_visitor_message_at=now,
             team_ids=routing_teams(client.team_ids, [client.client_id]),
