@@ -95,7 +95,9 @@ class WebhookReceiver:
     def url(self) -> str:
         return self._server.url + "/stripe/webhook"
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 6.0) -> Delivery:
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> Delivery:
+        # A wait, not a performance target: localstripe delivers an event to every registered
+        # endpoint in turn, the stack's own (a Lambda cold start under load) among them.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
