@@ -46,12 +46,13 @@ def _visitor_token(request: OfflineRequest) -> str:
 @app.post("/api/visitor/offline-message")
 def offline_message() -> Response[Any]:
     request = parse_body(app, OfflineRequest)
-    service = lead_service(for_visitors=True)
-    client = service.widget_client(request.widget_key, app.current_event.headers.get("origin"))
+    # As at the session and $connect: the widget key, an Origin it allows, not disabled (a
+    # deactivated service still takes offline messages).
+    client = chat_services.connect_access().widget_client(request.widget_key, app.current_event.headers.get("origin"))
     claims = chat_services.visitor_tokens().verify(_visitor_token(request), get_clock().now())
     if claims.client_id != client.client_id:
         raise Unauthorized("the visitor token was issued for another client")
-    lead = service.submit_offline(client, claims.visitor_id, request)
+    lead = lead_service(for_visitors=True).submit_offline(client, claims.visitor_id, request)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
                     body={"leadId": lead.lead_id, "status": "received", "receivedAt": iso(lead.created_at)})
 

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from parley.auth.roles import StaffRole, require_staff
 from parley.availability import AvailabilityService
-from parley.chat.models import Agent, Client, ClientStatus, Conversation, Message, Role
+from parley.chat.models import Agent, Client, Conversation, Message, Role
 from parley.clock import Clock
 from parley.email.models import OutboxEmail
 from parley.email.outbox import EmailOutbox
-from parley.errors import ClientDisabled, InvalidRequest, NotFound, OriginNotAllowed, UnknownWidgetKey
+from parley.errors import InvalidRequest, NotFound
 from parley.ids import new_id
 from parley.leads.errors import ClientNotServed, QuotaExceeded, RateLimited
 from parley.leads.models import (
@@ -47,7 +47,6 @@ class LeadStore(Protocol):
 
 
 class Tenants(Protocol):
-    def client_by_widget_key(self, widget_key: str) -> Client | None: ...
     def get_client(self, client_id: str) -> Client | None: ...
     def get_agent(self, agent_id: str) -> Agent | None: ...
 
@@ -110,18 +109,6 @@ class LeadService:
         self.quota = LeadQuota()  # replaceable (tests, a deployment's own limits)
 
     # --- visitors ------------------------------------------------------------------------
-    def widget_client(self, widget_key: str, origin: str | None) -> Client:
-        """The client of a widget key, if the page's Origin is one it allows (as at the visitor
-        session). A deactivated service still takes offline messages; a disabled widget does not."""
-        client = self._tenants.client_by_widget_key(widget_key)
-        if client is None:
-            raise UnknownWidgetKey("unknown widget key")
-        if client.status is ClientStatus.DISABLED:
-            raise ClientDisabled("this widget is disabled")
-        if not client.allows_origin(origin):
-            raise OriginNotAllowed(f"origin {origin!r} is not allowed for this widget")
-        return client
-
     def submit_offline(self, client: Client, visitor_id: str, form: OfflineMessage) -> Lead:
         now = self._clock.now()
         conversation_id = self._visitor_conversation(client, visitor_id, form.conversation_id)
