@@ -199,7 +199,9 @@ class ServerCounter:
     `posts` folds the gateway's @connections posts in as ("apigw", "PostToConnection").
     `observers` hear every call's (label, operation, request JSON, response JSON)."""
 
-    def __init__(self, posts: Callable[[], int] | None = None) -> None:
+    def __init__(self, posts: Callable[[], int] | None = None,
+                 classify: Callable[[str, str, bytes], str] | None = None) -> None:
+        self._classify = classify  # (label, operation, request body) -> the name to count it under
         self._lock = threading.Lock()
         self._calls: Counter[tuple[str, str]] = Counter()
         self._seconds: dict[tuple[str, str], float] = {}
@@ -231,6 +233,8 @@ class ServerCounter:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        if self._classify is not None:
+            op = self._classify(label, op, body)
         started = time.perf_counter()
         chunks = list(self._app(environ, start_response))
         elapsed = time.perf_counter() - started
@@ -244,7 +248,7 @@ class ServerCounter:
             except ValueError:
                 request, response = {}, {}
             for observe in self.observers:
-                observe(label, op, request, response)
+                observe(label, op.split(" ")[0], request, response)
         return chunks
 
     @contextmanager
@@ -280,3 +284,15 @@ class ServerCounter:
         if self._server is not None:
             self._server.app = self._app
             self._server = None
+
+
+REVOCATION_READ = "GetItem AGENT# (revocation cache)"
+
+
+def classify_revocation(label: str, op: str, body: bytes) -> str:
+    """Name the agent-status read of the revocation cache (parley.auth.revocation: at most one
+    GetItem of `AGENT#{id}` per agent per execution environment per 30 s) apart from the
+    message's own requests."""
+    if label == "dynamodb" and op == "GetItem" and b'"AGENT#' in body:
+        return REVOCATION_READ
+    return op
