@@ -234,7 +234,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             cognito_actions=("cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup",
                              "cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminDisableUser",
                              "cognito-idp:AdminEnableUser", "cognito-idp:AdminUserGlobalSignOut",
-                             "cognito-idp:ListUsers"),
+                             "cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"),  # undo a failed invitation
             timeout_seconds=30,
         ),
         FunctionSpec(

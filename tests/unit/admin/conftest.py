@@ -32,12 +32,18 @@ class FakeDirectory:
     def set_enabled(self, username: str, enabled: bool) -> None:
         self.users[username]["enabled"] = enabled
 
+    def remove(self, username: str) -> None:
+        del self.users[username]
+
 
 @dataclass
 class FakeMailer:
     sent: list[tuple[str, str, InvitedUser]] = field(default_factory=list)
+    failing: bool = False
 
     def send_invitation(self, to: str, name: str, user: InvitedUser) -> None:
+        if self.failing:
+            raise ConnectionError("the outbox is unreachable")
         self.sent.append((to, name, user))
 
 

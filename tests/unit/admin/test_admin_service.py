@@ -169,3 +169,14 @@ def test_an_agent_connects_for_the_clients_of_their_teams(world: AdminWorld) -> 
     world.service.set_agent_disabled(agent.agent_id, disabled=True)
     with pytest.raises(Forbidden):
         access.agent(claims)
+
+
+def test_an_invitation_that_cannot_be_sent_leaves_no_user_and_no_agent(world: AdminWorld) -> None:
+    team = world.service.create_team(TeamBody(name="A"))
+    world.mailer.failing = True
+    with pytest.raises(ConnectionError):
+        _invite(world, teamIds=[team.team_id])
+    assert world.directory.users == {} and world.service.list_agents() == []
+    assert world.tenants.get_team(team.team_id).agent_ids == []  # type: ignore[union-attr]
+    world.mailer.failing = False
+    assert _invite(world).email == "dana@example.com"  # a retry works: no email_taken

@@ -69,6 +69,9 @@ class CognitoStaffDirectory:
                 idp.admin_remove_user_from_group(UserPoolId=self._pool, Username=username,
                                                  GroupName=GROUP_OF_ROLE[other].value)
 
+    def remove(self, username: str) -> None:
+        aws.cognito().admin_delete_user(UserPoolId=self._pool, Username=username)
+
     def set_enabled(self, username: str, enabled: bool) -> None:
         idp = aws.cognito()
         username = self._username(username)

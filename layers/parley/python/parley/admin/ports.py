@@ -25,6 +25,10 @@ class StaffDirectory(Protocol):
 
     def set_enabled(self, username: str, enabled: bool) -> None: ...
 
+    def remove(self, username: str) -> None:
+        """Undo an invitation that could not be completed."""
+        ...
+
 
 class InvitationMailer(Protocol):
     """Delivers an invited agent's temporary password by email."""

@@ -110,10 +110,16 @@ class AdminService:
         user = self._directory.invite(email, request.name, role)
         agent = Agent(agent_id=user.sub, username=user.username, name=request.name, email=email, role=role,
                       max_concurrent_chats=request.max_concurrent_chats, team_ids=request.team_ids)
-        self._tenants.put_agent(agent)
+        try:
+            self._tenants.put_agent(agent)
+            self._mailer.send_invitation(email, request.name, user)
+        except Exception:
+            # No half-made account: without it, a retry would hit `email_taken` for good.
+            self._tenants.delete_agent(agent.agent_id)
+            self._directory.remove(user.username)
+            raise
         self._tenants.apply_updates([(f"TEAM#{t.team_id}", {"agent_ids": [*t.agent_ids, agent.agent_id]})
                                      for t in teams])
-        self._mailer.send_invitation(email, request.name, user)
         logger.info("agent invited", agent_id=agent.agent_id, role=role.value, teams=agent.team_ids)
         return agent
 

@@ -100,6 +100,9 @@ class TenantRepository:
                           "gsi1pk": "DIRECTORY#AGENTS", "gsi1sk": agent.agent_id}),
         )
 
+    def delete_agent(self, agent_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=to_item({"pk": f"AGENT#{agent_id}", "sk": "PROFILE"}))
+
     # --- admin: directories, teams and settings ------------------------------------------
     def list_clients(self) -> list[Client]:
         return [Client.model_validate(d) for d in self._directory("CLIENTS")]
