@@ -16,6 +16,7 @@ import pytest
 from infra.local import lambda_runtime
 from infra.local.stack import LocalStack
 from infra.wiring import FUNCTIONS, environment_variables
+from parley import services
 from tests.integration.billing_support import account, login, request
 from tests.integration.test_billing_ledger import signed
 
@@ -44,7 +45,10 @@ def test_concurrent_plan_changes_and_webhooks_each_land_on_their_own_account(loc
     (on a runtime that shared the resolver's module state, requests read each other's bodies)."""
     clients = [signup(local_stack, n) for n in range(6)]
     wanted = {client_id: PLANS[n % len(PLANS)] for n, (client_id, _) in enumerate(clients)}
-    cards = {client_id: f"pm_rt_{n}_{secrets.token_hex(3)}" for n, (client_id, _) in enumerate(clients)}
+    # Real cards at Stripe (these clients go on being billed by later tests of the session).
+    gateway = services.stripe_gateway()
+    cards = {client_id: gateway.attach_test_payment_method(str(account(client_id).stripe_customer_id))
+             for client_id, _ in clients}
     start = threading.Barrier(6 * 3 + 6)
 
     def change_plan(client_id: str, token: str) -> tuple[str, int, Any]:

@@ -400,6 +400,19 @@ def test_a_declined_card_is_a_result_not_an_exception(gateway: StripeGateway) ->
     assert gateway.pay_invoice(invoice.id, "decline-2").paid
 
 
+def test_paying_without_a_usable_card_is_a_failed_attempt_not_an_exception(gateway: StripeGateway) -> None:
+    """A customer whose card on file is gone: the attempt fails like a decline (the client is
+    told to fix the card), instead of raising out of a daily run that bills everyone else."""
+    customer_id = new_customer(gateway, card=None)
+    invoice = gateway.create_invoice(ledger_id(), customer_id, LINES, DUE)
+
+    result = gateway.pay_invoice(invoice.id, "no-card-1")
+    assert not result.paid and result.declined_reason and result.decline_message
+    assert gateway.get_invoice(invoice.id).status == "open"
+    gateway.attach_test_payment_method(customer_id, "pm_card_visa")
+    assert gateway.pay_invoice(invoice.id, "no-card-2").paid
+
+
 def test_a_card_refused_at_attach_is_a_typed_error(gateway: StripeGateway) -> None:
     customer_id = new_customer(gateway, card=None)
     with pytest.raises(PaymentMethodDeclined) as err:

@@ -412,6 +412,13 @@ class StripeGateway:
             current = self._retrieve_for_payment(stripe_invoice_id)
             if current.status == "paid":
                 return self._result(current)
+            if current.status == "open":
+                # The invoice is payable but the customer's card on file is not (removed, detached,
+                # none by default): a failed attempt the client must fix (CO-13), like a decline —
+                # one client's card must not stop everyone else's billing day.
+                return PaymentResult(paid=False, invoice_id=stripe_invoice_id, invoice_status="open",
+                                     declined_reason=exc.code or "payment_method_unusable",
+                                     decline_message=exc.user_message or str(exc))
             raise _translate(exc) from exc
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
