@@ -118,7 +118,7 @@ export function createConn(o) {
         pending.delete(f.requestId);
         clearTimeout(p.timer);
         if (f.type === "ack") p.resolve(f.data || {});
-        else p.reject(new RequestError(f.code || "internal_error", f.message));
+        else p.reject(Object.assign(new RequestError(f.code || "internal_error", f.message), { field: f.field, reason: f.reason }));
       } else if (f.type !== "ack") {
         o.event(f);
       }

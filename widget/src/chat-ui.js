@@ -5,6 +5,7 @@ import { createConn, rid } from "../../frontend/shared/conn.js";
 import { h } from "../../frontend/shared/dom.js";
 import { messageText } from "../../frontend/shared/i18n.js";
 import { pickLang, translator } from "./i18n.js";
+import { createPreChat } from "./prechat.js";
 
 /* global __PARLEY_WIDGET_CSS__ */
 const CSS = typeof __PARLEY_WIDGET_CSS__ === "string" ? __PARLEY_WIDGET_CSS__ : "";
@@ -90,6 +91,17 @@ function main(boot) {
   const newChatBtn = h("button", { type: "button", class: "nc", "data-testid": "parley-new-chat", text: t("newChat") });
   const endBar = h("div", { class: "eb", hidden: true }, newChatBtn);
   const offlineForm = buildOfflineForm();
+  // The client's pre-chat form, before the first message (widget/src/prechat.js).
+  const preChat = createPreChat(lang, () => {
+    composer.hidden = false;
+    input.focus();
+    flush();
+  });
+  function askPreChat() {
+    if (st.conv || offline || !preChat.pending()) return;
+    preChat.el.hidden = false;
+    composer.hidden = true;
+  }
   const panel = h(
     "div",
     {
@@ -105,6 +117,7 @@ function main(boot) {
     status,
     list,
     typingEl,
+    preChat.el,
     composer,
     endBar,
     offlineForm,
@@ -308,13 +321,20 @@ function main(boot) {
       text: item.text,
       pageUrl: location.href.slice(0, 2000),
       language: lang,
+      preChat: preChat.answers(),
     });
     startedConversation(data.conversation);
     showPlace(data.queue);
     return data.message;
   }
   /** After a failed send: true to go on with the next item, false to stop (the item waits). */
-  function sendFailed(item, code) {
+  function sendFailed(item, code, err) {
+    if (code === "invalid_prechat") {
+      item.state = "queued"; // sent again once the form is corrected
+      composer.hidden = true;
+      preChat.refuse(err.field, err.reason);
+      return false;
+    }
     if (code === "disconnected" || code === "timeout") {
       item.state = "unsure";
       return false;
@@ -330,7 +350,7 @@ function main(boot) {
     return true;
   }
   async function flush() {
-    if (flushing || !conn.ready() || st.closed || offline) return;
+    if (flushing || !conn.ready() || st.closed || offline || (!st.conv && preChat.pending())) return;
     flushing = true;
     try {
       let item;
@@ -339,7 +359,7 @@ function main(boot) {
         try {
           confirm(item, await deliver(item));
         } catch (err) {
-          if (!sendFailed(item, err.code)) break;
+          if (!sendFailed(item, err.code, err)) break;
         }
       }
     } finally {
@@ -468,6 +488,7 @@ function main(boot) {
     agentName = "";
     composer.hidden = false;
     endBar.hidden = true;
+    askPreChat();
     subtitle.textContent = t("online");
     setState("idle");
     input.focus();
@@ -585,6 +606,7 @@ function main(boot) {
     endBar.hidden = true;
     typingEl.hidden = true;
     offlineForm.hidden = false;
+    preChat.el.hidden = true;
     setState("offline");
   }
 
@@ -635,6 +657,8 @@ function main(boot) {
       err.fatal = true;
       throw err;
     }
+    preChat.set(session.preChatFields);
+    askPreChat();
     const q = "widgetKey=" + encodeURIComponent(boot.key) + "&visitorToken=" + encodeURIComponent(st.token);
     return cfg.wsUrl + (cfg.wsUrl.includes("?") ? "&" : "?") + q;
   }
