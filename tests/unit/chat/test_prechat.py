@@ -68,7 +68,8 @@ def test_a_client_without_a_form_takes_no_answers_and_refuses_any() -> None:
     ({**GOOD, "vehicle": "f-150"}, ("vehicle", "invalid_option")),
     ({k: v for k, v in GOOD.items() if k != "gdpr"}, ("gdpr", "consent_required")),
     ({**GOOD, "gdpr": "yes"}, ("gdpr", "invalid_type")),
-    ({**GOOD, "gdpr": False}, ("gdpr", "invalid_type")),
+    ({**GOOD, "gdpr": False}, ("gdpr", "consent_required")),
+    ({**GOOD, "gdpr": 1}, ("gdpr", "invalid_type")),
 ])
 def test_each_problem_names_its_field_and_reason(answers: dict[str, Any], problem: tuple[str, str]) -> None:
     assert refused(answers) == problem

@@ -6,11 +6,11 @@ is not the only possible sender. The first problem found is refused as `invalid_
 the field's key and a reason code the widget translates:
 
 - `unknown_field`: a key the client's form does not have;
-- `invalid_type`: not a string (a consent field: not `true`);
+- `invalid_type`: not a string (a consent field: not a boolean);
 - `required`: a required field missing or blank;
 - `too_long`: longer than the field type allows (`MAX_CHARS`);
 - `invalid_email` / `invalid_phone` / `invalid_option`: not an email, a phone number, one of the options;
-- `consent_required`: a consent field not accepted (whenever the client sets one, it must be).
+- `consent_required`: a consent field absent or `false` (whenever the client sets one, it must be accepted).
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ def validate_answers(fields: list[PreChatField], answers: Mapping[str, object] |
 
 def _answer(field: PreChatField, raw: object) -> str:
     if field.type is PreChatFieldType.CONSENT:
-        if raw is not True and raw is not None:
-            raise InvalidPreChat(field.key, "invalid_type", f"{field.key}: a consent answer is true or absent")
-        if raw is None:
+        if raw is None or raw is False:
             raise InvalidPreChat(field.key, "consent_required", f"{field.key}: please accept to continue")
+        if raw is not True:
+            raise InvalidPreChat(field.key, "invalid_type", f"{field.key}: a consent answer is true or false")
         return CONSENT_ACCEPTED
     if raw is not None and not isinstance(raw, str):
         raise InvalidPreChat(field.key, "invalid_type", f"{field.key}: the answer must be text")
