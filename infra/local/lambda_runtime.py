@@ -81,6 +81,10 @@ class _Environment:
             [sys.executable, str(WORKER), str(spec.handler_file), str(spec.memory_mb), str(spec.timeout_seconds)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=function_environment(spec, os.environ),
             text=True, bufsize=1,
+            # Its own session: Ctrl-C (or a TERM to `make dev`'s process group) reaches the stack,
+            # which stops its environments itself after the in-flight requests; an environment
+            # whose stack is gone sees its stdin close and exits.
+            start_new_session=True,
         )
         hello = self._read()
         if not hello.get("ready"):
