@@ -323,7 +323,7 @@ class LocalStack:
         services.tenant_repository().put_client(client)
 
     def add_agent(self, username: str, name: str, client_ids: list[str], password: str = DEMO_PASSWORD) -> str:
-        sub = self.create_user(username, password, "agents")
+        sub = self.create_user(username, password, Group.AGENTS.value)
         services.tenant_repository().put_agent(Agent(agent_id=sub, name=name, client_ids=client_ids,
                                                      email=f"{username}@parley.local"))
         return sub
@@ -360,7 +360,7 @@ class LocalStack:
         billing.accounts.start_paid_service(sierra.client_id, billing.config.rules().catalog.plans[0].id, today)
         billing.accounts.open_account(harbor.client_id, harbor.name, f"billing@{harbor.client_id}.test",
                                       trial_start=today)
-        owner = self.create_user("owner-sierra", DEMO_PASSWORD, "clients")
+        owner = self.create_user("owner-sierra", DEMO_PASSWORD, Group.CLIENTS.value)
         services.tenant_repository().put_client_user(owner, sierra.client_id)
 
     # --- local controls ----------------------------------------------------------------

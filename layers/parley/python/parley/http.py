@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
+from parley.auth.roles import Group
 from parley.composition import chat as services
 from parley.errors import Forbidden, InvalidRequest, ParleyError, Unauthorized
 from parley.observability import logger
@@ -75,6 +76,6 @@ def caller_client_id(app: APIGatewayHttpResolver) -> str:
     route acts on it and on nothing else."""
     claims = services.cognito_verifier().verify(bearer_token(app))
     client_id = services.tenant_repository().client_of_user(claims.sub)
-    if "clients" not in claims.groups or client_id is None:
+    if Group.CLIENTS.value not in claims.groups or client_id is None:
         raise Forbidden("this account is not a client's dashboard user")
     return client_id

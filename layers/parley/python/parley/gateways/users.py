@@ -5,6 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from parley import aws
+from parley.auth.roles import Group
 from parley.errors import Conflict, InvalidRequest
 from parley.settings import get_settings
 
@@ -30,5 +31,5 @@ class CognitoUsers:
             if code in ("InvalidPasswordException", "InvalidParameterException"):
                 raise InvalidRequest(f"password: {exc.response['Error'].get('Message', 'not accepted')}") from exc
             raise
-        idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="clients")
+        idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=Group.CLIENTS.value)
         return next(a["Value"] for a in created["User"].get("Attributes", []) if a["Name"] == "sub")
