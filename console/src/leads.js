@@ -51,9 +51,13 @@ function showError(text) {
   $("leads-error").hidden = !text;
 }
 
+let loading = 0; // only the latest load writes (a tab clicked while another loads)
+
 async function load() {
+  const mine = ++loading;
   showError("");
   await knownClients();
+  if (mine !== loading) return;
   $("leads-clients").replaceChildren(...[...view.clients].map(([id, name]) => h("option", { value: id, text: name })));
   $("leads-client").value = view.clientId;
   for (const b of document.querySelectorAll("[data-lead-status]"))
@@ -66,8 +70,10 @@ async function load() {
   try {
     const q = view.status === "all" ? "" : "?status=" + view.status;
     const data = await call("GET", leadsPath(view.clientId) + q);
+    if (mine !== loading) return;
     view.leads = data.leads || [];
   } catch (err) {
+    if (mine !== loading) return;
     view.leads = [];
     showError(err.status === 404 ? "The Leads API isn't available on this server yet." : err.message);
   }

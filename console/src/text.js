@@ -17,19 +17,18 @@ const ERRORS = {
   invalid_request: "The server refused that request.",
   network: "The server can't be reached.",
   unauthorized: "Your session has expired. Please sign in again.",
+  agent_unavailable: "That agent is not online or has no free slot.",
+  not_serving_client: "That agent or team doesn't serve this client.",
 };
 export const errorText = (code) => ERRORS[code] || "Something went wrong (" + (code || "error") + ").";
 
+// The codes of docs/protocol.md ("Objects"); an unknown code falls back to the server's text.
 const SYSTEM = {
   agent_joined: "{name} joined the chat",
-  agent_left: "{name} left the chat",
-  agent_closed: "{name} closed the chat",
   visitor_closed: "The visitor closed the chat",
-  visitor_left: "The visitor left",
-  visitor_returned: "The visitor is back",
-  idle_closed: "Closed after a period of inactivity",
+  agent_closed: "{name} closed the chat",
   transferred: "The chat was handed to another agent",
-  no_answer: "No one answered; the chat went back to the queue",
+  idle_closed: "Closed after a period of inactivity",
 };
 /** A message's text; system messages sent as codes are translated, older ones are shown as sent. */
 export const textOf = (m) => messageText(m, (key, params) => (SYSTEM[key.slice(4)] == null ? undefined : fill(SYSTEM[key.slice(4)], params)));

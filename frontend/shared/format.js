@@ -1,10 +1,11 @@
 // Formatting helpers (dates, durations, names, money) shared by the front-ends.
 
-/** "AB" from "Alex Brown"; "?" for nothing. */
+/** "AB" from "Alex Brown" (or "ab@c.com"); "?" for nothing. */
 export const initials = (name) =>
   String(name || "?")
     .trim()
-    .split(/\s+/)
+    .split(/[\s@.]+/)
+    .filter(Boolean)
     .slice(0, 2)
     .map((w) => w.charAt(0).toUpperCase())
     .join("") || "?";

@@ -1,5 +1,5 @@
 // The widget's strings. `{0}` is replaced by t()'s second argument, `{name}` by its `name`.
-// `sys_<code>` keys translate system messages that arrive as codes (docs/protocol.md).
+// `sys_<code>` keys translate system messages that arrive as codes (docs/protocol.md, "Objects").
 import { fill } from "../../frontend/shared/i18n.js";
 
 const en = {
@@ -48,12 +48,10 @@ const en = {
   queued: "You are number {0} in line",
   queuedWait: "You are number {0} in line · about {1} min",
   sys_agent_joined: "{name} joined the chat",
-  sys_agent_left: "{name} left the chat",
   sys_visitor_closed: "You ended the chat.",
   sys_agent_closed: "{name} closed the chat",
   sys_idle_closed: "This chat was closed after a period of inactivity.",
   sys_transferred: "You are being connected with another agent.",
-  sys_no_answer: "No agent is available right now.",
 };
 
 const es = {
@@ -102,12 +100,10 @@ const es = {
   queued: "Eres el número {0} en la fila",
   queuedWait: "Eres el número {0} en la fila · unos {1} min",
   sys_agent_joined: "{name} se unió al chat",
-  sys_agent_left: "{name} salió del chat",
   sys_visitor_closed: "Terminaste el chat.",
   sys_agent_closed: "{name} cerró el chat",
   sys_idle_closed: "Este chat se cerró por inactividad.",
   sys_transferred: "Te estamos conectando con otro agente.",
-  sys_no_answer: "No hay agentes disponibles en este momento.",
 };
 
 /** The page's language: <html lang>, else the browser's; "es" or "en". */

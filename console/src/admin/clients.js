@@ -13,7 +13,12 @@ const TIERS = [
 /** The pre-chat fields as the API takes them (camelCase), from the stored ones. */
 const prechatJSON = (fields) =>
   JSON.stringify(
-    (fields || []).map((f) => ({ key: f.key, label: f.label, type: f.type, required: !!f.required, consentText: f.consent_text || "" })),
+    (fields || []).map((f) => {
+      const out = { key: f.key, label: f.label, type: f.type, required: !!f.required };
+      if (f.type === "consent") out.consentText = f.consent_text || "";
+      if (f.type === "select") out.options = f.options || [];
+      return out;
+    }),
     null,
     1,
   );

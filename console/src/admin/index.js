@@ -19,12 +19,16 @@ function showError(text) {
   el.hidden = !text;
 }
 
+let rendering = 0; // only the latest render writes (a tab clicked while another loads)
+
 async function render() {
+  const mine = ++rendering;
+  const current = () => mine === rendering;
   for (const b of document.querySelectorAll("[data-admin-tab]")) b.setAttribute("aria-selected", String(b.dataset.adminTab === tab));
   const main = $("admin-main");
   const side = $("admin-side");
   const ctx = {
-    side: (form) => side.replaceChildren(form),
+    side: (form) => current() && side.replaceChildren(form),
     error: showError,
     run: async (fn, okText) => {
       showError("");
@@ -38,9 +42,12 @@ async function render() {
     },
   };
   main.replaceChildren(h("p", { class: "muted", text: "Loading…" }));
+  side.replaceChildren();
   try {
-    main.replaceChildren(await PANELS[tab](ctx));
+    const table = await PANELS[tab](ctx);
+    if (current()) main.replaceChildren(table);
   } catch (err) {
+    if (!current()) return;
     main.replaceChildren();
     showError(err.status === 403 ? "Only the provider's admins can use this area." : err.message || "Couldn't load.");
   }

@@ -1,0 +1,101 @@
+// The status banner: trial, active (with notice or amounts due), deactivated, stopped, ended.
+import { $ } from "../../../frontend/shared/dom.js";
+import { money, num, plural } from "../../../frontend/shared/format.js";
+import { planName, store } from "../state.js";
+
+export function setBanner(status, title, sub) {
+  const el = $("status");
+  el.dataset.status = status;
+  $("status-title").textContent = title;
+  $("status-sub").textContent = sub || "";
+  $("status-sub").hidden = !sub;
+}
+
+const paidStart = (trial) => (trial && trial.paidStart) || "the day after the trial";
+
+function trialBanner(acc, trial) {
+  const left = trial ? Math.max((trial.chatLimit || 0) - (trial.chatsUsed || 0), 0) : 0;
+  const limit = trial && trial.chatLimit != null ? " and " + num(left) + " of " + num(trial.chatLimit) + " chats" : "";
+  const title = trial
+    ? plural(trial.daysLeft, "day") + limit + " left in your trial — paid service starts on " + trial.paidStart
+    : "You are in your free trial.";
+  const missing = [];
+  if (!acc.plan_id) missing.push("choose a plan");
+  if (!acc.payment_method) missing.push("add a card");
+  const sub = missing.length
+    ? "To keep the service after the trial, " + missing.join(" and ") + "; otherwise it stops on " + paidStart(trial) + " (CO-4)."
+    : "You're all set: " + planName(acc.plan_id) + " starts on " + ((trial && trial.paidStart) || "—") + ", charged to your card on file (CO-9).";
+  setBanner("trial", title, sub);
+}
+
+/** " Amount due: $x by d — pay it from …" for open invoices with something left to pay. */
+function owesText(data) {
+  const owing = (data.invoices || []).filter((i) => i.status === "open" && i.total_cents > i.amount_paid_cents);
+  if (!owing.length) return "";
+  const due = owing.reduce((s, i) => s + i.total_cents - i.amount_paid_cents, 0);
+  const firstDue = owing.map((i) => i.due_date).sort()[0];
+  const when = firstDue ? (data.today > firstDue ? ", overdue since " + firstDue : " by " + firstDue) : "";
+  return " Amount due: " + money(due) + when + " — pay it from “Manage payment methods & invoices” (CO-10).";
+}
+
+function activeBanner(acc, data, notice) {
+  const plan = data.plan ? data.plan.name : planName(acc.current_plan_id);
+  const owes = owesText(data);
+  if (notice)
+    return setBanner(
+      "active",
+      "Your subscription is active until " + notice.effective_date + " — you gave notice.",
+      plan + ". Your service ends after " + notice.effective_date + "; you can withdraw the notice until " + notice.withdraw_until + "." + owes,
+    );
+  const change = acc.pending_change ? " Switching to " + planName(acc.pending_change.plan_id) + " from then (CH-7)." : "";
+  setBanner(
+    "active",
+    "Your subscription is active — " + plan + ".",
+    "Next billing date " + (acc.next_billing_date || "—") + ", then every month on day " + (acc.anchor_day || "—") + " (CO-9)." + change + owes,
+  );
+}
+
+function deactivatedBanner(acc, data) {
+  const owed = (data.invoices || [])
+    .filter((i) => i.status === "open")
+    .reduce((s, i) => s + Math.max(i.total_cents - i.amount_paid_cents, 0), 0);
+  setBanner(
+    "deactivated",
+    "Service deactivated: payment overdue" + (acc.in_default_since ? " since " + acc.in_default_since : "") + ".",
+    "Visitors see the offline form and agents get no new chats (CO-10). Amount due: " + money(owed) + ". Pay the open invoices to restore the service.",
+  );
+}
+
+function stoppedBanner() {
+  setBanner(
+    "stopped",
+    "Your service is stopped — the trial ended without a plan and a card.",
+    "Per CO-4 the service stops when the trial ends without a plan. Contact your provider to restart it.",
+  );
+}
+
+function terminatedBanner(acc) {
+  setBanner(
+    "terminated",
+    "Your subscription has ended" + (acc.terminated_on ? " — service stopped on " + acc.terminated_on : "") + ".",
+    (acc.data_deletion_date ? "Your chat data will be deleted on " + acc.data_deletion_date + " (LC-3): download it before then. " : "") +
+      "Amounts incurred before the end are still billed (CO-2).",
+  );
+}
+
+const BANNERS = {
+  trial: (acc, data) => trialBanner(acc, data.trial),
+  active: (acc, data, notice) => activeBanner(acc, data, notice),
+  deactivated: deactivatedBanner,
+  stopped: stoppedBanner,
+  terminated: terminatedBanner,
+};
+
+export function renderStatus(acc) {
+  const data = store.data;
+  const notice = acc.notice && acc.notice.status === "pending" ? acc.notice : null;
+  $("status").dataset.notice = notice ? "pending" : "";
+  const banner = Object.prototype.hasOwnProperty.call(BANNERS, acc.status) && BANNERS[acc.status];
+  if (banner) banner(acc, data, notice);
+  else setBanner(String(acc.status), "Status: " + acc.status, "");
+}
