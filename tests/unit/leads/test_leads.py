@@ -177,6 +177,11 @@ class Tenants:
     def get_agent(self, agent_id: str) -> Agent | None:
         return self.agents.get(agent_id)
 
+    def served_client_ids(self, agent: Agent) -> list[str]:
+        return [*agent.client_ids, *(c for t in agent.team_ids for c in self.team_clients.get(t, []))]
+
+    team_clients: dict[str, list[str]] = {"tm_1": ["cl_1"]}
+
 
 class Conversations:
     def __init__(self, conversations: list[Conversation]) -> None:
@@ -276,6 +281,14 @@ def test_staff_scope() -> None:
         leads.get_lead(alex, "cl_1", "ld_missing")
     with pytest.raises(NotFound):  # another tenant's chat is not there for Bianca
         leads.from_conversation(bianca, "c_1")
+
+
+def test_an_agent_serving_a_client_through_a_team_works_its_leads() -> None:
+    leads, _ = service()
+    lead = leads.submit_offline(_client(), "v_1", form())
+    teammate = Agent(agent_id="ag_team", name="Tess", client_ids=[], team_ids=["tm_1"])
+    leads._tenants.agents[teammate.agent_id] = teammate  # type: ignore[attr-defined]
+    assert leads.get_lead(Staff("ag_team", ("agents",)), "cl_1", lead.lead_id) == lead
 
 
 def test_changes_and_notes() -> None:

@@ -49,6 +49,7 @@ class LeadStore(Protocol):
 class Tenants(Protocol):
     def get_client(self, client_id: str) -> Client | None: ...
     def get_agent(self, agent_id: str) -> Agent | None: ...
+    def served_client_ids(self, agent: Agent) -> list[str]: ...
 
 
 class Conversations(Protocol):
@@ -164,7 +165,8 @@ class LeadService:
         agent = self._tenants.get_agent(staff.user_id)
         if role is StaffRole.ADMIN:
             return agent
-        if agent is None or not agent.enabled or client_id not in agent.client_ids:
+        # The clients assigned to the agent directly and those of the agent's teams.
+        if agent is None or not agent.enabled or client_id not in self._tenants.served_client_ids(agent):
             raise ClientNotServed("you do not serve this client")
         return agent
 
