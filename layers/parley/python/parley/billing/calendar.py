@@ -7,47 +7,19 @@ time zone ("Money and dates" Decision); an instant becomes such a day only throu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parley.billing.errors import InvalidBillingInput, NaiveDatetimeError
+from parley.timezones import parse_time_zone as parse_time_zone  # re-export: lives in parley.timezones
 
 _ONE_DAY = timedelta(days=1)
 
 
 # --------------------------------------------------------------------------- zone
-
-
-_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$")
-
-
-@lru_cache(maxsize=64)
-def parse_time_zone(name: str) -> tzinfo:
-    """An IANA zone (``Etc/GMT+7``, ``America/Los_Angeles``) or a fixed offset (``UTC-07:00``).
-
-    Fixed offsets use the ISO sign (``-07:00`` is seven hours *behind* UTC), unlike the
-    POSIX-style ``Etc/GMT+7``, which is the same zone. Raises ``ValueError`` if unknown.
-    """
-    text = name.strip()
-    if text in {"UTC", "Z", "GMT"}:
-        return UTC
-    match = _OFFSET.match(text)
-    if match:
-        sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
-        if hours > 14 or minutes > 59:
-            raise ValueError(f"{name!r} is not a valid UTC offset")
-        offset = timedelta(hours=hours, minutes=minutes)
-        return timezone(-offset if sign == "-" else offset)
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{name!r} is not a known time zone (IANA name or offset like UTC-07:00)") from exc
 
 
 def to_business_date(moment: datetime, zone: tzinfo) -> date:

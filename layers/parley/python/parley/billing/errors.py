@@ -7,8 +7,9 @@ payloads and logs), never by matching the message text (ARCHITECTURE "Style").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
+
+from parley.field_problems import FieldProblem as FieldProblem  # re-export: lives in parley.field_problems
 
 
 class BillingError(Exception):
@@ -19,17 +20,6 @@ class BillingError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One invalid setting: ``path`` like ``plans[1].monthly_fee_cents``, ``message`` in plain words."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 class ConfigError(BillingError):

@@ -26,6 +26,7 @@ from parley.billing.calendar import (
     to_business_date,
 )
 from parley.billing.errors import ConfigError, FieldProblem
+from parley.timezones import CALL_ON_ME_ZONE
 
 Unit = Literal["engaged_chat", "agent_minutes"]
 """Billing unit (CO-7 Decision): an engaged chat, or agent handling minutes rounded per CO-7."""
@@ -239,7 +240,7 @@ def _call_on_me() -> dict[str, Any]:
       preset's billing rules; kept for service-hours and provider extensions).
     """
     return {
-        "time_zone": "Etc/GMT+7",
+        "time_zone": CALL_ON_ME_ZONE,
         "currency": "USD",
         "unit": "engaged_chat",
         "rounding_increment_seconds": 30,

@@ -22,7 +22,8 @@ from parley.hours.models import (
     WeeklyHours,
 )
 from parley.hours.parsing import hours_preset, parse_hours
-from parley.hours.presets import CALL_ON_ME_ZONE, PRESETS
+from parley.hours.presets import PRESETS
+from parley.timezones import CALL_ON_ME_ZONE
 
 __all__ = [
     "CALL_ON_ME_ZONE",

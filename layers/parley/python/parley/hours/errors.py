@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from parley.billing.errors import FieldProblem
 from parley.errors import InvalidRequest
+from parley.field_problems import FieldProblem
 
 
 class InvalidHours(InvalidRequest):

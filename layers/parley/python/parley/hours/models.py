@@ -12,13 +12,13 @@ import re
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from itertools import pairwise
+from types import ModuleType
 from typing import Annotated, Literal
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from parley.billing.calendar import parse_time_zone
 from parley.hours import evaluation
+from parley.timezones import parse_time_zone
 
 _TIME = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
 MINUTES_PER_DAY = 24 * 60
@@ -134,15 +134,24 @@ CHECK_HOLIDAY_NAMES = "check_holiday_names"
 """Validation context key: refuse holiday names the holidays package does not know."""
 
 
+def _holidays_package() -> ModuleType:
+    """The ``holidays`` package, imported on first use: only a rule naming a holiday needs it,
+    and its ~10 ms import would otherwise be paid by every cold start that loads a client
+    (every chat function), most of which never evaluate a named holiday."""
+    import holidays
+
+    return holidays
+
+
 @lru_cache(maxsize=32)
 def _known_names(country: str) -> frozenset[str]:
-    calendar = holidays.country_holidays(country, years=range(2000, 2051), observed=False)
+    calendar = _holidays_package().country_holidays(country, years=range(2000, 2051), observed=False)
     return frozenset(name for day in calendar for name in calendar.get_list(day))
 
 
 @lru_cache(maxsize=512)
 def _dates_named(country: str, year: int, name: str, observed: bool) -> tuple[date, ...]:
-    calendar = holidays.country_holidays(country, years=year, observed=observed)
+    calendar = _holidays_package().country_holidays(country, years=year, observed=observed)
     wanted = {name, f"{name} (observed)"} if observed else {name}
     return tuple(sorted(day for day in calendar if wanted & set(calendar.get_list(day))))
 
@@ -167,7 +176,7 @@ class OnHoliday(BaseModel):
     @field_validator("country")
     @classmethod
     def _known_country(cls, value: str) -> str:
-        if value not in holidays.list_supported_countries():
+        if value not in _holidays_package().list_supported_countries():
             raise ValueError(f"{value!r} is not a country the holidays package knows")
         return value
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from parley.billing._validation import config_error
-from parley.billing.errors import FieldProblem
+from parley.field_problems import FieldProblem, field_problems
 from parley.hours.errors import InvalidHours
 from parley.hours.models import CHECK_HOLIDAY_NAMES, BusinessHours
 from parley.hours.presets import PRESETS
@@ -31,7 +30,7 @@ def parse_hours(data: Mapping[str, Any]) -> BusinessHours:
     try:
         return BusinessHours.model_validate(merged, context={CHECK_HOLIDAY_NAMES: True})
     except ValidationError as exc:
-        raise InvalidHours(config_error("hours", exc).problems) from None
+        raise InvalidHours(field_problems(exc)) from None
 
 
 def hours_preset(name: str) -> BusinessHours:

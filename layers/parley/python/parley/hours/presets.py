@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from parley.billing.policy import PRESETS as BILLING_PRESETS
 from parley.hours.models import WEEKDAYS
-
-CALL_ON_ME_ZONE: str = str(BILLING_PRESETS["call_on_me"]()["time_zone"])
-"""CO-8 "MST" is UTC-7 without daylight saving; the one source is billing's call_on_me policy."""
+from parley.timezones import CALL_ON_ME_ZONE
 
 
 def _us(name: str, offset_days: int = 0) -> dict[str, Any]:
