@@ -164,3 +164,19 @@ def test_the_spanish_page_gets_the_form_in_spanish(local_stack: LocalStack, site
     vpage.get_by_test_id("parley-prechat-start").click()
     expect(vpage.get_by_test_id("parley-prechat-error-email")).to_have_text("Escribe un correo electrónico válido.")
     expect(vpage.get_by_test_id("parley-prechat-error-consent")).to_have_text("Acepta para continuar.")
+
+
+def test_without_a_form_the_visitor_writes_at_once(local_stack: LocalStack, site: Site,
+                                                   pages: tuple[BrowserContext, Page, Page]) -> None:
+    site.set_form([])
+    _, vpage, apage = pages
+    agent_signs_in(apage, site)
+    site.open(vpage, "en")
+    marker = uuid.uuid4().hex[:8]
+    vpage.get_by_test_id("parley-input").fill(f"Any trucks? [{marker}]")
+    vpage.get_by_test_id("parley-send").click()
+    sent = vpage.locator('[data-testid="parley-message"][data-role="visitor"][data-seq]').filter(has_text=marker)
+    expect(sent).to_have_count(1, timeout=T)
+    expect(vpage.get_by_test_id("parley-prechat")).to_be_hidden()
+    [stored] = chat_services.chat_repository().conversations_of_client(site.client_id)
+    assert stored.pre_chat == {}
