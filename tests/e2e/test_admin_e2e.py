@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from infra.local.stack import LocalStack
-from tests.e2e.test_chat_e2e import T
+from tests.e2e.desk import T
 
 pytestmark = pytest.mark.e2e
 

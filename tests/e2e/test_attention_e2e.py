@@ -25,7 +25,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
 from infra.local.stack import LocalStack
-from tests.e2e.test_chat_e2e import Person, T, agent_accepts, agent_says, open_widget, visitor_says
+from tests.e2e.desk import Desk, T, agent_signs_in, agent_takes
+from tests.e2e.test_chat_e2e import Person, agent_says, open_widget, visitor_says
 
 pytestmark = pytest.mark.e2e
 
@@ -79,11 +80,9 @@ def agent(browser: Browser) -> Iterator[Person]:
 
 
 @pytest.fixture
-def own_agent(local_stack: LocalStack) -> tuple[str, str]:
-    """An agent of the demo dealership of this test alone (username, password)."""
-    username = f"e2e-{uuid.uuid4().hex[:8]}"
-    local_stack.add_agent(username, "Casey Attention", [local_stack.demo.sierra.client_id])
-    return username, local_stack.demo.agent_password
+def desk(local_stack: LocalStack) -> Desk:
+    """A client of this test alone, with its agent (tests/e2e/desk.py)."""
+    return Desk(local_stack, agent_name="Casey Attention")
 
 
 class Relay:
@@ -109,28 +108,19 @@ class Relay:
         self.cut_off = False
 
 
-def sign_in(page: Page, console_url: str, username: str, password: str) -> None:
-    page.goto(console_url)
-    page.get_by_test_id("console-username").fill(username)
-    page.get_by_test_id("console-password").fill(password)
-    page.get_by_test_id("console-login").click()
-    expect(page.get_by_test_id("console-status")).to_have_attribute("data-state", "open", timeout=T)
-
-
-def test_console_heartbeat_shows_a_quiet_socket_and_recovers(
-    local_stack: LocalStack, visitor: Person, agent: Person, own_agent: tuple[str, str]
-) -> None:
+def test_console_heartbeat_shows_a_quiet_socket_and_recovers(visitor: Person, agent: Person, desk: Desk) -> None:
     marker = uuid.uuid4().hex[:8]
     relay = Relay()
     agent.page.route_web_socket(re.compile(r"/ws(\?|$)"), relay)
     vpage, apage = visitor.page, agent.page
     status = apage.get_by_test_id("console-status")
 
-    open_widget(vpage, local_stack.demo_url)
-    visitor_says(vpage, f"Is the Tacoma still there? [{marker}]")
-    sign_in(apage, local_stack.console_url, *own_agent)
+    desk.serve(visitor.context)
+    agent_signs_in(apage, desk)
     assert relay.opened >= 1, "the console's socket did not go through the relay"
-    agent_accepts(apage, marker)
+    open_widget(vpage, desk.url())
+    visitor_says(vpage, f"Is the Tacoma still there? [{marker}]")
+    agent_takes(apage, marker)
     expect(status).to_have_text("Online")
 
     # The connection goes quiet: no close event reaches the page, only the heartbeat can tell.
@@ -156,11 +146,13 @@ def test_console_heartbeat_shows_a_quiet_socket_and_recovers(
 
 
 def test_widget_says_it_is_reconnecting_when_the_browser_goes_offline(
-    local_stack: LocalStack, visitor: Person, agent: Person, own_agent: tuple[str, str]
+    visitor: Person, agent: Person, desk: Desk
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     vpage, apage = visitor.page, agent.page
-    open_widget(vpage, local_stack.demo_url)
+    desk.serve(visitor.context)
+    agent_signs_in(apage, desk)
+    open_widget(vpage, desk.url())
     visitor_says(vpage, f"Do you finance? [{marker}]")
     status = vpage.get_by_test_id("parley-status")
 
@@ -179,8 +171,7 @@ def test_widget_says_it_is_reconnecting_when_the_browser_goes_offline(
     expect(status).not_to_have_attribute("data-state", "reconnecting")
 
     # The agent gets both messages, once each.
-    sign_in(apage, local_stack.console_url, *own_agent)
-    agent_accepts(apage, marker)
+    agent_takes(apage, marker)
     expect(
         apage.get_by_test_id("console-messages").get_by_test_id("console-message").filter(has_text=later)
     ).to_have_count(1, timeout=T)
@@ -200,9 +191,7 @@ def _notified(page: Page, title: str, body_part: str) -> bool:
     return any(n["title"].startswith(title) and body_part in n["body"] for n in _notes(page))
 
 
-def test_desktop_notifications_and_unread_counts(
-    local_stack: LocalStack, browser: Browser, own_agent: tuple[str, str]
-) -> None:
+def test_desktop_notifications_and_unread_counts(local_stack: LocalStack, browser: Browser, desk: Desk) -> None:
     context: BrowserContext = browser.new_context(viewport={"width": 1280, "height": 860})
     context.grant_permissions(["notifications"], origin=local_stack.base_url)
     context.add_init_script(SPY)
@@ -212,25 +201,27 @@ def test_desktop_notifications_and_unread_counts(
     first, second = Person(browser), Person(browser)
     try:
         marker_a, marker_b = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
-        sign_in(apage, local_stack.console_url, *own_agent)
+        for person in (first, second):
+            desk.serve(person.context)
+        agent_signs_in(apage, desk)
         apage.get_by_test_id("console-status").click()  # a user gesture: unlocks sound
 
-        # A new waiting chat: a desktop notification with its first words, and a tone.
-        open_widget(first.page, local_stack.demo_url)
+        # A new chat (waiting, or routed to this agent): a desktop notification with its first
+        # words, and a tone.
+        open_widget(first.page, desk.url())
         visitor_says(first.page, f"Looking for a family SUV [{marker_a}]")
-        expect(apage.get_by_test_id("console-queue-item").filter(has_text=marker_a)).to_have_count(1, timeout=T)
         apage.wait_for_function(
-            "m => window.__notes.some(n => n.title.startsWith('New chat waiting') && n.body.includes(m))",
+            "m => window.__notes.some(n => n.title.startsWith('New chat') && n.body.includes(m))",
             arg=marker_a,
             timeout=T,
         )
         assert apage.evaluate("() => window.__tones") > 0, "no tone for the new chat"
-        agent_accepts(apage, marker_a)
+        agent_takes(apage, marker_a)
 
-        # A second chat, accepted and open: the first one is now out of sight.
-        open_widget(second.page, local_stack.demo_url)
+        # A second chat, open: the first one is now out of sight.
+        open_widget(second.page, desk.url())
         visitor_says(second.page, f"Hi, quick question [{marker_b}]")
-        agent_accepts(apage, marker_b)
+        agent_takes(apage, marker_b)
         agent_says(apage, f"Sure, go ahead [{marker_b}]")
         before = _title_count(apage)
 

@@ -1,9 +1,11 @@
 """End to end in real headless Chromium: the visitor widget on the demo site and the agent console.
 
 Needs the session fixture `local_stack` (tests/conftest.py): the local gateway serving /demo/,
-/widget/, /console/, the HTTP API and the WebSocket on one origin, with the demo client
-(widget key `wk_demo_sierra`, that origin allowed) and a demo agent serving it. The front-ends
-must be built first (`npm ci && npm run build`).
+/widget/, /console/, the HTTP API and the WebSocket on one origin. Each chat test has its own
+desk (tests/e2e/desk.py: a client of its own with one agent, and a page of its site on the
+demo origin), so routing never hands its chat to another test's agent; the agent signs in
+first, since a visitor who writes when no agent is online gets the offline form. The
+front-ends must be built first (`npm ci && npm run build`).
 
 One browser per module, one context per person (visitor, agent), so each has its own storage.
 Every wait is an expect()-style wait with a timeout; no sleeps.
@@ -18,9 +20,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from tests.e2e.desk import Desk, T, agent_signs_in, agent_takes
+
 pytestmark = pytest.mark.e2e
 
-T = 15_000  # ms, for every expect()
 
 XSS_PAYLOADS = (
     '<img src=x onerror="window.__pwned=1"><b>bold</b>',
@@ -80,8 +83,8 @@ def tag() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def open_widget(page: Page, demo_url: str) -> None:
-    page.goto(demo_url)
+def open_widget(page: Page, url: str) -> None:
+    page.goto(url)
     launcher = page.get_by_test_id("parley-launcher")
     expect(launcher).to_be_visible(timeout=T)
     launcher.click()
@@ -96,28 +99,6 @@ def visitor_says(page: Page, text: str) -> Locator:
     expect(sent).to_have_count(1, timeout=T)
     expect(sent).to_have_attribute("data-seq", re.compile(r"^[1-9]\d*$"))
     return sent
-
-
-def agent_login(page: Page, console_url: str, username: str, password: str) -> None:
-    page.goto(console_url)
-    page.get_by_test_id("console-username").fill(username)
-    page.get_by_test_id("console-password").fill(password)
-    page.get_by_test_id("console-login").click()
-    expect(page.get_by_test_id("console-status")).to_have_attribute("data-state", "open", timeout=T)
-
-
-def agent_accepts(page: Page, marker: str) -> None:
-    item = page.get_by_test_id("console-queue").get_by_test_id("console-queue-item").filter(has_text=marker)
-    expect(item).to_have_count(1, timeout=T)
-    conversation_id = item.get_attribute("data-conversation-id")
-    assert conversation_id
-    item.get_by_test_id("console-accept").click()
-    expect(item).to_have_count(0, timeout=T)
-    chat = page.get_by_test_id("console-chats").locator(
-        f'[data-testid="console-chat-item"][data-conversation-id="{conversation_id}"]'
-    )
-    expect(chat).to_have_count(1, timeout=T)
-    expect(chat).to_have_attribute("aria-current", "true")  # accepting opens the chat
 
 
 def agent_says(page: Page, text: str) -> None:
@@ -138,9 +119,12 @@ def test_visitor_and_agent_chat(local_stack, visitor: Person, agent: Person) -> 
     marker = tag()
     first = f"Hi! Is the 2022 RAV4 still available? [{marker}]"
     vpage, apage = visitor.page, agent.page
+    desk = Desk(local_stack)
+    desk.serve(visitor.context)
+    agent_signs_in(apage, desk)
 
     # The loader alone runs before a click; the chat UI comes with the first click.
-    vpage.goto(local_stack.demo_url)
+    vpage.goto(desk.url())
     expect(vpage.get_by_test_id("parley-launcher")).to_be_visible(timeout=T)
     expect(vpage.get_by_test_id("parley-launcher")).to_have_attribute("aria-label", re.compile(".+"))
     assert not any("chat-ui.js" in url for url in visitor.requests), "chat UI loaded before any click"
@@ -151,9 +135,8 @@ def test_visitor_and_agent_chat(local_stack, visitor: Person, agent: Person) -> 
 
     visitor_says(vpage, first)
 
-    # The agent signs in, finds the chat in the queue, accepts it and sees the message.
-    agent_login(apage, local_stack.console_url, local_stack.demo.agent_username, local_stack.demo.agent_password)
-    agent_accepts(apage, marker)
+    # The chat reaches the agent (routed, or accepted from the queue); they see the message.
+    agent_takes(apage, marker)
     amessages = apage.get_by_test_id("console-messages")
     expect(
         amessages.locator('[data-testid="console-message"][data-role="visitor"]').filter(has_text=first)
@@ -208,11 +191,13 @@ def test_reload_and_return_resume_the_conversation(local_stack, visitor: Person,
     marker = tag()
     first = f"Do you have the F-150 in blue? [{marker}]"
     vpage, apage = visitor.page, agent.page
+    desk = Desk(local_stack)
+    desk.serve(visitor.context)
+    agent_signs_in(apage, desk)
 
-    open_widget(vpage, local_stack.demo_url)
+    open_widget(vpage, desk.url())
     visitor_says(vpage, first)
-    agent_login(apage, local_stack.console_url, local_stack.demo.agent_username, local_stack.demo.agent_password)
-    agent_accepts(apage, marker)
+    agent_takes(apage, marker)
     reply = f"We do, a 2021 XLT. [{marker}]"
     agent_says(apage, reply)
     expect(vpage.locator('[data-testid="parley-message"][data-role="agent"]').filter(has_text=reply)).to_have_count(
@@ -239,7 +224,7 @@ def test_reload_and_return_resume_the_conversation(local_stack, visitor: Person,
     missed = f"It has the tow package too. [{marker}]"
     agent_says(apage, missed)
     vpage = visitor.new_page()
-    vpage.goto(local_stack.demo_url)
+    vpage.goto(desk.url())
     transcript_is_back(vpage, first, reply, missed)
 
     # 3. It is still the same conversation: a new message reaches the agent's open chat,

@@ -325,6 +325,8 @@ function main(boot) {
     });
     startedConversation(data.conversation);
     showPlace(data.queue);
+    // Routed at once: "X joined the chat" can reach us before this ack; play it now.
+    for (const f of early.splice(0)) onEvent(f);
     return data.message;
   }
   /** After a failed send: true to go on with the next item, false to stop (the item waits). */
@@ -712,11 +714,14 @@ function main(boot) {
       markClosed();
     },
   };
+  const early = []; // events of the conversation being started, received before its ack
   function onEvent(f) {
     if (f.type === "error") return OFFLINE_CODES.includes(f.code) ? goOffline("service_deactivated") : flash(f.code);
     const id = f.conversationId || (f.conversation && f.conversation.conversationId);
     const handler = Object.prototype.hasOwnProperty.call(EVENTS, f.type) && EVENTS[f.type];
-    if (handler && id && id === st.conv) handler(f);
+    if (!handler || !id) return;
+    if (id === st.conv) handler(f);
+    else if (!st.conv && early.length < 20) early.push(f);
   }
 
   const conn = createConn({
