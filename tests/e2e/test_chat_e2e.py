@@ -254,3 +254,27 @@ def test_spanish_page_gets_spanish_widget(local_stack, visitor: Person) -> None:
     expect(launcher).to_have_attribute("aria-label", "Abrir el chat", timeout=T)
     launcher.click()
     expect(page.get_by_test_id("parley-input")).to_have_attribute("placeholder", "Escribe tu mensaje…", timeout=T)
+
+
+def test_spanish_widget_translates_system_messages(local_stack, visitor: Person, agent: Person) -> None:
+    """System messages travel as codes (docs/protocol.md, "Objects"): the Spanish widget says
+    "<name> se unió al chat", never the server's English fallback."""
+    marker = tag()
+    vpage, apage = visitor.page, agent.page
+    desk = Desk(local_stack, agent_name="Alex Prueba")
+    desk.serve(visitor.context)
+    agent_signs_in(apage, desk)
+    open_widget(vpage, desk.url("es"))
+    visitor_says(vpage, f"Hola, ¿tienen el Civic? [{marker}]")
+    agent_takes(apage, marker)
+
+    system = vpage.locator('[data-testid="parley-message"][data-role="system"][data-seq]')
+    expect(system.first).to_have_text("Alex Prueba se unió al chat", timeout=T)
+    apage.get_by_test_id("console-close").click()
+    expect(system.last).to_have_text("Alex Prueba cerró el chat", timeout=T)
+    for text in system.all_text_contents():
+        assert "joined" not in text and "closed" not in text, text
+    # The console shows the same events in English.
+    expect(apage.get_by_test_id("console-messages").locator('[data-role="system"]').first).to_have_text(
+        "Alex Prueba joined the chat"
+    )
