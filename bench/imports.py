@@ -44,7 +44,8 @@ cpu = time.process_time() - t0
 loaded = sorted({m.split(".")[0] for m in sys.modules})
 print(json.dumps({"cpu_s": cpu, "stripe": "stripe" in sys.modules, "xray": "aws_xray_sdk" in sys.modules,
                   "jwt": "jwt" in sys.modules, "ledger": "parley.ledger" in sys.modules,
-                  "billing": "parley.billing" in sys.modules, "top_level": loaded}))
+                  "billing": "parley.billing" in sys.modules, "holidays": "holidays" in sys.modules,
+                  "top_level": loaded}))
 """
 
 
@@ -104,7 +105,7 @@ def run(cfg: ImportConfig = ImportConfig()) -> dict[str, Any]:
             "ratio": round(median(name, "cpu_s") / boto3_cpu, 2),
             "process_cpu_ms": round(1000 * median(name, "process_cpu_s"), 1),
             "process_ratio": round(median(name, "process_cpu_s") / boto3_process, 2),
-            "loads": [k for k in ("stripe", "billing", "ledger", "jwt", "xray") if last[k]],
+            "loads": [k for k in ("stripe", "billing", "holidays", "ledger", "jwt", "xray") if last[k]],
             "judged": name in JUDGED,
         })
     checks = [{"check": f"{r['function']}: import CPU {r['ratio']} x boto3 <= {TARGET_RATIO}",
