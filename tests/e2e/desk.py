@@ -25,7 +25,8 @@ T = 15_000  # ms, for every expect()
 
 
 class Desk:
-    def __init__(self, stack: LocalStack, *, hours: Any = None, agent_name: str = "Casey Desk") -> None:
+    def __init__(self, stack: LocalStack, *, hours: Any = None, agent_name: str = "Casey Desk",
+                 colleagues: tuple[str, ...] = ()) -> None:
         marker = uuid.uuid4().hex[:8]
         self.stack = stack
         self.client_id = f"cl_e2e_{marker}"
@@ -35,17 +36,25 @@ class Desk:
         self.agent_name = agent_name
         self.agent_username = f"e2e-{marker}"
         self.agent_password = stack.demo.agent_password
-        # Agents serve the clients of their teams: the client, its team, the agent in it.
+        # Agents serve the clients of their teams: the client, its team, the agents in it.
         stack.add_client(Client(client_id=self.client_id, name=self.name, widget_key=self.widget_key,
                                 allowed_origins=[stack.base_url], hours=hours, team_ids=[self.team_id],
                                 greeting="Hi! Questions? We're here."))
-        sub = stack.create_user(self.agent_username, self.agent_password, "agents")
-        tenants = services.tenant_repository()
-        tenants.put_agent(Agent(agent_id=sub, name=agent_name, username=self.agent_username,
-                                email=f"{self.agent_username}@parley.local", client_ids=[self.client_id],
-                                team_ids=[self.team_id]))
-        tenants.put_team(Team(team_id=self.team_id, name=f"{self.name} desk", agent_ids=[sub],
-                              client_ids=[self.client_id]))
+        self.colleagues: list[tuple[str, str]] = []  # (username, agent id) of the other agents
+        subs = [self._agent(self.agent_username, agent_name)]
+        for n, name in enumerate(colleagues, start=1):
+            username = f"{self.agent_username}-{n}"
+            subs.append(self._agent(username, name))
+            self.colleagues.append((username, subs[-1]))
+        services.tenant_repository().put_team(Team(team_id=self.team_id, name=f"{self.name} desk", agent_ids=subs,
+                                                   client_ids=[self.client_id]))
+
+    def _agent(self, username: str, name: str) -> str:
+        sub = self.stack.create_user(username, self.agent_password, "agents")
+        services.tenant_repository().put_agent(Agent(agent_id=sub, name=name, username=username,
+                                                     email=f"{username}@parley.local", client_ids=[self.client_id],
+                                                     team_ids=[self.team_id]))
+        return sub
 
     def url(self, lang: str = "en") -> str:
         return f"{self.stack.demo_url}desk-{self.widget_key}-{lang}.html"
@@ -78,10 +87,10 @@ SITE_SCRIPT = """(() => {
 })();"""
 
 
-def agent_signs_in(page: Page, desk: Desk) -> None:
-    """The desk's agent signs in and is connected (the console then says it is available)."""
+def agent_signs_in(page: Page, desk: Desk, username: str = "") -> None:
+    """The desk's agent (or `username`) signs in and is connected (the console then says it is available)."""
     page.goto(desk.stack.console_url)
-    page.get_by_test_id("console-username").fill(desk.agent_username)
+    page.get_by_test_id("console-username").fill(username or desk.agent_username)
     page.get_by_test_id("console-password").fill(desk.agent_password)
     page.get_by_test_id("console-login").click()
     expect(page.get_by_test_id("console-status")).to_have_attribute("data-state", "open", timeout=T)
