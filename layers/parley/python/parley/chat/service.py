@@ -125,7 +125,9 @@ class ChatService:
                 waiting = [c for cid in identity.client_ids for c in self._chat.waiting(cid)]
                 waiting.sort(key=lambda c: c.created_at)
                 mine = self._chat.open_for_agent(identity.user_id)
-                return {"waiting": [c.public() for c in waiting], "mine": [c.public() for c in mine]}
+                # The clients this agent serves (the console's Leads inbox picks among them).
+                return {"waiting": [c.public() for c in waiting], "mine": [c.public() for c in mine],
+                        "clients": [{"id": client_id} for client_id in identity.client_ids]}
             case AcceptConversation():
                 self._require(identity, Role.AGENT)
                 tabs = self._chat.connections_of_agent(identity.user_id) or [connection_id]
