@@ -8,9 +8,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley.admin.hours import client_view
 from parley.admin.requests import AgentPatch, ClientSettingsPatch, InviteAgent, OnboardClient, TeamBody, TeamPatch
 from parley.admin.service import AdminService
 from parley.auth.callers import caller_admin
+from parley.clock import get_clock
 from parley.composition import admin as services
 from parley.errors import InvalidRequest
 from parley.http import build_resolver, parse_body
@@ -47,18 +49,19 @@ def list_clients() -> dict[str, Any]:
 def onboard_client() -> tuple[dict[str, Any], int]:
     service = _service(app)
     client = service.onboard_client(parse_body(app, OnboardClient))
-    return {"client": client.model_dump(mode="json")}, 201
+    return {"client": client_view(client, get_clock().now())}, 201
 
 
 @app.get("/api/admin/clients/<client_id>")
 def get_client(client_id: str) -> dict[str, Any]:
-    return {"client": _service(app).client(client_id).model_dump(mode="json")}
+    return {"client": client_view(_service(app).client(client_id), get_clock().now())}
 
 
 @app.patch("/api/admin/clients/<client_id>")
 def edit_client(client_id: str) -> dict[str, Any]:
     service = _service(app)
-    return {"client": service.edit_client(client_id, parse_body(app, ClientSettingsPatch)).model_dump(mode="json")}
+    client = service.edit_client(client_id, parse_body(app, ClientSettingsPatch))
+    return {"client": client_view(client, get_clock().now())}
 
 
 # --- agents ----------------------------------------------------------------------------

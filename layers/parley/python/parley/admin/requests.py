@@ -4,7 +4,7 @@ refused, so bad input is a 400 naming the field and nothing is written."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -59,6 +59,10 @@ class ClientSettingsPatch(_Body):
     notification_email: Email | None = None
     tier: Literal["basic", "proactive", "premium"] | None = None
     team_ids: Annotated[list[ID], Field(max_length=MAX_TEAMS_PER_ITEM)] | None = None
+    # Business hours as parley.hours.parse_hours takes them (snake_case inside, docs/hours.md),
+    # or null to remove them. Left untyped here: the hours module validates them and answers
+    # 400 `invalid_hours` naming the field, whatever was sent.
+    hours: Any = None
 
     @field_validator("allowed_origins")
     @classmethod

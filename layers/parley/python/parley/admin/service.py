@@ -19,6 +19,7 @@ from parley.admin.requests import AgentPatch, ClientSettingsPatch, InviteAgent, 
 from parley.auth.roles import StaffRole
 from parley.chat.models import Agent, Client, Team
 from parley.errors import InvalidRequest, NotFound
+from parley.hours.client_hours import with_hours
 from parley.ids import new_id
 from parley.observability import logger
 from parley.repositories.tenants import TenantRepository
@@ -31,11 +32,12 @@ def _moved(old: Sequence[str], new: Sequence[str]) -> tuple[set[str], set[str]]:
     return set(new) - set(old), set(old) - set(new)
 
 
-def _changes(patch: BaseModel) -> dict[str, Any]:
-    """The fields an edit sends; an explicit null is refused (a field is changed, never erased)."""
+def _changes(patch: BaseModel, erasable: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields an edit sends; an explicit null is refused (a field is changed, never erased),
+    except for the ``erasable`` fields, where null removes the setting (a client's hours)."""
     changes = patch.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None:
+        if value is None and name not in erasable:
             raise InvalidRequest(f"{type(patch).model_fields[name].alias or name}: must not be null")
     return changes
 
@@ -61,9 +63,10 @@ class AdminService:
 
     def onboard_client(self, request: OnboardClient) -> Client:
         teams = self._existing_teams(request.team_ids or [], "teamIds")
-        settings = request.model_dump(exclude_none=True)
+        settings = request.model_dump(exclude_none=True, exclude={"hours"})
         client = Client.model_validate({**settings, "client_id": new_id("cl"),
                                         "widget_key": f"wk_{secrets.token_urlsafe(18)}"})
+        client = with_hours(client, request.hours)  # InvalidHours before anything is written
         self._tenants.put_client(client)
         self._tenants.apply_updates([(f"TEAM#{t.team_id}", {"client_ids": [*t.client_ids, client.client_id]})
                                      for t in teams])
@@ -72,8 +75,10 @@ class AdminService:
 
     def edit_client(self, client_id: str, patch: ClientSettingsPatch) -> Client:
         client = self.client(client_id)
-        changes = _changes(patch)
-        updated = Client.model_validate({**client.model_dump(), **changes})
+        changes = _changes(patch, erasable=frozenset({"hours"}))
+        updated = Client.model_validate({**client.model_dump(), **changes, "hours": client.hours})
+        if "hours" in changes:
+            updated = with_hours(updated, patch.hours)  # InvalidHours before anything is written
         updates: Updates = []
         if patch.team_ids is not None:
             updates += self._client_team_updates(client, patch.team_ids)
