@@ -40,6 +40,7 @@ from parley.routing.models import AgentState, Note, Timer, TimerKind
 PRESENCE_GRACE = timedelta(seconds=30)  # a reload or a network blip does not make an agent offline
 POSITION_WINDOW = 50  # visitors told their place live; the rest learn it on entering and on reaching it
 MIN_IDLE_TIMEOUT = timedelta(minutes=1)  # the idle sweep reads conversations untouched at least this long
+ROUTING_ROUNDS = 2  # availability Queries per routing decision
 
 
 @dataclass
@@ -265,15 +266,21 @@ class Router:
 
     # --- internals: one routing decision -----------------------------------------------
     def _route(self, conversation: Conversation, exclude: Sequence[str]) -> Conversation | None:
-        """Give a waiting chat to the best available agent of its teams, or leave it queued."""
+        """Give a waiting chat to the best available agent of its teams, or leave it queued.
+        Two rounds at most: refused tries repair the rows they found stale, so the second
+        Query sees agents a burst of simultaneous chats had hidden behind full ones."""
         limit = CANDIDATES_PER_TEAM + len(exclude)
-        found = [c for team in conversation.team_ids for c in self._repo.candidates(team, limit)]
-        for candidate in order_candidates(found, exclude)[:MAX_RESERVE_TRIES]:
-            slot = self._repo.reserve(candidate.agent_id, self._clock.now())
-            if slot is None:  # full or gone since the index was written: repair its rows
-                self._resync(candidate.agent_id)
-                continue
-            return self._hand_over(conversation, slot, from_queue=True)
+        for _ in range(ROUTING_ROUNDS):
+            found = [c for team in conversation.team_ids for c in self._repo.candidates(team, limit)]
+            candidates = order_candidates(found, exclude)[:MAX_RESERVE_TRIES]
+            for candidate in candidates:
+                slot = self._repo.reserve(candidate.agent_id, self._clock.now())
+                if slot is None:  # full or gone since the index was written: repair its rows
+                    self._resync(candidate.agent_id)
+                    continue
+                return self._hand_over(conversation, slot, from_queue=True)
+            if not candidates:
+                return None
         return None
 
     def _hand_over(self, conversation: Conversation, slot: AgentState, *, from_queue: bool) -> Conversation | None:
