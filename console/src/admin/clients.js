@@ -1,8 +1,10 @@
 // Admin: clients — onboard, pick up self-service signups, edit the widget (greeting, colour,
-// languages, origins, pre-chat fields, timeouts, notification email, tier) and the teams.
+// languages, origins, pre-chat fields, timeouts, notification email, tier) and the teams;
+// the business hours are edited beside it (hours.js).
 import { h } from "../../../frontend/shared/dom.js";
 import { admin, list } from "./api.js";
 import { checked, compact, field, int, picker, value } from "./form.js";
+import { hoursForm } from "./hours.js";
 
 const TIERS = [
   ["basic", "Basic"],
@@ -23,23 +25,6 @@ const prechatJSON = (fields) =>
     1,
   );
 
-function hoursSummary(hours) {
-  if (!hours) return "Always open (no hours set).";
-  const days = Object.entries(hours.weekly || {})
-    .filter(([, ranges]) => ranges && ranges.length)
-    .map(([day, ranges]) => day.slice(0, 3) + " " + ranges.map((r) => r.start + "–" + r.end).join(", "));
-  const holidays = hours.holidays || {};
-  return [
-    hours.preset ? "Preset " + hours.preset : "",
-    hours.time_zone,
-    days.join(" · ") || "closed every day",
-    (holidays.closed_days || []).length + " closed days, " + (holidays.short_days || []).length + " short days",
-    hours.after_hours_coverage ? "after-hours coverage" : "",
-  ]
-    .filter(Boolean)
-    .join(" · ");
-}
-
 /** The client form: empty to onboard, filled to edit. Resolves the body to send. */
 function clientForm(client, teams, onSubmit) {
   const c = client || {};
@@ -58,7 +43,6 @@ function clientForm(client, teams, onSubmit) {
     field("Tier", { name: "tier", options: TIERS, value: c.tier || "basic" }, "select"),
     field("Pre-chat fields (JSON: key, label, type text|email|phone|textarea|select|consent, required, consentText, options)", { name: "prechat", rows: "4", value: prechatJSON(c.pre_chat_fields) }, "textarea"),
     picker("Teams answering this client", "teams", teams.map((t) => ({ id: t.team_id, name: t.name })), c.team_ids),
-    client ? h("p", { class: "muted", "data-testid": "admin-client-hours", text: "Hours: " + hoursSummary(c.hours) }) : null,
     h("button", { class: "btn btn-primary", type: "submit", "data-testid": "admin-client-save", text: client ? "Save" : "Onboard" }),
   );
   form.addEventListener("submit", (e) => {
@@ -107,7 +91,8 @@ export async function clientsPanel(ctx) {
     await ctx.run(() => admin(method, path, body), okText);
   };
   function edit(c) {
-    ctx.side(clientForm(c, teams, save("/clients/" + encodeURIComponent(c.client_id), "PATCH", "Saved " + c.name + ".")));
+    const settings = clientForm(c, teams, save("/clients/" + encodeURIComponent(c.client_id), "PATCH", "Saved " + c.name + "."));
+    ctx.side(h("div", { class: "admin-stack" }, settings, hoursForm(c)));
   }
   ctx.side(clientForm(null, teams, save("/clients", "POST", "Client onboarded.")));
   return h(
