@@ -112,3 +112,34 @@ def test_admin_sets_a_closed_window_and_the_saved_state_says_closed(local_stack:
     expect(reopened.get_by_label("Monday range 2 start")).to_have_count(0)
     expect(reopened.get_by_test_id("hours-holiday")).to_have_count(1)
     expect(reopened.get_by_label("Holiday label")).to_have_value("Stocktaking")
+
+
+def test_admin_picks_the_co8_preset_with_coverage_then_removes_the_hours(local_stack: LocalStack, page: Page) -> None:
+    row = onboard_a_client(local_stack, page)
+    row.get_by_test_id("admin-client-open").click()
+    editor = page.get_by_test_id("admin-client-hours")
+    expect(editor.get_by_test_id("hours-status")).to_have_text(re.compile(r"^Open now"), timeout=T)
+    editor.get_by_test_id("hours-preset").select_option("call_on_me")
+    editor.get_by_test_id("hours-coverage").check()
+    editor.get_by_test_id("hours-save").click()
+    # With after-hours coverage (PR-2) chats are answered at any hour: open whatever the clock says.
+    saved = page.get_by_test_id("admin-client-hours")
+    expect(saved.get_by_test_id("hours-status")).to_have_text(re.compile(r"^Open now"), timeout=T)
+    expect(saved.get_by_test_id("hours-preset")).to_have_value("call_on_me")
+    expect(saved.get_by_test_id("hours-coverage")).to_be_checked()
+
+    # "Custom" shows what the preset stored: CO-8's zone, weekday ranges, its named holidays.
+    saved.get_by_test_id("hours-preset").select_option("")
+    expect(saved.get_by_test_id("hours-zone")).to_have_value("Etc/GMT+7")
+    expect(saved.get_by_label("Wednesday range 1 start")).to_have_value("08:00")
+    expect(saved.get_by_label("Saturday range 1 start")).to_have_count(0)
+    expect(saved.get_by_test_id("hours-holiday")).to_have_count(10)  # 7 closed days, 3 short days
+    black_friday = saved.get_by_test_id("hours-holiday").filter(has_text="Thanksgiving Day +1 d (US)")
+    expect(black_friday).to_have_count(1)
+    expect(black_friday.get_by_label("Holiday label")).to_have_value("Black Friday")
+
+    saved.get_by_test_id("hours-preset").select_option("none")
+    saved.get_by_test_id("hours-save").click()
+    removed = page.get_by_test_id("admin-client-hours")
+    expect(removed.get_by_test_id("hours-status")).to_have_text("Open now · no hours set: always open", timeout=T)
+    expect(removed.get_by_test_id("hours-preset")).to_have_value("none")
