@@ -1,6 +1,6 @@
 """The admin's hours editor in real headless Chromium (issue 10): the admin opens a client,
 picks custom hours in UTC, gives every day a one-hour window that the clock is not in, adds a
-closed date; an overlapping range first comes back with the server's message next to the form
+closed date and a short day; an overlapping range first comes back with the server's message next to the form
 and nothing saved; once fixed, the saved state says "Closed · opens at <the window>" and the
 reopened client shows the stored hours.
 
@@ -82,8 +82,13 @@ def test_admin_sets_a_closed_window_and_the_saved_state_says_closed(local_stack:
         editor.get_by_label(f"{day} range 1 start").fill(window[0])
         editor.get_by_label(f"{day} range 1 end").fill(window[1])
     editor.get_by_test_id("hours-add-closed").click()
-    editor.get_by_label("Holiday label").fill("Stocktaking")
-    editor.get_by_label("Date of holiday").fill("2030-01-15")
+    editor.get_by_test_id("hours-add-short").click()
+    closed, short = editor.get_by_test_id("hours-holiday").nth(0), editor.get_by_test_id("hours-holiday").nth(1)
+    closed.get_by_label("Holiday label").fill("Stocktaking")
+    closed.get_by_label("Date of holiday").fill("2030-01-15")
+    short.get_by_label("Holiday label").fill("Inventory eve")
+    short.get_by_label("Date of holiday").fill("2030-01-14")
+    short.get_by_label("Short day range 1 end").fill("12:30")
 
     # An overlapping second range on Monday: the server's message under the form, nothing saved.
     editor.get_by_test_id("hours-add-monday").click()
@@ -110,8 +115,14 @@ def test_admin_sets_a_closed_window_and_the_saved_state_says_closed(local_stack:
     expect(reopened.get_by_test_id("hours-zone")).to_have_value("UTC")
     expect(reopened.get_by_label("Friday range 1 start")).to_have_value(window[0])
     expect(reopened.get_by_label("Monday range 2 start")).to_have_count(0)
-    expect(reopened.get_by_test_id("hours-holiday")).to_have_count(1)
-    expect(reopened.get_by_label("Holiday label")).to_have_value("Stocktaking")
+    lines = reopened.get_by_test_id("hours-holiday")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0).get_by_label("Holiday label")).to_have_value("Stocktaking")
+    expect(lines.nth(0).get_by_label("Date of Stocktaking")).to_have_value("2030-01-15")
+    expect(lines.nth(1)).to_contain_text("Short day")
+    expect(lines.nth(1).get_by_label("Date of Inventory eve")).to_have_value("2030-01-14")
+    expect(lines.nth(1).get_by_label("Inventory eve range 1 start")).to_have_value("09:00")
+    expect(lines.nth(1).get_by_label("Inventory eve range 1 end")).to_have_value("12:30")
 
 
 def test_admin_picks_the_co8_preset_with_coverage_then_removes_the_hours(local_stack: LocalStack, page: Page) -> None:
