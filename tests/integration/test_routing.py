@@ -224,11 +224,15 @@ def test_idle_conversation_closes_with_a_system_code(chat: Harness) -> None:
     visitor, _ = chat.visitor(desk.site)
     cid = visitor.ok("startConversation", text="hi")["conversation"]["conversationId"]
     agent.ok("sendMessage", conversationId=cid, text="Hello!")
+    last_activity = conversation(cid).updated_at
     chat.stack.advance(timedelta(seconds=200))
     for client in (visitor, agent):
         closed = of(collect(client), "conversation.closed")
         assert [f["message"]["code"] for f in closed] == ["idle_closed"]
-    assert conversation(cid).status.value == "closed"
+    stored = conversation(cid)
+    assert stored.status.value == "closed"
+    # It ends at its last activity: the idle wait is nobody's handling time (CO-7 agent minutes).
+    assert stored.closed_at == last_activity
     assert load_of(desk.subs[0]) == 0
 
 

@@ -7,7 +7,8 @@ Data table
                                      available: gsi1 AVAIL#{team} / {load:04d}#{idle_since}#{agent}
   TEAMQUEUE#{team} / Q#{created}#{conversation}  a waiting chat in one team's queue (arrival order)
   TEAMQUEUE#{team} / STATS           the last departures from the queue (the wait estimate)
-  TIMERS#{shard} / {due}#{kind}#{subject}  no-answer deadlines and presence grace periods
+  TIMERS#{shard} / {due}#{kind}#{subject}  no-answer deadlines, presence grace periods and
+                                     queued-too-long (unanswered) deadlines
   CONV#{id} / NOTE#{at}#{rand}       transfer notes (outside the MSG# range: never resumed by visitors)
   CONV#{id} / META                   routing writes: assignment (condition status = waiting), loss
                                      of the chat (condition agent_id and routing_version); open
@@ -223,11 +224,12 @@ class RoutingRepository:
 
     def close_idle(self, conversation: Conversation, now: datetime) -> Conversation | None:
         """Close a conversation nobody wrote in since `updated_at` (a message that arrives in
-        between changes `updated_at` and wins)."""
+        between changes `updated_at` and wins). Its `closed_at` is that last activity, not the
+        sweep's time: the idle wait is nobody's handling time (CO-7 agent minutes, resolution)."""
         try:
             item = self._db.update_item(
                 TableName=self._data, Key=_conv_key(conversation.conversation_id),
-                UpdateExpression=("SET #status = :closed, closed_at = :now, last_seq = last_seq + :one, "
+                UpdateExpression=("SET #status = :closed, closed_at = :seen, last_seq = last_seq + :one, "
                                   "updated_at = :now REMOVE gsi1pk, gsi1sk, gsi3pk"),
                 ConditionExpression="#status <> :closed AND updated_at = :seen",
                 ExpressionAttributeNames={"#status": "status"},
@@ -252,6 +254,24 @@ class RoutingRepository:
             )
             found += [Conversation.model_validate(from_item(i)) for i in page.get("Items", [])]
         return found
+
+    def mark_unanswered(self, conversation_id: str, now: datetime) -> Conversation | None:
+        """Note that the visitor was told nobody answered in time: once per conversation, and
+        only while it still waits (condition). `updated_at` is left alone: the idle clock goes on."""
+        try:
+            item = self._db.update_item(
+                TableName=self._data, Key=_conv_key(conversation_id),
+                UpdateExpression="SET unanswered_at = :now",
+                ConditionExpression="#status = :waiting AND attribute_not_exists(unanswered_at)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values({":now": iso(now), ":waiting": "waiting"}),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if _refused(exc):
+                return None
+            raise
+        return Conversation.model_validate(from_item(item))
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         item = self._db.get_item(TableName=self._data, Key=_conv_key(conversation_id)).get("Item")
