@@ -18,8 +18,8 @@ const TIME = "([01][0-9]|2[0-3]):[0-5][0-9]|24:00";
 const rules = new WeakMap(); // holiday line element -> its named-holiday rule, kept as stored
 
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
-const removeButton = (label, target) =>
-  h("button", { type: "button", class: "btn btn-ghost btn-sm", text: "×", "aria-label": "Remove " + label, onclick: () => target().remove() });
+const removeButton = (label, target, text = "×") =>
+  h("button", { type: "button", class: "btn btn-ghost btn-sm", text, "aria-label": "Remove " + label, onclick: () => target().remove() });
 
 function timeInput(part, value, label) {
   return h("input", { class: "hours-time", "data-part": part, value: value || "", placeholder: "HH:MM", pattern: TIME, maxlength: "5", size: "5", "aria-label": label + " " + part });
@@ -68,7 +68,7 @@ function holidayRow(kind, line) {
     h("input", { "data-part": "label", value: label, placeholder: "Label (e.g. Stocktaking)", maxlength: "80", "aria-label": "Holiday label" }),
     when,
     ...(kind === "short" ? rangeList(line.ranges || [{ start: "09:00", end: "13:00" }], label || "Short day", "hours-add-short-range") : []),
-    removeButton("holiday " + (label || kind), () => row),
+    removeButton("holiday " + (label || kind), () => row, "Remove line"),
   );
   if (on.kind !== "date") rules.set(row, on);
   return row;
