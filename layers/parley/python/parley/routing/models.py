@@ -40,6 +40,7 @@ class AgentState(BaseModel):
 class TimerKind(StrEnum):
     ANSWER = "answer"  # an assigned agent must answer by then (subject: conversation id)
     PRESENCE = "presence"  # an agent's last connection dropped; offline then (subject: agent id)
+    UNANSWERED = "unanswered"  # a queued chat nobody took by then: the visitor is told (subject: conversation id)
 
 
 class Timer(BaseModel):

@@ -47,6 +47,7 @@ ROUTING_ROUNDS = 2  # availability Queries per routing decision
 class SweepReport:
     answers_missed: int = 0
     agents_offline: int = 0
+    unanswered: int = 0  # waiting visitors told that nobody answered in time
     idle_closed: list[str] = field(default_factory=list)
 
 
@@ -115,6 +116,7 @@ class Router:
         if assigned is not None:
             return assigned
         self._tell_place(conversation)
+        self._arm_unanswered(conversation)
         return conversation
 
     def on_accepted(self, conversation: Conversation, identity: Identity) -> None:
@@ -217,6 +219,8 @@ class Router:
         for timer in self._repo.due_timers(now):
             if timer.kind is TimerKind.ANSWER:
                 report.answers_missed += self._answer_due(timer)
+            elif timer.kind is TimerKind.UNANSWERED:
+                report.unanswered += self._unanswered_due(timer)
             else:
                 report.agents_offline += self._presence_due(timer)
             self._repo.delete_timer(timer)
@@ -240,6 +244,28 @@ class Router:
             self._post(self._repo.agent_connection_ids(timer.agent_id),
                        {"type": "agent.status", "agent": away.public(), "reason": "no_answer"})
         return 1 if self._take_away(conversation, "no_answer") is not None else 0
+
+    def _arm_unanswered(self, conversation: Conversation) -> None:
+        """A chat left waiting: if nobody takes it within the client's no-answer timeout, the
+        sweep tells the visitor (one timer item, like the answer deadline; none without a timeout)."""
+        deadline = answer_deadline(self._clock.now(), conversation.no_answer_timeout_seconds)
+        if deadline is not None:
+            self._repo.put_timer(Timer(kind=TimerKind.UNANSWERED, subject=conversation.conversation_id, due=deadline,
+                                       version=conversation.routing_version))
+
+    def _unanswered_due(self, timer: Timer) -> int:
+        """Still waiting: the visitor's connections get `conversation.unanswered` (once per
+        conversation, by condition). The chat stays queued, so an agent can still take it."""
+        conversation = self._repo.get_conversation(timer.subject)
+        if conversation is None or conversation.status is not ConversationStatus.WAITING:
+            return 0
+        marked = self._repo.mark_unanswered(conversation.conversation_id, self._clock.now())
+        if marked is None:
+            return 0
+        self._post(_connections(marked, Role.VISITOR), {"type": "conversation.unanswered",
+                                                        "conversationId": marked.conversation_id,
+                                                        "reason": "no_answer"})
+        return 1
 
     def _presence_due(self, timer: Timer) -> int:
         if self._repo.has_connection(timer.subject):
@@ -323,6 +349,7 @@ class Router:
         assigned = self._route(moved, exclude=[old_agent])
         if assigned is None:
             self._tell_place(moved)
+            self._arm_unanswered(moved)
         self._free_slot(old_agent)
         return assigned or moved
 
