@@ -3,21 +3,23 @@
 // It draws the launcher button and nothing else; the chat UI (chat-ui.js, same folder) is
 // loaded on the first click, or at once when this browser has an open conversation.
 (function (w, d) {
-  var script = d.currentScript || d.querySelector("script[data-widget-key]");
+  const script = d.currentScript || d.querySelector("script[data-widget-key]");
   if (!script || w.__parley) return;
-  var key = script.getAttribute("data-widget-key");
-  var base = script.src.replace(/[^/]*([?#].*)?$/, "");
-  var state = {};
+  const key = script.getAttribute("data-widget-key");
+  const base = script.src.replace(/[^/]*([?#].*)?$/, "");
+  let state = {};
   try {
     state = JSON.parse(localStorage.getItem("parley:" + key)) || {};
-  } catch (e) {}
-  var es = /^es/i.test(d.documentElement.lang || navigator.language || "");
-  var boot = (w.__parley = { key: key, base: base, es: es, state: state });
+  } catch {
+    // Storage blocked (privacy mode, sandboxed frame) or unreadable: start with no saved state.
+  }
+  const es = /^es/i.test(d.documentElement.lang || navigator.language || "");
+  const boot = (w.__parley = { key: key, base: base, es: es, state: state });
 
   function mount() {
-    var host = d.createElement("div");
+    const host = d.createElement("div");
     host.id = "parley-widget";
-    var root = host.attachShadow({ mode: "open" });
+    const root = host.attachShadow({ mode: "open" });
     // Static markup only; no data is ever written as HTML.
     root.innerHTML =
       "<style>:host{all:initial}.l{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;" +
@@ -28,7 +30,7 @@
       '<button class="l" type="button" data-testid="parley-launcher" aria-haspopup="dialog" aria-expanded="false">' +
       '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" ' +
       'stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg></button>';
-    var btn = root.lastChild;
+    const btn = root.lastChild;
     btn.setAttribute("aria-label", es ? "Abrir el chat" : "Open chat");
     if (/^#[0-9a-f]{3,8}$/i.test(state.accent || "")) host.style.setProperty("--pa", state.accent);
     boot.host = host;
@@ -46,7 +48,7 @@
     if (boot.loading) return;
     boot.loading = 1;
     boot.launcher.setAttribute("aria-busy", "true");
-    var s = d.createElement("script");
+    const s = d.createElement("script");
     s.src = base + "chat-ui.js";
     s.async = true;
     s.onerror = function () {
