@@ -481,6 +481,7 @@ function main(boot) {
     save();
   }
   function newChat() {
+    endUnanswered();
     forgetConversation();
     for (const el of els.values()) el.remove();
     els.clear();
@@ -539,6 +540,7 @@ function main(boot) {
 
   // ---- offline ("leave a message") ----
   let offline = false;
+  let unanswered = false; // nobody took the queued chat in time: the form is offered, the chat goes on
   let fatal = false;
   function buildOfflineForm() {
     const f = h("form", { class: "off", hidden: true, "data-testid": "parley-offline", novalidate: true });
@@ -551,12 +553,14 @@ function main(boot) {
       );
     const note = h("p", { class: "offerr", role: "alert", "data-testid": "parley-offline-error", hidden: true });
     f.append(
+      h("p", { class: "na", "data-testid": "parley-no-answer", text: t("noAnswer"), hidden: true }),
       field("name", t("name"), "input", "text"),
       field("email", t("email"), "input", "email"),
       field("phone", t("phone"), "input", "tel", false),
       field("text", t("message"), "textarea"),
       note,
       h("button", { type: "submit", class: "nc", "data-testid": "parley-offline-send", text: t("leave") }),
+      h("button", { type: "button", class: "nc kw", "data-testid": "parley-keep-waiting", text: t("keepWaiting"), hidden: true, onclick: () => endUnanswered() }),
     );
     f.addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -598,6 +602,8 @@ function main(boot) {
   function goOffline(reason, nextChange) {
     if (offline) return;
     offline = true;
+    unanswered = false;
+    noAnswerParts(false);
     offlineReason = reason || "";
     const d = nextChange ? new Date(nextChange) : null;
     if (d && !isNaN(d)) opensAt = d.toLocaleString(lang, { weekday: "long", hour: "2-digit", minute: "2-digit" });
@@ -610,6 +616,29 @@ function main(boot) {
     offlineForm.hidden = false;
     preChat.el.hidden = true;
     setState("offline");
+  }
+
+  /** `conversation.unanswered` (docs/protocol.md): the form with reason no_answer, beside the
+   * conversation; the chat stays queued, the connection open. */
+  function showUnanswered() {
+    if (offline || unanswered || st.closed) return;
+    unanswered = true;
+    offlineReason = "no_answer";
+    composer.hidden = true;
+    offlineForm.hidden = false;
+    noAnswerParts(true);
+  }
+  /** An agent joined, or the visitor chose to wait: back to the chat. */
+  function endUnanswered() {
+    if (!unanswered) return;
+    unanswered = false;
+    offlineReason = "";
+    offlineForm.hidden = true;
+    composer.hidden = false;
+  }
+  // The no-answer text and "Keep waiting" belong to that case only.
+  function noAnswerParts(on) {
+    for (const el of offlineForm.querySelectorAll(".na,.kw")) el.hidden = !on;
   }
 
   // ---- HTTP ----
@@ -704,11 +733,13 @@ function main(boot) {
     message: (f) => render(f.message),
     typing: (f) => f.role === "agent" && showTyping(!!f.isTyping),
     "conversation.accepted": (f) => {
+      endUnanswered();
       applyConversation(f.conversation);
       render(f.message);
     },
     "conversation.updated": (f) => applyConversation(f.conversation),
     "queue.position": (f) => showPlace(f),
+    "conversation.unanswered": () => showUnanswered(),
     "conversation.closed": (f) => {
       render(f.message);
       markClosed();
