@@ -51,13 +51,24 @@ def account(client_id: str) -> BillingAccount:
     return found
 
 
-def request(stack: LocalStack, method: str, path: str, body: Any = None, token: str | None = None,
-            raw: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def request(stack: LocalStack, method: str, path: str, body: Any = None, token: str | None = None, *,
+            headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """A JSON request (the body, if any, sent as JSON), with the bearer token when given."""
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(stack.base_url + path, data=data, method=method, headers=all_headers)
+    data = json.dumps(body).encode() if body is not None else None
+    return _send(urllib.request.Request(stack.base_url + path, data=data, method=method, headers=all_headers))
+
+
+def post_raw(stack: LocalStack, path: str, *, raw: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    """A POST of exact bytes (a signed webhook: the signature covers the body as sent)."""
+    all_headers = {"Content-Type": "application/json", **headers}
+    return _send(urllib.request.Request(stack.base_url + path, data=raw, method="POST", headers=all_headers))
+
+
+def _send(req: urllib.request.Request) -> tuple[int, Any]:
+    """Status and JSON reply, for error statuses too."""
     try:
         with urllib.request.urlopen(req, timeout=60) as response:
             return response.status, json.loads(response.read() or b"null")

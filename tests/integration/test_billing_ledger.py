@@ -26,7 +26,7 @@ from parley.clock import get_clock
 from parley.gateways.stripe_gateway import StripeGateway
 from parley.ledger.models import AccountStatus, InvoiceStatus
 from parley.ledger.service import Billing, build_billing
-from tests.integration.billing_support import account, engaged_chats, new_client, request
+from tests.integration.billing_support import account, engaged_chats, new_client, post_raw, request
 from tests.integration.stripe_faults import StripeFaultProxy
 
 pytestmark = pytest.mark.integration
@@ -202,7 +202,7 @@ def test_webhooks_with_a_bad_or_missing_signature_are_400_and_change_nothing(loc
     body, _ = signed(invoice_event("evt_bad1", "invoice.paid", invoice.invoice_id))
     _, forged = signed(invoice_event("evt_bad1", "invoice.paid", invoice.invoice_id), secret="whsec_not_ours")
     for headers in ({}, {"Stripe-Signature": forged}, {"Stripe-Signature": "t=1,v1=deadbeef"}):
-        status, reply = request(local_stack, "POST", "/api/stripe/webhook", raw=body, headers=headers)
+        status, reply = post_raw(local_stack, "/api/stripe/webhook", raw=body, headers=headers)
         assert status == 400 and reply["code"]
     stored = billing.ledger.invoice(client_id, invoice.invoice_id)
     assert stored is not None and stored.status is InvoiceStatus.OPEN
@@ -214,12 +214,12 @@ def test_replayed_and_out_of_order_webhooks_apply_once(local_stack: LocalStack) 
     invoice = billing.ledger.invoices(client_id)[0]
     paid_body, paid_sig = signed(invoice_event("evt_paid_1", "invoice.paid", invoice.invoice_id))
     for _ in range(2):  # delivered twice
-        status, _ = request(local_stack, "POST", "/api/stripe/webhook", raw=paid_body,
+        status, _ = post_raw(local_stack, "/api/stripe/webhook", raw=paid_body,
                             headers={"Stripe-Signature": paid_sig})
         assert status == 200
     # A failure notice that arrives after the payment changes nothing.
     failed_body, failed_sig = signed(invoice_event("evt_failed_0", "invoice.payment_failed", invoice.invoice_id))
-    status, reply = request(local_stack, "POST", "/api/stripe/webhook", raw=failed_body,
+    status, reply = post_raw(local_stack, "/api/stripe/webhook", raw=failed_body,
                             headers={"Stripe-Signature": failed_sig})
     assert status == 200 and reply["applied"] is False
     stored = billing.ledger.invoice(client_id, invoice.invoice_id)
@@ -247,7 +247,7 @@ def test_a_chargeback_reaches_the_invoice_it_reverses(local_stack: LocalStack) -
                                    "reason": "fraudulent", "amount": invoice.total_cents, key: ref}}}
     body, signature = signed(dispute)
     for _ in range(2):
-        status, _ = request(local_stack, "POST", "/api/stripe/webhook", raw=body,
+        status, _ = post_raw(local_stack, "/api/stripe/webhook", raw=body,
                             headers={"Stripe-Signature": signature})
         assert status == 200
     stored = billing.ledger.invoice(client_id, invoice.invoice_id)
@@ -264,7 +264,7 @@ def test_a_card_saved_in_the_stripe_portal_becomes_the_card_on_file(local_stack:
              "livemode": False, "data": {"object": {"id": "pm_from_portal", "object": "payment_method",
                                                     "customer": customer}}}
     body, signature = signed(event)
-    status, reply = request(local_stack, "POST", "/api/stripe/webhook", raw=body,
+    status, reply = post_raw(local_stack, "/api/stripe/webhook", raw=body,
                             headers={"Stripe-Signature": signature})
     assert (status, reply["applied"]) == (200, True)
     assert account(client_id).payment_method == "pm_from_portal"

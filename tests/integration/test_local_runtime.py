@@ -17,7 +17,7 @@ from infra.local import lambda_runtime
 from infra.local.stack import LocalStack
 from infra.wiring import FUNCTIONS, environment_variables
 from parley import services
-from tests.integration.billing_support import account, login, request
+from tests.integration.billing_support import account, login, post_raw, request
 from tests.integration.test_billing_ledger import signed
 
 pytestmark = pytest.mark.integration
@@ -62,7 +62,7 @@ def test_concurrent_plan_changes_and_webhooks_each_land_on_their_own_account(loc
         body, signature = signed(card_saved_event(customer, cards[client_id]))
         start.wait()
         for _ in range(5):  # a 409 (the account changed meanwhile) is redelivered, as Stripe does
-            status, reply = request(local_stack, "POST", "/api/stripe/webhook", raw=body,
+            status, reply = post_raw(local_stack, "/api/stripe/webhook", raw=body,
                                     headers={"Stripe-Signature": signature})
             if status != 409:
                 break

@@ -12,6 +12,7 @@ import pytest
 
 from parley.billing import (
     BillingPolicy,
+    InvoiceStanding,
     Payment,
     default_date,
     default_status,
@@ -48,14 +49,13 @@ def test_co10_payment_around_due_date(com: BillingPolicy, paid_on: str, late: bo
 
 
 def _late(policy: BillingPolicy, today: str, payments: list[Payment] | None = None, **kwargs: object) -> int | None:
-    line = late_charge_line(
-        policy,
+    invoice = InvoiceStanding(
         invoice_date=B,
         amount_due_cents=10010,
         payments=payments or [],
-        today=d(today),
         late_charge_already_applied=bool(kwargs.get("already", False)),
     )
+    line = late_charge_line(policy, invoice, today=d(today))
     return None if line is None else line.amount_cents
 
 
@@ -76,14 +76,8 @@ def test_co11_late_charge_day_after_deadline(com: BillingPolicy) -> None:
 
 
 def test_co11_late_charge_line_shape(com: BillingPolicy) -> None:
-    line = late_charge_line(
-        com,
-        invoice_date=B,
-        amount_due_cents=10010,
-        payments=[],
-        today=d("2025-05-06"),
-        late_charge_already_applied=False,
-    )
+    invoice = InvoiceStanding(invoice_date=B, amount_due_cents=10010, payments=[], late_charge_already_applied=False)
+    line = late_charge_line(com, invoice, today=d("2025-05-06"))
     assert line is not None
     assert (line.kind, line.rule_id, line.quantity, line.unit_amount_cents) == ("late_charge", "CO-11", Decimal(1), 501)
     assert "2025-05-05" in line.description
@@ -115,15 +109,10 @@ def test_co11_no_late_charge_in_chat_outsource(cho: BillingPolicy) -> None:
 
 
 def test_co11_late_charge_explicit_due_date_for_other_terms(com: BillingPolicy) -> None:
-    line = late_charge_line(
-        com,
-        invoice_date=B,
-        due=d("2025-04-18"),
-        amount_due_cents=10000,
-        payments=[],
-        today=d("2025-04-29"),
-        late_charge_already_applied=False,
+    invoice = InvoiceStanding(
+        invoice_date=B, due=d("2025-04-18"), amount_due_cents=10000, payments=[], late_charge_already_applied=False
     )
+    line = late_charge_line(com, invoice, today=d("2025-04-29"))
     assert line is not None and line.amount_cents == 500
 
 

@@ -73,6 +73,7 @@ from parley.billing.notice import (
 )
 from parley.billing.payments import (
     DefaultStatus,
+    InvoiceStanding,
     Payment,
     default_date,
     default_rule_id,
@@ -132,6 +133,7 @@ __all__ = [
     "InvoiceDraft",
     "InvoiceKind",
     "InvoiceLine",
+    "InvoiceStanding",
     "LineKind",
     "NaiveDatetimeError",
     "NotABillingDate",

@@ -9,6 +9,7 @@ late, or twice, gives the same answer (ARCHITECTURE principle 5).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -84,33 +85,35 @@ def default_rule_id(policy: BillingPolicy) -> str:
 # --------------------------------------------------------------------------- late charge
 
 
-def late_charge_line(
-    policy: BillingPolicy,
-    *,
-    invoice_date: date,
-    amount_due_cents: Cents,
-    payments: Iterable[Payment],
-    today: date,
-    late_charge_already_applied: bool,
-    due: date | None = None,
-) -> InvoiceLine | None:
+@dataclass(frozen=True, kw_only=True)
+class InvoiceStanding:
+    """What one invoice asks for and what was received against it: the late charge's inputs."""
+
+    invoice_date: date
+    amount_due_cents: Cents
+    payments: Iterable[Payment]
+    late_charge_already_applied: bool
+    # None: the policy's Due Date for ``invoice_date``; set for invoices with other terms (final invoices).
+    due: date | None = None
+
+
+def late_charge_line(policy: BillingPolicy, invoice: InvoiceStanding, *, today: date) -> InvoiceLine | None:
     """CO-11: the late-charge line for one invoice, or ``None``.
 
     ``percent`` of the amount still unpaid at the end of the last on-time day (Due Date +
     ``late_charge_days_after_due``), half-up; charged from the next day on. Decision: once
-    per invoice (``late_charge_already_applied``), never compounding (the base excludes any
-    late charge), and a later payment does not undo it. ``due`` defaults to the policy's
-    Due Date for ``invoice_date``; pass it for invoices with other terms (final invoices).
+    per invoice (``invoice.late_charge_already_applied``), never compounding (the base
+    excludes any late charge), and a later payment does not undo it.
     """
-    if amount_due_cents < 0:
+    if invoice.amount_due_cents < 0:
         raise InvalidBillingInput("amount_due_cents must be >= 0")
-    if late_charge_already_applied or policy.late_charge_percent == 0:
+    if invoice.late_charge_already_applied or policy.late_charge_percent == 0:
         return None
-    due_on = due if due is not None else due_date(policy, invoice_date)
+    due_on = invoice.due if invoice.due is not None else due_date(policy, invoice.invoice_date)
     if today < late_charge_date(policy, due_on):
         return None
     last_on_time = last_day_before_late_charge(policy, due_on)
-    unpaid = amount_due_cents - paid_through(payments, last_on_time)
+    unpaid = invoice.amount_due_cents - paid_through(invoice.payments, last_on_time)
     if unpaid <= 0:
         return None
     amount = percent_of(unpaid, policy.late_charge_percent)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from parley.billing.lines import InvoiceLine
-from parley.billing.payments import default_status, late_charge_line
+from parley.billing.payments import InvoiceStanding, default_status, late_charge_line
 from parley.chat.models import ClientStatus
 from parley.errors import NotFound
 from parley.ledger.billing_day import BillingDay
@@ -42,9 +42,10 @@ class Dunning:
         report = DayReport(day=day)
         policy = self._config.policy
         for invoice in self._due(day, AgendaKind.LATE):
-            line = late_charge_line(policy, invoice_date=invoice.issue_date, amount_due_cents=invoice.total_cents,
-                                    payments=invoice.payments, today=day, due=invoice.due_date,
-                                    late_charge_already_applied=invoice.late_charge_invoice_id is not None)
+            standing = InvoiceStanding(invoice_date=invoice.issue_date, amount_due_cents=invoice.total_cents,
+                                       payments=invoice.payments, due=invoice.due_date,
+                                       late_charge_already_applied=invoice.late_charge_invoice_id is not None)
+            line = late_charge_line(policy, standing, today=day)
             if line is not None and self._add_late_charge(invoice, line, day):
                 report.late_charges.append(invoice.invoice_id)
         self._collection.collect_pending(day, report)
