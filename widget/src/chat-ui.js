@@ -448,6 +448,7 @@ function main(boot) {
     if (!c) return;
     if (c.agentName) agentName = c.agentName;
     if (c.status === "closed") return markClosed();
+    if (c.status === "active") endUnanswered(); // an agent joined (live or seen on resume)
     subtitle.textContent = c.status === "active" ? t("with", agentName || t("agent")) : t("waiting");
     subtitle.removeAttribute("data-position");
     setState(c.status === "active" ? "active" : "waiting");
@@ -733,7 +734,6 @@ function main(boot) {
     message: (f) => render(f.message),
     typing: (f) => f.role === "agent" && showTyping(!!f.isTyping),
     "conversation.accepted": (f) => {
-      endUnanswered();
       applyConversation(f.conversation);
       render(f.message);
     },
