@@ -339,7 +339,8 @@ class LocalStack:
         for demo in clients.values():
             self.add_client(Client(client_id=demo.client_id, name=demo.name, widget_key=demo.widget_key,
                                    allowed_origins=[demo.origin], accent_color=ACCENTS[demo.client_id],
-                                   greeting=f"Hi! Questions about {demo.name}? We reply in under a minute.",
+                                   # A promise the desk keeps: routed to an online agent, or the offline form.
+                                   greeting=f"Hi! Questions about {demo.name}? Ask here, or leave us a message.",
                                    notification_email=f"leads@{demo.client_id.removeprefix('cl_')}.test"))
             subs[demo.agent_username] = self.add_agent(demo.agent_username, demo.agent_name, [demo.client_id])
         seed_desk(services.tenant_repository(), lambda user, group: self.create_user(user, DEMO_PASSWORD, group),
