@@ -295,8 +295,18 @@ def _latency_summary(seconds: list[float]) -> dict[str, float]:
             "mean": round(sum(ms) / len(ms), 1), "samples": len(ms)}
 
 
-async def _measure_direction(sender: Peer, receiver: Peer, conversation_id: str, direction: str, messages: int,
-                             counter: Counts, idle: list[Peer]) -> DirectionResult:
+@dataclass(frozen=True)
+class Leg:
+    """One direction of a conversation: who sends, who should receive, and its label."""
+
+    sender: Peer
+    receiver: Peer
+    direction: str
+
+
+async def _measure_direction(leg: Leg, conversation_id: str, messages: int, counter: Counts,
+                             idle: list[Peer]) -> DirectionResult:
+    sender, receiver, direction = leg.sender, leg.receiver, leg.direction
     idle_before = sum(sum(p.frames.values()) for p in idle)
     echoes_before = sender.frames["message"]
     per_message: list[Snapshot] = []
@@ -367,10 +377,10 @@ async def run_requests(stack: Any, counter: Counts, settings: list[int], message
                 open_now = stack.gateway.open_connections
                 idle_all = idle_agents + idle_visitors
                 directions = [
-                    await _measure_direction(visitor, agent, conversation_id, "visitor->agent", messages, counter,
-                                             idle_all),
-                    await _measure_direction(agent, visitor, conversation_id, "agent->visitor", messages, counter,
-                                             idle_all),
+                    await _measure_direction(Leg(visitor, agent, "visitor->agent"), conversation_id, messages,
+                                             counter, idle_all),
+                    await _measure_direction(Leg(agent, visitor, "agent->visitor"), conversation_id, messages,
+                                             counter, idle_all),
                 ]
                 results.append(SettingResult(len(idle_all), open_now, directions, setup))
                 await _close_all([visitor, agent], counter)
@@ -431,6 +441,17 @@ class LatencyConfig:
         return max(self.min_deadline, 1.5 * self.messages * (self.pause_max + 0.5))
 
 
+@dataclass
+class LatencyRun:
+    """What the measured phase of the latency run recorded."""
+
+    sent_at: dict[str, float] = field(default_factory=dict)  # message text -> when it was sent
+    receiver_of: dict[str, Peer] = field(default_factory=dict)  # message text -> who should get it
+    acked_after: list[float] = field(default_factory=list)  # seconds from send to ack
+    duration: float = 0.0
+    used: Snapshot = field(default_factory=Snapshot)  # the AWS requests of the measured phase
+
+
 async def run_latency(stack: Any, counter: Counts, cfg: LatencyConfig,
                       agent_usernames: list[str]) -> dict[str, Any]:
     sierra = stack.demo.sierra
@@ -456,9 +477,7 @@ async def run_latency(stack: Any, counter: Counts, cfg: LatencyConfig,
             await _quiesce(counter)
             setup = time.perf_counter() - t_setup
 
-            sent_at: dict[str, float] = {}
-            receiver_of: dict[str, Peer] = {}
-            acked_after: list[float] = []
+            record = LatencyRun()
             pauses = [[rng.uniform(cfg.pause_min, cfg.pause_max) for _ in range(cfg.messages)]
                       for _ in range(cfg.conversations)]
 
@@ -467,13 +486,13 @@ async def run_latency(stack: Any, counter: Counts, cfg: LatencyConfig,
                     await asyncio.sleep(pauses[i][m])
                     text = f"c{i} m{m} {secrets.token_hex(3)}"
                     t0 = time.perf_counter()
-                    sent_at[text] = t0
-                    receiver_of[text] = owner[i]
+                    record.sent_at[text] = t0
+                    record.receiver_of[text] = owner[i]
                     future = visitors[i].send("sendMessage", conversationId=conversation_ids[i], text=text)
                     reply = await _bounded(future, REPLY_TIMEOUT, f"visitor {i}: no ack")
                     if reply.get("type") != "ack":
                         raise BenchError(f"visitor {i}: sendMessage refused: {reply}")
-                    acked_after.append(time.perf_counter() - t0)
+                    record.acked_after.append(time.perf_counter() - t0)
 
             before = counter.snapshot()
             t_run = time.perf_counter()
@@ -481,24 +500,30 @@ async def run_latency(stack: Any, counter: Counts, cfg: LatencyConfig,
             await _bounded(run, cfg.deadline, "the latency run did not finish")
             # The relay is posted before the ack leaves, so by now every frame is in flight.
             waited = time.perf_counter()
-            while time.perf_counter() - waited < 5 and any(t not in p.received_at for t, p in receiver_of.items()):
+            while time.perf_counter() - waited < 5 and any(t not in p.received_at
+                                                           for t, p in record.receiver_of.items()):
                 await asyncio.sleep(0.05)
-            duration = time.perf_counter() - t_run
-            used = counter.snapshot() - before
+            record.duration = time.perf_counter() - t_run
+            record.used = counter.snapshot() - before
         finally:
             t_close = time.perf_counter()
             await _close_all(peers, counter)
             teardown = time.perf_counter() - t_close
+    return _latency_report(cfg, len(agent_usernames), record, setup=setup, teardown=teardown)
 
-    latencies = [receiver_of[text].received_at[text] - t0 for text, t0 in sent_at.items()
+
+def _latency_report(cfg: LatencyConfig, agents: int, record: LatencyRun, *, setup: float,
+                    teardown: float) -> dict[str, Any]:
+    receiver_of, used = record.receiver_of, record.used
+    latencies = [receiver_of[text].received_at[text] - t0 for text, t0 in record.sent_at.items()
                  if text in receiver_of[text].received_at]
-    sent = len(sent_at)
+    sent = len(record.sent_at)
     ms = [x * 1000 for x in latencies]
-    ack_ms = [x * 1000 for x in acked_after]
+    ack_ms = [x * 1000 for x in record.acked_after]
     mean_pause = (cfg.pause_min + cfg.pause_max) / 2
-    throughput = sent / duration
+    throughput = sent / record.duration
     return {
-        "conversations": cfg.conversations, "agents": len(agent_usernames), "messages_per_visitor": cfg.messages,
+        "conversations": cfg.conversations, "agents": agents, "messages_per_visitor": cfg.messages,
         "pause_s": [cfg.pause_min, cfg.pause_max], "sent": sent, "relayed": len(latencies),
         "lost": sent - len(latencies),
         "p50_ms": round(percentile(ms, 50), 1), "p99_ms": round(percentile(ms, 99), 1),
@@ -507,7 +532,7 @@ async def run_latency(stack: Any, counter: Counts, cfg: LatencyConfig,
         # Closed loop: each visitor waits for its ack, then pauses. With no queueing the
         # visitors would offer conversations / (mean pause + service time) messages a second.
         "offered_msg_s_upper_bound": round(cfg.conversations / mean_pause, 1),
-        "throughput_msg_s": round(throughput, 1), "run_s": round(duration, 2),
+        "throughput_msg_s": round(throughput, 1), "run_s": round(record.duration, 2),
         "setup_s": round(setup, 2), "teardown_s": round(teardown, 2),
         "dynamodb_per_message_under_load": {op: round(n / sent, 3) for op, n in used.operations(DYNAMODB).items()},
         "management_api_per_message_under_load": {op: round(n / sent, 3)

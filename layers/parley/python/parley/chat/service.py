@@ -7,7 +7,7 @@ conversation only, and a connection that answers 410 is forgotten.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from parley.auth.revocation import AGENT_STATUS
@@ -44,6 +44,9 @@ from parley.repositories.tenants import TenantRepository
 from parley.routing.choice import AgentStatus, routing_teams
 from parley.routing.hooks import NO_ROUTING, RoutingHooks
 
+# Called as (identity, connection_id, action); each handler takes its own action type.
+ActionHandler = Callable[[Identity, str, Any], dict[str, Any]]
+
 
 class ChatService:
     def __init__(self, chat: ChatRepository, tenants: TenantRepository, relay: ConnectionsGateway,
@@ -53,6 +56,12 @@ class ChatService:
         self._relay = relay
         self._clock = clock
         self._routing: RoutingHooks = NO_ROUTING
+        self._handlers: dict[type[ChatAction], ActionHandler] = {
+            Ping: self._ping, StartConversation: self._start, SendMessage: self._send,
+            Typing: self._typing, CloseConversation: self._close, Resume: self._resume,
+            SubscribeQueue: self._subscribe_queue, AcceptConversation: self._accept,
+            SetStatus: self._set_status, TransferConversation: self._transfer,
+        }
 
     def with_routing(self, routing: RoutingHooks) -> ChatService:
         """Route new chats automatically (parley.routing); without it they wait to be accepted."""
@@ -82,65 +91,70 @@ class ChatService:
         """Run one action of `identity` (from the `$connect` authorizer's context: no read).
         Membership is checked on every action by the repository's conditional writes."""
         self._refuse_revoked(identity)
-        if isinstance(action, SetStatus | TransferConversation):
-            return self._routing_action(identity, action)
-        match action:
-            case Ping():
-                return {}
-            case StartConversation():
-                return self._start(identity, connection_id, action)
-            case SendMessage():
-                message, conversation, newly_attached = self._chat.append(
-                    identity, connection_id, action.conversation_id, action.clean_text(), self._clock.now())
-                if newly_attached:  # sent without `resume`: detach it on $disconnect too
-                    self._chat.remember_joined([connection_id], action.conversation_id)
-                self._post(conversation, {"type": "message", "conversationId": conversation.conversation_id,
-                                          "message": message.public()}, exclude=connection_id)
-                return {"message": message.public()}
-            case Typing():
-                conversation = self._visible(identity, action.conversation_id)
-                if conversation.status is ConversationStatus.CLOSED:
-                    return {}
-                self._post(conversation, {"type": "typing", "conversationId": conversation.conversation_id,
-                                          "role": identity.role.value, "isTyping": action.is_typing},
-                           exclude=connection_id)
-                return {}
-            case CloseConversation():
-                message, conversation = self._chat.close(identity, connection_id, action.conversation_id,
-                                                         self._clock.now())
-                frame = {"type": "conversation.closed", "conversation": conversation.public(),
-                         "message": message.public()}
-                self._post(conversation, frame, exclude=connection_id)
-                if conversation.accepted_at is None:  # still in the queue: agents drop it
-                    self._broadcast_to_agents(conversation.client_id, frame)
-                self._routing.on_closed(conversation)
-                return {"conversation": conversation.public()}
-            case Resume():
-                conversation = self._chat.attach(identity, connection_id, action.conversation_id)
-                messages, has_more = self._chat.messages_since(action.conversation_id, action.since_seq)
-                return {"conversation": conversation.public(), "messages": [m.public() for m in messages],
-                        "hasMore": has_more}
-            case SubscribeQueue():
-                self._require(identity, Role.AGENT)
-                waiting = [c for cid in identity.client_ids for c in self._chat.waiting(cid)]
-                waiting.sort(key=lambda c: c.created_at)
-                mine = self._chat.open_for_agent(identity.user_id)
-                # The clients this agent serves (the console's Leads inbox picks among them).
-                return {"waiting": [c.public() for c in waiting], "mine": [c.public() for c in mine],
-                        "clients": [{"id": client_id} for client_id in identity.client_ids]}
-            case AcceptConversation():
-                self._require(identity, Role.AGENT)
-                tabs = self._chat.connections_of_agent(identity.user_id) or [connection_id]
-                message, conversation = self._chat.accept(identity, action.conversation_id, tabs,
-                                                          self._clock.now())
-                frame = {"type": "conversation.accepted", "conversation": conversation.public(),
-                         "message": message.public()}
-                self._post(conversation, frame, exclude=connection_id)
-                self._broadcast_to_agents(conversation.client_id, frame, exclude=set(tabs))
-                self._routing.on_accepted(conversation, identity)
-                messages, _ = self._chat.messages_since(conversation.conversation_id, 0)
-                return {"conversation": conversation.public(), "messages": [m.public() for m in messages]}
-        raise NotFound("unknown action")  # unreachable: parse_action only yields the cases above
+        handler = self._handlers.get(type(action))
+        if handler is None:
+            raise NotFound("unknown action")  # unreachable: parse_action only yields the handled types
+        return handler(identity, connection_id, action)
+
+    @staticmethod
+    def _ping(identity: Identity, connection_id: str, action: Ping) -> dict[str, Any]:
+        return {}
+
+    def _send(self, identity: Identity, connection_id: str, action: SendMessage) -> dict[str, Any]:
+        message, conversation, newly_attached = self._chat.append(
+            identity, connection_id, action.conversation_id, action.clean_text(), self._clock.now())
+        if newly_attached:  # sent without `resume`: detach it on $disconnect too
+            self._chat.remember_joined([connection_id], action.conversation_id)
+        self._post(conversation, {"type": "message", "conversationId": conversation.conversation_id,
+                                  "message": message.public()}, exclude=connection_id)
+        return {"message": message.public()}
+
+    def _typing(self, identity: Identity, connection_id: str, action: Typing) -> dict[str, Any]:
+        conversation = self._visible(identity, action.conversation_id)
+        if conversation.status is not ConversationStatus.CLOSED:
+            self._post(conversation, {"type": "typing", "conversationId": conversation.conversation_id,
+                                      "role": identity.role.value, "isTyping": action.is_typing},
+                       exclude=connection_id)
+        return {}
+
+    def _close(self, identity: Identity, connection_id: str, action: CloseConversation) -> dict[str, Any]:
+        message, conversation = self._chat.close(identity, connection_id, action.conversation_id,
+                                                 self._clock.now())
+        frame = {"type": "conversation.closed", "conversation": conversation.public(),
+                 "message": message.public()}
+        self._post(conversation, frame, exclude=connection_id)
+        if conversation.accepted_at is None:  # still in the queue: agents drop it
+            self._broadcast_to_agents(conversation.client_id, frame)
+        self._routing.on_closed(conversation)
+        return {"conversation": conversation.public()}
+
+    def _resume(self, identity: Identity, connection_id: str, action: Resume) -> dict[str, Any]:
+        conversation = self._chat.attach(identity, connection_id, action.conversation_id)
+        messages, has_more = self._chat.messages_since(action.conversation_id, action.since_seq)
+        return {"conversation": conversation.public(), "messages": [m.public() for m in messages],
+                "hasMore": has_more}
+
+    def _subscribe_queue(self, identity: Identity, connection_id: str, action: SubscribeQueue) -> dict[str, Any]:
+        self._require(identity, Role.AGENT)
+        waiting = [c for cid in identity.client_ids for c in self._chat.waiting(cid)]
+        waiting.sort(key=lambda c: c.created_at)
+        mine = self._chat.open_for_agent(identity.user_id)
+        # The clients this agent serves (the console's Leads inbox picks among them).
+        return {"waiting": [c.public() for c in waiting], "mine": [c.public() for c in mine],
+                "clients": [{"id": client_id} for client_id in identity.client_ids]}
+
+    def _accept(self, identity: Identity, connection_id: str, action: AcceptConversation) -> dict[str, Any]:
+        self._require(identity, Role.AGENT)
+        tabs = self._chat.connections_of_agent(identity.user_id) or [connection_id]
+        message, conversation = self._chat.accept(identity, action.conversation_id, tabs,
+                                                  self._clock.now())
+        frame = {"type": "conversation.accepted", "conversation": conversation.public(),
+                 "message": message.public()}
+        self._post(conversation, frame, exclude=connection_id)
+        self._broadcast_to_agents(conversation.client_id, frame, exclude=set(tabs))
+        self._routing.on_accepted(conversation, identity)
+        messages, _ = self._chat.messages_since(conversation.conversation_id, 0)
+        return {"conversation": conversation.public(), "messages": [m.public() for m in messages]}
 
     def _start(self, identity: Identity, connection_id: str, action: StartConversation) -> dict[str, Any]:
         self._require(identity, Role.VISITOR)
@@ -173,10 +187,12 @@ class ChatService:
         queue = self._routing.queue_info(conversation)
         return {**reply, "queue": queue} if queue is not None else reply
 
-    def _routing_action(self, identity: Identity, action: SetStatus | TransferConversation) -> dict[str, Any]:
+    def _set_status(self, identity: Identity, connection_id: str, action: SetStatus) -> dict[str, Any]:
         self._require(identity, Role.AGENT)
-        if isinstance(action, SetStatus):
-            return {"agent": self._routing.set_status(identity, AgentStatus(action.status)).public()}
+        return {"agent": self._routing.set_status(identity, AgentStatus(action.status)).public()}
+
+    def _transfer(self, identity: Identity, connection_id: str, action: TransferConversation) -> dict[str, Any]:
+        self._require(identity, Role.AGENT)
         moved = self._routing.transfer(identity, action.conversation_id, (action.to_agent_id, action.to_team_id),
                                        action.note)
         return {"conversation": moved.public()}

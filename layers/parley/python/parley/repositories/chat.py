@@ -21,6 +21,7 @@ from the connection item (which relays, queue broadcasts and $disconnect still u
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -50,6 +51,45 @@ def _msg_sk(seq: int) -> str:
 
 def _conversation(data: dict[str, Any]) -> Conversation:
     return Conversation.model_validate(data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationUpdate:
+    """One update of a conversation by a participant, and the states it is allowed in."""
+
+    expression: str  # the UpdateExpression
+    names: dict[str, str] = field(default_factory=dict)
+    vals: dict[str, Any] = field(default_factory=dict)
+    require_active_for_agent: bool = False  # an agent writes only once accepted (not waiting)
+    allow_closed: bool = False
+    returning: Literal["ALL_NEW", "ALL_OLD"] = "ALL_NEW"
+
+
+def _refusal(current: Conversation | None, identity: Identity, *, accepting: bool) -> Exception:
+    """Why `identity`'s conditional write to `current` (as it was) was refused."""
+    # Another tenant's conversation is indistinguishable from a missing one.
+    if current is None or not _visible_to(current, identity):
+        return NotFound("no such conversation")
+    if current.status is ConversationStatus.CLOSED:
+        return ConversationClosed("the conversation is closed")
+    if accepting:
+        return AlreadyTaken("another agent accepted this conversation")
+    if _another_agents_chat(current, identity):
+        return NotFound("no such conversation")
+    return NotAccepted("accept the conversation first")
+
+
+def _visible_to(conversation: Conversation, identity: Identity) -> bool:
+    """In one of the caller's tenants and, for a visitor, their own."""
+    if conversation.client_id not in identity.client_ids:
+        return False
+    return identity.role is not Role.VISITOR or conversation.visitor_id == identity.user_id
+
+
+def _another_agents_chat(conversation: Conversation, identity: Identity) -> bool:
+    """Accepted by someone else (a waiting chat is anyone's to accept first)."""
+    return (identity.role is Role.AGENT and conversation.agent_id != identity.user_id
+            and conversation.status is not ConversationStatus.WAITING)
 
 
 class ChatRepository:
@@ -164,15 +204,14 @@ class ChatRepository:
         update applied (the same assignments as the expression, on a consistent old image)."""
         counter = "visitor_messages" if identity.role is Role.VISITOR else "agent_messages"
         first_at = "first_visitor_message_at" if identity.role is Role.VISITOR else "first_agent_reply_at"
-        before = self._update_conversation(
-            identity, conversation_id,
-            update=(f"SET last_seq = last_seq + :one, {counter} = if_not_exists({counter}, :zero) + :one, "
-                    f"{first_at} = if_not_exists({first_at}, :now), preview = :preview, updated_at = :now, "
-                    "connections.#conn = :role"),
+        before = self._update_conversation(identity, conversation_id, ConversationUpdate(
+            expression=(f"SET last_seq = last_seq + :one, {counter} = if_not_exists({counter}, :zero) + :one, "
+                        f"{first_at} = if_not_exists({first_at}, :now), preview = :preview, updated_at = :now, "
+                        "connections.#conn = :role"),
             names={"#conn": connection_id},
             vals={":one": 1, ":zero": 0, ":now": iso(now), ":preview": text[:120], ":role": identity.role.value},
             require_active_for_agent=True, returning="ALL_OLD",
-        )
+        ))
         conversation = before.model_copy(update={
             "last_seq": before.last_seq + 1, counter: getattr(before, counter) + 1,
             first_at: getattr(before, first_at) or now, "preview": text[:120],
@@ -213,13 +252,11 @@ class ChatRepository:
 
     def close(self, identity: Identity, connection_id: str, conversation_id: str,
               now: datetime) -> tuple[Message, Conversation]:
-        conversation = self._update_conversation(
-            identity, conversation_id,
-            update=("SET #status = :closed, closed_at = :now, last_seq = last_seq + :one, updated_at = :now "
-                    "REMOVE gsi1pk, gsi1sk, gsi3pk"),
-            names={}, vals={":closed": "closed", ":now": iso(now), ":one": 1},
-            require_active_for_agent=False,
-        )
+        conversation = self._update_conversation(identity, conversation_id, ConversationUpdate(
+            expression=("SET #status = :closed, closed_at = :now, last_seq = last_seq + :one, updated_at = :now "
+                        "REMOVE gsi1pk, gsi1sk, gsi3pk"),
+            vals={":closed": "closed", ":now": iso(now), ":one": 1},
+        ))
         who = "The visitor" if identity.role is Role.VISITOR else identity.name
         code = ("visitor_closed", {}) if identity.role is Role.VISITOR else ("agent_closed", {"name": identity.name})
         message = self._system_message(conversation, f"{who} closed the chat", now, code)
@@ -228,11 +265,10 @@ class ChatRepository:
 
     def attach(self, identity: Identity, connection_id: str, conversation_id: str) -> Conversation:
         """Attach a (re)connected client to a conversation it takes part in (for `resume`)."""
-        conversation = self._update_conversation(
-            identity, conversation_id, update="SET connections.#conn = :role",
-            names={"#conn": connection_id}, vals={":role": identity.role.value},
-            require_active_for_agent=False, allow_closed=True,
-        )
+        conversation = self._update_conversation(identity, conversation_id, ConversationUpdate(
+            expression="SET connections.#conn = :role", names={"#conn": connection_id},
+            vals={":role": identity.role.value}, allow_closed=True,
+        ))
         self.remember_joined([connection_id], conversation_id)
         return conversation
 
@@ -300,60 +336,50 @@ class ChatRepository:
         return len(keys)
 
     # --- internals ---------------------------------------------------------------------
-    def _update_conversation(self, identity: Identity, conversation_id: str, *, update: str,
-                             names: dict[str, str], vals: dict[str, Any], require_active_for_agent: bool,
-                             allow_closed: bool = False,
-                             returning: Literal["ALL_NEW", "ALL_OLD"] = "ALL_NEW") -> Conversation:
+    def _update_conversation(self, identity: Identity, conversation_id: str,
+                             change: ConversationUpdate) -> Conversation:
         """One conditional UpdateItem: the caller must take part in the conversation (tenant
         and participant checked in the condition, so a refused write changes nothing)."""
-        condition = f"client_id IN ({self._client_placeholders(identity)})"
-        extra_vals: dict[str, Any] = {":uid": identity.user_id, **self._client_values(identity)}
-        if identity.role is Role.VISITOR:
-            condition += " AND visitor_id = :uid"
-        else:
-            condition += " AND agent_id = :uid"
-            if require_active_for_agent:
-                condition += " AND #status = :active_s"
-                extra_vals[":active_s"] = "active"
-        if not allow_closed:
-            condition += " AND #status <> :closed_s"
-            extra_vals[":closed_s"] = "closed"
-        all_names = dict(names)
-        if "#status" in condition or "#status" in update:
-            all_names["#status"] = "status"
-        kwargs: dict[str, Any] = {}
-        if all_names:
-            kwargs["ExpressionAttributeNames"] = all_names
+        condition, condition_vals = self._participant_condition(identity, change)
+        names = dict(change.names)
+        if "#status" in condition or "#status" in change.expression:
+            names["#status"] = "status"
+        kwargs: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
         try:
             item = self._db.update_item(
-                TableName=self._data, Key=_conv_key(conversation_id), UpdateExpression=update,
-                ConditionExpression=condition, ExpressionAttributeValues=values({**vals, **extra_vals}),
-                ReturnValues=returning, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs,
+                TableName=self._data, Key=_conv_key(conversation_id), UpdateExpression=change.expression,
+                ConditionExpression=condition, ExpressionAttributeValues=values({**change.vals, **condition_vals}),
+                ReturnValues=change.returning, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs,
             )["Attributes"]
         except ClientError as exc:
             raise self._why_refused(exc, identity, conversation_id, accepting=False) from exc
         return _conversation(from_item(item))
 
+    def _participant_condition(self, identity: Identity, change: ConversationUpdate) -> tuple[str, dict[str, Any]]:
+        """The condition (and its values) that the caller is this conversation's visitor or agent,
+        in one of its tenants, and that the conversation is in a state `change` allows."""
+        condition = f"client_id IN ({self._client_placeholders(identity)})"
+        condition_vals: dict[str, Any] = {":uid": identity.user_id, **self._client_values(identity)}
+        if identity.role is Role.VISITOR:
+            condition += " AND visitor_id = :uid"
+        else:
+            condition += " AND agent_id = :uid"
+            if change.require_active_for_agent:
+                condition += " AND #status = :active_s"
+                condition_vals[":active_s"] = "active"
+        if not change.allow_closed:
+            condition += " AND #status <> :closed_s"
+            condition_vals[":closed_s"] = "closed"
+        return condition, condition_vals
+
     def _why_refused(self, exc: ClientError, identity: Identity, conversation_id: str, *,
                      accepting: bool) -> Exception:
+        """The domain error for a refused conditional write, from the item as it was."""
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             return exc
         old = cast("dict[str, Any] | None", dict(exc.response).get("Item"))
         current = _conversation(from_item(old)) if old else self.get_conversation(conversation_id)
-        # Another tenant's conversation is indistinguishable from a missing one.
-        if current is None or current.client_id not in identity.client_ids:
-            return NotFound("no such conversation")
-        if identity.role is Role.VISITOR and current.visitor_id != identity.user_id:
-            return NotFound("no such conversation")
-        if current.status is ConversationStatus.CLOSED:
-            return ConversationClosed("the conversation is closed")
-        if accepting:
-            return AlreadyTaken("another agent accepted this conversation")
-        if identity.role is Role.AGENT and current.agent_id != identity.user_id:
-            if current.status is ConversationStatus.WAITING:
-                return NotAccepted("accept the conversation first")
-            return NotFound("no such conversation")
-        return NotAccepted("accept the conversation first")
+        return _refusal(current, identity, accepting=accepting)
 
     @staticmethod
     def _client_placeholders(identity: Identity) -> str:
