@@ -9,7 +9,7 @@ import { $ } from "../../frontend/shared/dom.js";
 import { initials } from "../../frontend/shared/format.js";
 import { armOnGesture, initSoundToggle, newChat, resetTitle } from "./attention.js";
 import { renderChats } from "./chats.js";
-import { chosenStatus, initStatusControl, sendStatus, showConnection, statusChanged } from "./connection.js";
+import { chosenStatus, initStatusControl, refreshLoad, sendStatus, showConnection, statusChanged } from "./connection.js";
 import {
   addMessage,
   addTransferNote,
@@ -93,6 +93,7 @@ function renderAll() {
   renderQueue();
   renderChats();
   renderPane(false);
+  refreshLoad();
 }
 
 // ---------- connection ----------
@@ -272,6 +273,7 @@ function onEvent(f) {
   if (!handler) return;
   const id = f.conversationId || (f.conversation && f.conversation.conversationId);
   handler(f, id, id && store.chats.get(id));
+  refreshLoad();
 }
 
 // ---------- boot ----------

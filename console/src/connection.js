@@ -45,12 +45,24 @@ export function statusChanged(agent, reason) {
   if (reason === "no_answer") toast("You were set to Away: a chat went unanswered. Choose Available to get chats again.", "info");
 }
 
+let knownCap = null;
+
 /** "2 / 3 chats": my load against my cap, when the server says. */
 function showLoad(agent) {
   const el = $("agent-load");
   const known = agent && typeof agent.load === "number" && typeof agent.cap === "number";
   el.hidden = !known;
-  if (known) el.textContent = agent.load + " / " + agent.cap + " chats";
+  if (!known) return;
+  knownCap = agent.cap;
+  el.textContent = agent.load + " / " + agent.cap + " chats";
+}
+
+/** Between status replies, my load is what the router counts: my chats that are still active
+ * (routed to me or accepted), so the figure follows assignments, transfers and closes. */
+export function refreshLoad() {
+  if (knownCap === null) return;
+  const active = [...store.chats.values()].filter((c) => c.conv && c.conv.status === "active").length;
+  $("agent-load").textContent = active + " / " + knownCap + " chats";
 }
 
 export function initStatusControl() {
