@@ -240,3 +240,5 @@ def test_a_webhook_is_seen_once(store: LedgerStore) -> None:
     assert store.mark_webhook_seen("evt_1", NOW)
     assert not store.mark_webhook_seen("evt_1", NOW)
     assert store.mark_webhook_seen("evt_2", NOW)
+    store.forget_webhook_seen("evt_1")  # applying it failed: its redelivery counts as new
+    assert store.mark_webhook_seen("evt_1", NOW)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from parley.gateways.stripe_models import WebhookEvent
 from parley.ledger.models import InvoiceStatus
+from parley.ledger.ports import ConcurrentUpdate
 from parley.ledger.webhooks import apply_webhook, client_of_invoice
 from tests.unit.ledger.world import World
 
@@ -76,6 +79,28 @@ def test_a_card_saved_in_the_portal_becomes_the_card_on_file() -> None:
     assert not apply_webhook(world.billing, attached)  # a replay
     unknown = stripe_event("evt_pm2", "payment_method.attached", customer_id="cus_other", object_id="pm_x")
     assert not apply_webhook(world.billing, unknown)
+
+
+def test_an_event_whose_application_failed_is_applied_when_redelivered() -> None:
+    """The account changed meanwhile (409): the event is not counted as seen, so Stripe's
+    redelivery sets the card instead of being dropped as a replay."""
+    world = World()
+    world.client(card=None)
+    customer = world.account().stripe_customer_id
+    attached = stripe_event("evt_pm_retry", "payment_method.attached", customer_id=customer, object_id="pm_later")
+    real = world.billing.accounts.set_payment_method
+
+    def conflict(client_id: str, payment_method: str) -> None:
+        raise ConcurrentUpdate("the account changed meanwhile; reload and try again")
+
+    world.billing.accounts.set_payment_method = conflict  # type: ignore[method-assign]
+    with pytest.raises(ConcurrentUpdate):
+        apply_webhook(world.billing, attached)
+    world.billing.accounts.set_payment_method = real  # type: ignore[method-assign]
+    assert world.account().payment_method is None
+    assert apply_webhook(world.billing, attached)  # the redelivery
+    assert world.account().payment_method == "pm_later"
+    assert not apply_webhook(world.billing, attached)  # and now a replay
 
 
 def test_events_that_are_not_ours_are_acknowledged_and_change_nothing() -> None:

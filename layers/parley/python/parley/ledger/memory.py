@@ -201,6 +201,9 @@ class InMemoryLedger:
         self._webhooks.add(event_id)
         return True
 
+    def forget_webhook_seen(self, event_id: str) -> None:
+        self._webhooks.discard(event_id)
+
 
 class InMemoryTenants:
     """`BillingTenants` (and the lookups the chat side makes of a client) in dictionaries."""

@@ -106,6 +106,9 @@ class LedgerStore(Protocol):
     def mark_webhook_seen(self, event_id: str, now: datetime) -> bool:
         """True the first time an event id is seen, False for a replay."""
 
+    def forget_webhook_seen(self, event_id: str) -> None:
+        """Undo `mark_webhook_seen` when applying the event failed, so its redelivery applies it."""
+
 
 class BillingTenants(Protocol):
     """The part of the tenant repository the billing domain uses."""

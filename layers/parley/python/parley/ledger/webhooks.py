@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from parley.billing.payments import failed_payment_deadline
@@ -41,19 +42,37 @@ def _invoice_of(billing: Billing, event: WebhookEvent) -> tuple[str, str] | None
 
 
 def apply_webhook(billing: Billing, event: WebhookEvent) -> bool:
-    """Apply one verified event; False when it is not ours, a replay, or changes nothing."""
-    ledger = billing.ledger
+    """Apply one verified event; False when it is not ours, a replay, or changes nothing.
+
+    The event is marked seen before it is applied (a concurrent duplicate applies nothing); if
+    applying fails (e.g. 409, the account changed meanwhile) the mark is undone, so Stripe's
+    redelivery applies it — a card saved in the portal was lost that way."""
     if event.type == "payment_method.attached" and event.customer_id and event.object_id:
         # A card saved in the Stripe customer portal becomes the account's card on file.
-        owner = ledger.payment_ref(event.customer_id)
-        if owner is None or not ledger.mark_webhook_seen(event.id, billing.clock.now()):
+        owner = billing.ledger.payment_ref(event.customer_id)
+        if owner is None:
             return False
-        billing.accounts.set_payment_method(owner[0], event.object_id)
-        return True
+        customer_of, card = owner[0], event.object_id
+        return _once(billing, event, lambda: _set_card(billing, customer_of, card))
     found = _invoice_of(billing, event)
-    if found is None or not ledger.mark_webhook_seen(event.id, billing.clock.now()):
-        return False  # not one of ours (acknowledged, nothing to apply), or a replay
-    return _apply_invoice_event(billing, event, *found)
+    if found is None:
+        return False  # not one of ours (acknowledged, nothing to apply)
+    return _once(billing, event, lambda: _apply_invoice_event(billing, event, *found))
+
+
+def _set_card(billing: Billing, client_id: str, payment_method: str) -> bool:
+    billing.accounts.set_payment_method(client_id, payment_method)
+    return True
+
+
+def _once(billing: Billing, event: WebhookEvent, apply: Callable[[], bool]) -> bool:
+    if not billing.ledger.mark_webhook_seen(event.id, billing.clock.now()):
+        return False  # a replay
+    try:
+        return apply()
+    except BaseException:
+        billing.ledger.forget_webhook_seen(event.id)
+        raise
 
 
 def _apply_invoice_event(billing: Billing, event: WebhookEvent, client_id: str, invoice_id: str) -> bool:

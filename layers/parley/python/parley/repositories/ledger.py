@@ -315,6 +315,9 @@ class LedgerRepository:
             raise
         return True
 
+    def forget_webhook_seen(self, event_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=to_item({"pk": f"WEBHOOK#{event_id}", "sk": "SEEN"}))
+
     # --- internals -----------------------------------------------------------------------
     def _transact_if(self, items: list[dict[str, Any]], history: Iterable[HistoryEvent]) -> bool:
         """Write `items` and their history atomically; False when a condition refused it."""
