@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.e2e.desk import Person
+
 CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,3 +39,21 @@ def launch_browser() -> Iterator[Callable[[tuple[str, ...], str], Browser]]:
         yield launch
         for browser in browsers:
             browser.close()
+
+
+# One visitor and one agent per test, each in a context of its own; `browser` is the requesting
+# module's (it knows which front-end bundles that module needs). Uncaught page errors fail the test.
+@pytest.fixture
+def visitor(browser: Browser) -> Iterator[Person]:
+    person = Person(browser)
+    yield person
+    assert person.errors == [], f"uncaught errors on the visitor's page: {person.errors}"
+    person.close()
+
+
+@pytest.fixture
+def agent(browser: Browser) -> Iterator[Person]:
+    person = Person(browser)
+    yield person
+    assert person.errors == [], f"uncaught errors in the console: {person.errors}"
+    person.close()

@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from infra.local.stack import LocalStack
@@ -85,6 +85,25 @@ SITE_SCRIPT = """(() => {
     document.body.append(loader);
   });
 })();"""
+
+
+class Person:
+    """A browser context with its page, collecting uncaught page errors."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.context: BrowserContext = browser.new_context(viewport={"width": 1280, "height": 860})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page = self.new_page()
+
+    def new_page(self) -> Page:
+        page = self.context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("request", lambda req: self.requests.append(req.url))
+        return page
+
+    def close(self) -> None:
+        self.context.close()
 
 
 def agent_signs_in(page: Page, desk: Desk, username: str = "") -> None:

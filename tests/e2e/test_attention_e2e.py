@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
 from infra.local.stack import LocalStack
-from tests.e2e.desk import Desk, T, agent_signs_in, agent_takes
-from tests.e2e.test_chat_e2e import Person, agent_says, open_widget, visitor_says
+from tests.e2e.desk import Desk, Person, T, agent_signs_in, agent_takes
+from tests.e2e.test_chat_e2e import agent_says, open_widget, visitor_says
 
 pytestmark = pytest.mark.e2e
 
@@ -61,22 +61,6 @@ SPY = """
 def browser(launch_browser: Callable[[tuple[str, ...], str], Browser]) -> Browser:
     built = ("widget/dist/loader.js", "widget/dist/chat-ui.js", "console/dist/app.js")
     return launch_browser(built, "npm ci && npm run build")
-
-
-@pytest.fixture
-def visitor(browser: Browser) -> Iterator[Person]:
-    person = Person(browser)
-    yield person
-    assert person.errors == [], f"uncaught errors on the visitor's page: {person.errors}"
-    person.close()
-
-
-@pytest.fixture
-def agent(browser: Browser) -> Iterator[Person]:
-    person = Person(browser)
-    yield person
-    assert person.errors == [], f"uncaught errors in the console: {person.errors}"
-    person.close()
 
 
 @pytest.fixture

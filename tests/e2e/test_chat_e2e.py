@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.desk import Desk, T, agent_signs_in, agent_takes
+from tests.e2e.desk import Desk, Person, T, agent_signs_in, agent_takes
 
 pytestmark = pytest.mark.e2e
 
@@ -38,41 +38,6 @@ XSS_PAYLOADS = (
 def browser(launch_browser: Callable[[tuple[str, ...], str], Browser]) -> Browser:
     built = ("widget/dist/loader.js", "widget/dist/chat-ui.js", "console/dist/app.js")
     return launch_browser(built, "npm ci && npm run build")
-
-
-class Person:
-    """A browser context with its page, collecting uncaught page errors."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.context: BrowserContext = browser.new_context(viewport={"width": 1280, "height": 860})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page = self.new_page()
-
-    def new_page(self) -> Page:
-        page = self.context.new_page()
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("request", lambda req: self.requests.append(req.url))
-        return page
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def visitor(browser: Browser) -> Iterator[Person]:
-    person = Person(browser)
-    yield person
-    assert person.errors == [], f"uncaught errors on the visitor's page: {person.errors}"
-    person.close()
-
-
-@pytest.fixture
-def agent(browser: Browser) -> Iterator[Person]:
-    person = Person(browser)
-    yield person
-    assert person.errors == [], f"uncaught errors in the console: {person.errors}"
-    person.close()
 
 
 # ---------------------------------------------------------------- helpers

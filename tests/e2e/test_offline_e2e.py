@@ -11,7 +11,7 @@ Every wait is an expect()-style wait; no sleeps.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -19,8 +19,7 @@ from playwright.sync_api import Browser, expect
 
 from infra.local.stack import LocalStack
 from parley.hours import parse_hours
-from tests.e2e.desk import Desk, T, agent_signs_in
-from tests.e2e.test_chat_e2e import Person
+from tests.e2e.desk import Desk, Person, T, agent_signs_in
 
 pytestmark = pytest.mark.e2e
 
@@ -31,22 +30,6 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 def browser(launch_browser: Callable[[tuple[str, ...], str], Browser]) -> Browser:
     built = ("widget/dist/loader.js", "widget/dist/chat-ui.js", "console/dist/app.js")
     return launch_browser(built, "npm ci && npm run build")
-
-
-@pytest.fixture
-def visitor(browser: Browser) -> Iterator[Person]:
-    person = Person(browser)
-    yield person
-    assert person.errors == [], f"uncaught errors on the visitor's page: {person.errors}"
-    person.close()
-
-
-@pytest.fixture
-def agent(browser: Browser) -> Iterator[Person]:
-    person = Person(browser)
-    yield person
-    assert person.errors == [], f"uncaught errors in the console: {person.errors}"
-    person.close()
 
 
 @pytest.fixture

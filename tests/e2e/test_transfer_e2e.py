@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from infra.local.stack import LocalStack
-from tests.e2e.desk import Desk, T, agent_signs_in, agent_takes
-from tests.e2e.test_chat_e2e import Person, open_widget, visitor_says
+from tests.e2e.desk import Desk, Person, T, agent_signs_in, agent_takes
+from tests.e2e.test_chat_e2e import open_widget, visitor_says
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,8 @@ from playwright.sync_api import Browser, expect
 from infra.local.stack import LocalStack
 from parley import services
 from parley.composition import routing as routing_services
-from tests.e2e.desk import Desk, T
-from tests.e2e.test_chat_e2e import Person, visitor_says
+from tests.e2e.desk import Desk, Person, T
+from tests.e2e.test_chat_e2e import visitor_says
 from tests.integration.chat_client import Harness
 from tests.integration.test_routing import Site
 
@@ -33,14 +33,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def browser(launch_browser: Callable[[tuple[str, ...], str], Browser]) -> Browser:
     return launch_browser(("widget/dist/loader.js", "widget/dist/chat-ui.js"), "npm ci && npm run build")
-
-
-@pytest.fixture
-def visitor(browser: Browser) -> Iterator[Person]:
-    person = Person(browser)
-    yield person
-    assert person.errors == [], f"uncaught errors on the visitor's page: {person.errors}"
-    person.close()
 
 
 @pytest.fixture
