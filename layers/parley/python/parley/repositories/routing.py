@@ -172,28 +172,21 @@ class RoutingRepository:
         once, whoever else tries at the same moment). Returns None when someone else won."""
         names = {f"#c{i}": cid for i, cid in enumerate(tabs)}
         attach = "".join(f", connections.{n} = :agent" for n in names)
-        try:
-            item = self._db.update_item(
-                TableName=self._data, Key=_conv_key(conversation_id),
-                UpdateExpression=(
-                    "SET #status = :active, agent_id = :aid, agent_name = :aname, "
-                    "accepted_at = if_not_exists(accepted_at, :now), assigned_at = :now, "
-                    "routing_version = if_not_exists(routing_version, :zero) + :one, "
-                    "agent_messages_at_assignment = if_not_exists(agent_messages, :zero), "
-                    "last_seq = last_seq + :one, gsi1pk = :open, gsi1sk = :now, updated_at = :now" + attach),
-                ConditionExpression="#status = :waiting",
-                ExpressionAttributeNames={"#status": "status", **names},
-                ExpressionAttributeValues=values({
-                    ":active": "active", ":waiting": "waiting", ":aid": agent.agent_id, ":aname": agent.name,
-                    ":now": iso(now), ":zero": 0, ":one": 1, ":open": f"AGENTOPEN#{agent.agent_id}",
-                    **({":agent": "agent"} if tabs else {})}),
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except ClientError as exc:
-            if _refused(exc):
-                return None
-            raise
-        return Conversation.model_validate(from_item(item))
+        return self._update_conversation_if(
+            conversation_id,
+            UpdateExpression=(
+                "SET #status = :active, agent_id = :aid, agent_name = :aname, "
+                "accepted_at = if_not_exists(accepted_at, :now), assigned_at = :now, "
+                "routing_version = if_not_exists(routing_version, :zero) + :one, "
+                "agent_messages_at_assignment = if_not_exists(agent_messages, :zero), "
+                "last_seq = last_seq + :one, gsi1pk = :open, gsi1sk = :now, updated_at = :now" + attach),
+            ConditionExpression="#status = :waiting",
+            ExpressionAttributeNames={"#status": "status", **names},
+            ExpressionAttributeValues=values({
+                ":active": "active", ":waiting": "waiting", ":aid": agent.agent_id, ":aname": agent.name,
+                ":now": iso(now), ":zero": 0, ":one": 1, ":open": f"AGENTOPEN#{agent.agent_id}",
+                **({":agent": "agent"} if tabs else {})}),
+        )
 
     def unassign(self, conversation: Conversation, now: datetime, team_ids: Sequence[str] | None = None) -> (
             Conversation | None):
@@ -203,45 +196,31 @@ class RoutingRepository:
         names = {f"#c{i}": cid for i, cid in enumerate(tabs)}
         remove = "REMOVE agent_id, agent_name" + "".join(f", connections.{n}" for n in names)
         teams = list(team_ids) if team_ids is not None else conversation.team_ids
-        try:
-            item = self._db.update_item(
-                TableName=self._data, Key=_conv_key(conversation.conversation_id),
-                UpdateExpression=("SET #status = :waiting, gsi1pk = :queue, gsi1sk = :created, team_ids = :teams, "
-                                  "last_seq = last_seq + :one, updated_at = :now " + remove),
-                ConditionExpression="#status = :active AND agent_id = :aid AND routing_version = :v",
-                ExpressionAttributeNames={"#status": "status", **names},
-                ExpressionAttributeValues=values({
-                    ":waiting": "waiting", ":active": "active", ":queue": f"QUEUE#{conversation.client_id}",
-                    ":created": iso(conversation.created_at), ":teams": teams, ":one": 1, ":now": iso(now),
-                    ":aid": conversation.agent_id or "", ":v": conversation.routing_version}),
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except ClientError as exc:
-            if _refused(exc):
-                return None
-            raise
-        return Conversation.model_validate(from_item(item))
+        return self._update_conversation_if(
+            conversation.conversation_id,
+            UpdateExpression=("SET #status = :waiting, gsi1pk = :queue, gsi1sk = :created, team_ids = :teams, "
+                              "last_seq = last_seq + :one, updated_at = :now " + remove),
+            ConditionExpression="#status = :active AND agent_id = :aid AND routing_version = :v",
+            ExpressionAttributeNames={"#status": "status", **names},
+            ExpressionAttributeValues=values({
+                ":waiting": "waiting", ":active": "active", ":queue": f"QUEUE#{conversation.client_id}",
+                ":created": iso(conversation.created_at), ":teams": teams, ":one": 1, ":now": iso(now),
+                ":aid": conversation.agent_id or "", ":v": conversation.routing_version}),
+        )
 
     def close_idle(self, conversation: Conversation, now: datetime) -> Conversation | None:
         """Close a conversation nobody wrote in since `updated_at` (a message that arrives in
         between changes `updated_at` and wins). Its `closed_at` is that last activity, not the
         sweep's time: the idle wait is nobody's handling time (CO-7 agent minutes, resolution)."""
-        try:
-            item = self._db.update_item(
-                TableName=self._data, Key=_conv_key(conversation.conversation_id),
-                UpdateExpression=("SET #status = :closed, closed_at = :seen, last_seq = last_seq + :one, "
-                                  "updated_at = :now REMOVE gsi1pk, gsi1sk, gsi3pk"),
-                ConditionExpression="#status <> :closed AND updated_at = :seen",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values({":closed": "closed", ":now": iso(now), ":one": 1,
-                                                  ":seen": iso(conversation.updated_at or conversation.created_at)}),
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except ClientError as exc:
-            if _refused(exc):
-                return None
-            raise
-        return Conversation.model_validate(from_item(item))
+        return self._update_conversation_if(
+            conversation.conversation_id,
+            UpdateExpression=("SET #status = :closed, closed_at = :seen, last_seq = last_seq + :one, "
+                              "updated_at = :now REMOVE gsi1pk, gsi1sk, gsi3pk"),
+            ConditionExpression="#status <> :closed AND updated_at = :seen",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values({":closed": "closed", ":now": iso(now), ":one": 1,
+                                              ":seen": iso(conversation.updated_at or conversation.created_at)}),
+        )
 
     def idle_candidates(self, cutoff: datetime) -> list[Conversation]:
         """Open conversations untouched since `cutoff` (gsi3, one Query per shard)."""
@@ -258,15 +237,20 @@ class RoutingRepository:
     def mark_unanswered(self, conversation_id: str, now: datetime) -> Conversation | None:
         """Note that the visitor was told nobody answered in time: once per conversation, and
         only while it still waits (condition). `updated_at` is left alone: the idle clock goes on."""
+        return self._update_conversation_if(
+            conversation_id,
+            UpdateExpression="SET unanswered_at = :now",
+            ConditionExpression="#status = :waiting AND attribute_not_exists(unanswered_at)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values({":now": iso(now), ":waiting": "waiting"}),
+        )
+
+    def _update_conversation_if(self, conversation_id: str, **update: Any) -> Conversation | None:
+        """A conditional UpdateItem of a conversation: the item as written, or None when its
+        condition refused it (another router, a reply or a close got there first)."""
         try:
-            item = self._db.update_item(
-                TableName=self._data, Key=_conv_key(conversation_id),
-                UpdateExpression="SET unanswered_at = :now",
-                ConditionExpression="#status = :waiting AND attribute_not_exists(unanswered_at)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values({":now": iso(now), ":waiting": "waiting"}),
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
+            item = self._db.update_item(TableName=self._data, Key=_conv_key(conversation_id),
+                                        ReturnValues="ALL_NEW", **update)["Attributes"]
         except ClientError as exc:
             if _refused(exc):
                 return None
