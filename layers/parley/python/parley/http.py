@@ -15,9 +15,11 @@ from parley.observability import logger
 M = TypeVar("M", bound=BaseModel)
 
 
-def _error(status: int, code: str, message: str) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body={"code": code, "message": message})
+def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response[Any]:
+    body = {"code": code, "message": message, **(details or {})}
+    # A 429 says when to come back in the header too (docs/protocol.md: rate limits).
+    headers = {"Retry-After": str(body["retryAfter"])} if status == 429 and "retryAfter" in body else None
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 def build_resolver(*, billing_errors: bool = True) -> APIGatewayHttpResolver:
@@ -29,7 +31,7 @@ def build_resolver(*, billing_errors: bool = True) -> APIGatewayHttpResolver:
     @app.exception_handler(ParleyError)
     def domain_error(exc: ParleyError) -> Response[Any]:
         logger.info("request refused", code=exc.code, detail=exc.message)
-        return _error(exc.status, exc.code, exc.message)
+        return _error(exc.status, exc.code, exc.message, exc.details())
 
     if billing_errors:
         from parley.billing.errors import BillingError, NoticeNotAllowed

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from parley.errors import Conflict, Forbidden, ParleyError
+from parley.errors import Conflict, Forbidden
+from parley.ratelimit import RateLimited  # the one 429 (parley.ratelimit); re-exported for leads
 
-
-class RateLimited(ParleyError):
-    """429: the visitor sent too many offline messages; `retry_after` seconds until allowed."""
-
-    code = "rate_limited"
-    status = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+__all__ = ["ClientNotServed", "LeadExists", "QuotaExceeded", "RateLimited"]
 
 
 class ClientNotServed(Forbidden):

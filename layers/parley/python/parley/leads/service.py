@@ -4,10 +4,9 @@ staff work leads in the inbox. Every staff action is checked against the clients
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +19,7 @@ from parley.email.models import OutboxEmail
 from parley.email.outbox import EmailOutbox
 from parley.errors import InvalidRequest, NotFound
 from parley.ids import new_id
-from parley.leads.errors import ClientNotServed, QuotaExceeded, RateLimited
+from parley.leads.errors import ClientNotServed, QuotaExceeded
 from parley.leads.models import (
     MAX_MESSAGE_CHARS,
     MAX_NOTE_CHARS,
@@ -32,6 +31,7 @@ from parley.leads.models import (
     OfflineReason,
 )
 from parley.observability import logger
+from parley.ratelimit import FixedWindow
 
 
 class LeadStore(Protocol):
@@ -57,25 +57,16 @@ class Conversations(Protocol):
     def messages_since(self, conversation_id: str, since_seq: int, limit: int = ...) -> tuple[list[Message], bool]: ...
 
 
-class LeadQuota(BaseModel):
-    """Per visitor: at most `max_leads` offline messages per fixed window (docs/leads.md)."""
+class LeadQuota(FixedWindow):
+    """Per visitor: at most `limit` offline messages per fixed window (docs/leads.md). The
+    counter rides in the lead's own transaction (its key under the client's partition)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    max_leads: int = Field(default=5, ge=1)
+    name: str = "lead_quota"
+    limit: int = Field(default=5, ge=1)
     window_seconds: int = Field(default=3600, ge=60)
 
-    def window(self, now: datetime) -> tuple[datetime, datetime]:
-        epoch = int(now.timestamp())
-        start = datetime.fromtimestamp(epoch - epoch % self.window_seconds, tz=UTC)
-        return start, start + timedelta(seconds=self.window_seconds)
-
     def key(self, visitor_id: str, now: datetime) -> str:
-        start, _ = self.window(now)
-        return f"LEADQUOTA#{visitor_id}#{start.strftime('%Y%m%dT%H%M%S')}"
-
-    def retry_after(self, now: datetime) -> int:
-        return max(1, math.ceil((self.window(now)[1] - now).total_seconds()))
+        return f"LEADQUOTA#{visitor_id}#{self.window_label(now)}"
 
 
 @dataclass(frozen=True)
@@ -125,10 +116,9 @@ class LeadService:
         why = (reason or "visitor chose").replace("_", " ")
         lead, email = self._with_email(client, lead, origin=f"offline form ({why})")
         try:
-            self._store.create(lead, email, quota=(self.quota.key(visitor_id, now), self.quota.max_leads))
+            self._store.create(lead, email, quota=(self.quota.key(visitor_id, now), self.quota.limit))
         except QuotaExceeded as exc:
-            retry = self.quota.retry_after(now)
-            raise RateLimited(f"too many messages; try again in {retry} seconds", retry) from exc
+            raise self.quota.refusal(now, "messages") from exc
         logger.info("lead stored", lead_id=lead.lead_id, client_id=client.client_id, reason=reason,
                     emailed=email is not None)
         return lead

@@ -27,6 +27,7 @@ from parley.leads.errors import LeadExists, QuotaExceeded
 from parley.leads.models import MAX_NOTES, Lead, LeadNote, LeadStatus
 from parley.repositories.dynamo import from_item, to_item, values
 from parley.repositories.outbox import OutboxRepository
+from parley.repositories.ratelimits import increment_request
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -104,13 +105,8 @@ class LeadRepository:
         items: list[dict[str, Any]] = []
         if quota is not None:
             quota_sk, limit = quota
-            items.append({"Update": {
-                "TableName": self._table, "Key": to_item({"pk": f"CLIENT#{lead.client_id}", "sk": quota_sk}),
-                "UpdateExpression": "ADD #n :one",
-                "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
-                "ExpressionAttributeNames": {"#n": "count"},
-                "ExpressionAttributeValues": values({":one": 1, ":limit": limit}),
-            }})
+            items.append({"Update": increment_request(
+                self._table, to_item({"pk": f"CLIENT#{lead.client_id}", "sk": quota_sk}), limit)})
         items.append(self._lead_put(lead))
         if once_per_conversation and lead.conversation_id:
             items.append({"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
