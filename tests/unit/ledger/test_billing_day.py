@@ -88,7 +88,7 @@ class Broken:
     def ensure_customer(self, client_id: str, name: str, email: str) -> str:
         return f"cus_{client_id}"
 
-    def create_invoice(self, *args: object) -> object:
+    def create_invoice(self, *args: object, **kwargs: object) -> object:
         raise self.error
 
     def pay_invoice(self, *args: object) -> object:

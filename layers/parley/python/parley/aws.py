@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
@@ -36,13 +37,19 @@ def stepfunctions() -> SFNClient:
     return boto3.client("stepfunctions", config=_CONFIG)
 
 
+@lru_cache(maxsize=1)
+def sqs() -> SQSClient:
+    return boto3.client("sqs", config=_CONFIG)
+
+
 @lru_cache(maxsize=8)
 def connections_api(endpoint: str) -> ApiGatewayManagementApiClient:
-    # One attempt: a 410 is an answer, and a slow relay must not hold the sender's ack.
+    # One attempt per call: a 410 is an answer, and the relay's own short retry budget
+    # (parley.gateways.connections) keeps a slow relay from holding the sender's ack.
     return boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=endpoint,
-        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=5),
     )
 
 
@@ -51,4 +58,5 @@ def reset_clients() -> None:
     dynamodb.cache_clear()
     cognito.cache_clear()
     stepfunctions.cache_clear()
+    sqs.cache_clear()
     connections_api.cache_clear()

@@ -27,6 +27,7 @@ RESOURCE_VARIABLES = {
     "cognito_client_id": "PARLEY_COGNITO_CLIENT_ID",
     "visitor_token_secret_name": "PARLEY_VISITOR_TOKEN_SECRET_NAME",
     "stripe_secret_name": "PARLEY_STRIPE_SECRET_NAME",
+    "collection_queue_url": "PARLEY_COLLECTION_QUEUE_URL",
 }
 
 
@@ -77,6 +78,10 @@ class Settings(BaseModel):
             return self.resources[name]
         except KeyError:
             raise MissingSetting(RESOURCE_VARIABLES[name]) from None
+
+    @property
+    def collection_queue_url(self) -> str:
+        return self._resource("collection_queue_url")
 
     @property
     def data_table(self) -> str:

@@ -17,38 +17,88 @@ from parley.billing.payments import Payment
 from parley.errors import InvalidRequest, NotFound
 from parley.gateways.stripe_models import PaymentProviderUnavailable, PaymentResult
 from parley.ledger.config import BillingConfig
-from parley.ledger.models import AgendaEntry, AgendaKind, BillingAccount, DayReport, InvoiceStatus, LedgerInvoice
-from parley.ledger.ports import LedgerStore, PaymentsGateway
+from parley.ledger.models import (
+    AgendaEntry,
+    AgendaKind,
+    BillingAccount,
+    CollectionOrder,
+    DayReport,
+    InvoiceStatus,
+    LedgerInvoice,
+)
+from parley.ledger.ports import CollectionQueue, LedgerStore, PaymentsGateway
 from parley.observability import logger
 
 
 class Collection:
-    def __init__(self, ledger: LedgerStore, config: BillingConfig, payments: PaymentsGateway | None) -> None:
+    def __init__(self, ledger: LedgerStore, config: BillingConfig, payments: PaymentsGateway | None,
+                 queue: CollectionQueue | None = None) -> None:
         self._ledger = ledger
         self._config = config
         self._payments = payments
+        self._queue = queue
 
     def collect_pending(self, day: date, report: DayReport) -> None:
-        """Carry the day's new invoices to Stripe and charge the card on file; what Stripe could
-        not take now stays on the agenda for the re-run, and tomorrow."""
+        """Carry the day's new invoices to Stripe and charge the card on file: through the
+        collection queue when there is one (the billing functions on AWS and locally), else here
+        and now (the in-process services of tests and tools). What Stripe could not take stays on
+        the agenda for the re-run, and tomorrow."""
+        entries = self._ledger.agenda(day, AgendaKind.COLLECT)
+        if self._queue is not None:
+            self._fan_out(day, entries, report)
+            return
         if self._payments is None:
             return
-        entries = {e.invoice_id: e for e in self._ledger.agenda(day, AgendaKind.COLLECT)}
-        invoices = self._ledger.invoices_by_key([(e.client_id, str(e.invoice_id)) for e in entries.values()])
-        accounts = self._ledger.accounts(sorted({i.client_id for i in invoices}))
-        for invoice in invoices:
-            entry = entries.get(invoice.invoice_id) or AgendaEntry(
-                day=day, kind=AgendaKind.COLLECT, client_id=invoice.client_id, invoice_id=invoice.invoice_id)
-            account = accounts.get(invoice.client_id)
-            if account is not None and not self._settled(invoice):
-                try:
-                    self._collect(account, invoice, day, report)
-                except PaymentProviderUnavailable as exc:  # retried by a re-run, and tomorrow
-                    logger.warning("collection deferred", invoice_id=invoice.invoice_id, error=type(exc).__name__)
-                    report.stripe_pending.append(invoice.invoice_id)
-                    self._ledger.put_agenda([entry.moved_to(day + timedelta(days=1))])
-                    continue
+        invoices = {i.invoice_id: i for i in self._ledger.invoices_by_key(
+            [(e.client_id, str(e.invoice_id)) for e in entries if e.invoice_id is not None])}
+        accounts = self._ledger.accounts(sorted({e.client_id for e in entries}))
+        for entry in entries:
+            invoice = invoices.get(str(entry.invoice_id))
+            account = accounts.get(entry.client_id)
+            deferred = (invoice is not None and account is not None and not self._settled(invoice)
+                        and not self._collect_entry(entry, account, invoice, report))
+            if not deferred:  # a deferred entry stays for the day's re-run, and is on tomorrow's too
+                self._ledger.remove_agenda(entry)
+
+    def _fan_out(self, day: date, entries: list[AgendaEntry], report: DayReport) -> None:
+        """One order per invoice on the queue. Each entry moves to tomorrow first, as the
+        backstop the worker removes when it is done: an order the queue gave up on (dead-letter)
+        is ordered again by tomorrow's run. A failure to enqueue fails the run, which the
+        scheduler retries; an entry already moved is ordered then by tomorrow's run."""
+        assert self._queue is not None
+        orders = [CollectionOrder(client_id=e.client_id, invoice_id=e.invoice_id, day=day)
+                  for e in entries if e.invoice_id is not None]
+        for entry in entries:
+            self._ledger.put_agenda([entry.moved_to(day + timedelta(days=1))])
             self._ledger.remove_agenda(entry)
+        self._queue.enqueue(orders)
+        report.enqueued.extend(o.invoice_id for o in orders)
+
+    def collect_order(self, order: CollectionOrder, report: DayReport) -> None:
+        """A collection worker's step: one invoice of the queue. Raises `PaymentProviderUnavailable`
+        when Stripe could not take it now (the queue delivers the order again later); any other
+        order is done, and its backstop entry removed. Idempotent: an invoice already carried and
+        paid is not touched, and Stripe's side is found again by its ledger id."""
+        if self._payments is None:
+            raise RuntimeError("a collection worker needs the payments gateway")
+        invoice = self._ledger.invoice(order.client_id, order.invoice_id)
+        account = self._ledger.account(order.client_id)
+        if invoice is not None and account is not None and not self._settled(invoice):
+            self._collect(account, invoice, report.day, report)
+        self._ledger.remove_agenda(AgendaEntry(day=order.day + timedelta(days=1), kind=AgendaKind.COLLECT,
+                                               client_id=order.client_id, invoice_id=order.invoice_id))
+
+    def _collect_entry(self, entry: AgendaEntry, account: BillingAccount, invoice: LedgerInvoice,
+                       report: DayReport) -> bool:
+        """Collect one invoice now; False when Stripe could not take it (deferred)."""
+        try:
+            self._collect(account, invoice, report.day, report)
+        except PaymentProviderUnavailable as exc:  # retried by a re-run, and tomorrow
+            logger.warning("collection deferred", invoice_id=invoice.invoice_id, error=type(exc).__name__)
+            report.stripe_pending.append(invoice.invoice_id)
+            self._ledger.put_agenda([entry.moved_to(report.day + timedelta(days=1))])
+            return False
+        return True
 
     @staticmethod
     def _settled(invoice: LedgerInvoice) -> bool:
@@ -60,24 +110,31 @@ class Collection:
         assert self._payments is not None
         customer = account.stripe_customer_id or self._payments.ensure_customer(
             account.client_id, account.name or account.client_id, account.email)
-        stripe_invoice = self._payments.create_invoice(invoice.invoice_id, customer, invoice.lines, invoice.due_date)
+        # A later day's attempt (a deferral) may be past Stripe's 24-hour idempotency window: the
+        # gateway then looks for what it already created (the stored id, or the ledger id in
+        # the customer's invoices) instead of trusting the key.
+        stripe_invoice = self._payments.create_invoice(
+            invoice.invoice_id, customer, invoice.lines, invoice.due_date,
+            known_id=invoice.stripe_invoice_id, look_first=day > invoice.issue_date)
         if invoice.stripe_invoice_id != stripe_invoice.id:
             self._ledger.set_stripe_invoice(invoice.client_id, invoice.invoice_id, stripe_invoice.id)
         if not account.payment_method or invoice.status is not InvoiceStatus.OPEN:
             return
         result = self._payments.pay_invoice(stripe_invoice.id, f"{invoice.invoice_id}:auto")
-        if self._settle(invoice, result, day, source="card_on_file"):
+        outcome = self._settle(invoice, result, day, source="card_on_file")
+        if outcome is True:
             report.collected.append(invoice.invoice_id)
-        else:
+        elif outcome is False:
             report.declined.append(invoice.invoice_id)
 
-    def _settle(self, invoice: LedgerInvoice, result: PaymentResult, day: date, *, source: str) -> bool:
-        """Record a payment attempt's outcome: paid (with Stripe refs for disputes), or failed (CO-13)."""
+    def _settle(self, invoice: LedgerInvoice, result: PaymentResult, day: date, *, source: str) -> bool | None:
+        """Record a payment attempt's outcome: paid (with Stripe refs for disputes), or failed
+        (CO-13). True only when this call recorded the payment, None when it was paid and
+        recorded already (a concurrent run, the webhook): a run reports what it did itself."""
         if result.paid:
             self._ledger.put_payment_refs([result.payment_intent_id, result.charge_id], invoice.client_id,
                                           invoice.invoice_id)
-            self.record_payment(invoice.client_id, invoice.invoice_id, day, source=source)
-            return True
+            return True if self.record_payment(invoice.client_id, invoice.invoice_id, day, source=source) else None
         self._ledger.add_history([self._config.event(invoice.client_id, day, "payment_failed",
                                                      invoice_id=invoice.invoice_id, reason=result.declined_reason,
                                                      rule="CO-13")])
@@ -93,7 +150,7 @@ class Collection:
         if self._payments is None or invoice.stripe_invoice_id is None:
             raise InvalidRequest("this invoice has not reached Stripe yet; try again shortly")
         result = self._payments.pay_invoice(invoice.stripe_invoice_id, f"{invoice_id}:manual:{day.isoformat()}")
-        return self._settle(invoice, result, day, source="client")
+        return self._settle(invoice, result, day, source="client") is not False
 
     def record_payment(self, client_id: str, invoice_id: str, day: date, *, source: str) -> bool:
         """The invoice is paid in full on `day` (idempotent: only an open invoice changes)."""

@@ -28,6 +28,7 @@ from parley.ledger.models import (
     AgendaEntry,
     AgendaKind,
     BillingAccount,
+    CollectionOrder,
     HistoryEvent,
     InvoiceStatus,
     LedgerInvoice,
@@ -263,7 +264,8 @@ class InMemoryPayments:
         return self.customers.setdefault(client_id, f"cus_{client_id}")
 
     def create_invoice(self, ledger_invoice_id: str, customer_id: str, lines: Sequence[InvoiceLineLike],
-                       due_date: date) -> StripeInvoice:
+                       due_date: date, *, known_id: str | None = None, look_first: bool = False) -> StripeInvoice:
+        # Keys never expire here, so an earlier attempt is always found by its ledger id.
         self._call("create_invoice", ledger_invoice_id)
         if not lines:
             raise ValueError("a ledger invoice without lines has nothing to send to Stripe")
@@ -300,6 +302,16 @@ class InMemoryPayments:
         return PaymentResult(paid=True, invoice_id=invoice.id, invoice_status="paid",
                              amount_paid_cents=invoice.amount_due_cents, payment_intent_id=found.payment_intent_id,
                              charge_id=f"ch_{invoice.id}")
+
+
+@dataclass
+class InMemoryCollectionQueue:
+    """`CollectionQueue` as a list: tests hand `orders` to `Collection.collect_order` themselves."""
+
+    orders: list[CollectionOrder] = field(default_factory=list)
+
+    def enqueue(self, orders: Sequence[CollectionOrder]) -> None:
+        self.orders.extend(orders)
 
 
 @dataclass

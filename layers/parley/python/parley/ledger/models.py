@@ -202,5 +202,18 @@ class DayReport:
     collected: list[str] = field(default_factory=list)
     declined: list[str] = field(default_factory=list)
     stripe_pending: list[str] = field(default_factory=list)
+    enqueued: list[str] = field(default_factory=list)  # invoices handed to the collection queue
     late_charges: list[str] = field(default_factory=list)
     defaults: list[str] = field(default_factory=list)
+
+
+class CollectionOrder(BaseModel):
+    """One invoice to carry to Stripe and charge, as the billing day puts it on the collection
+    queue (one SQS message; strict: a message of another shape is refused, not guessed at)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    client_id: str = Field(min_length=1, max_length=128)
+    invoice_id: str = Field(min_length=1, max_length=200)
+    # The billing day that issued the order: its backstop agenda entry is on the day after.
+    day: date = Field(strict=False)  # an ISO date string in the JSON body

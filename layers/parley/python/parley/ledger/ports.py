@@ -23,6 +23,7 @@ from parley.ledger.models import (
     AgendaEntry,
     AgendaKind,
     BillingAccount,
+    CollectionOrder,
     HistoryEvent,
     LedgerInvoice,
     ProviderConfig,
@@ -126,8 +127,17 @@ class PaymentsGateway(Protocol):
 
     def ensure_customer(self, client_id: str, name: str, email: str) -> str: ...
     def create_invoice(self, ledger_invoice_id: str, customer_id: str, lines: Sequence[InvoiceLineLike],
-                       due_date: date) -> StripeInvoice: ...
+                       due_date: date, *, known_id: str | None = None, look_first: bool = False) -> StripeInvoice:
+        """Idempotent per ledger invoice id, also after Stripe's 24-hour key window when given
+        the stored Stripe id (`known_id`) or told to look for an earlier attempt (`look_first`)."""
     def pay_invoice(self, stripe_invoice_id: str, attempt_key: str) -> PaymentResult: ...
+
+
+class CollectionQueue(Protocol):
+    """Where the billing day hands its invoices to the collection workers (SQS on AWS and
+    locally). `enqueue` returns only when every order is on the queue, else raises."""
+
+    def enqueue(self, orders: Sequence[CollectionOrder]) -> None: ...
 
 
 class Workflows(Protocol):

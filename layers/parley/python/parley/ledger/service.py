@@ -21,7 +21,7 @@ from parley.ledger.collection import Collection
 from parley.ledger.config import BillingConfig
 from parley.ledger.dunning import Dunning
 from parley.ledger.models import DayReport
-from parley.ledger.ports import BillingTenants, LedgerStore, PaymentsGateway
+from parley.ledger.ports import BillingTenants, CollectionQueue, LedgerStore, PaymentsGateway
 from parley.ledger.usage import Metering
 
 __all__ = ["Billing", "DayReport", "build_billing", "invoice_id_for"]
@@ -43,9 +43,11 @@ class Billing:
 
 
 def build_billing(ledger: LedgerStore, tenants: BillingTenants, payments: PaymentsGateway | None,
-                  clock: Clock) -> Billing:
+                  clock: Clock, collection_queue: CollectionQueue | None = None) -> Billing:
+    """The services over these ports; with a `collection_queue` the billing day hands its
+    invoices to the collection workers instead of charging them itself."""
     config = BillingConfig(ledger, clock)
-    collection = Collection(ledger, config, payments)
+    collection = Collection(ledger, config, payments, collection_queue)
     billing_day = BillingDay(ledger, config, collection)
     return Billing(ledger=ledger, config=config, collection=collection, billing_day=billing_day,
                    accounts=Accounts(ledger, config, billing_day, payments),
