@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import ws
-from parley.chat.frames import ack, parse_action, request_id_of
+from parley.chat.frames import ChatAction, ack
 from parley.composition import chat as services
 from parley.observability import logger
 
@@ -18,10 +18,9 @@ from parley.observability import logger
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     body = event.get("body")
 
-    def run() -> dict[str, Any]:
-        action = parse_action(body)
+    def run(action: ChatAction) -> dict[str, Any]:
         who = ws.identity(event)
         chat = services.chat_service(ws.management_endpoint(event))
         return ack(action.action, action.request_id, chat.handle(ws.connection_id(event), who, action))
 
-    return ws.guarded_frame(request_id_of(body), run)
+    return ws.guarded_action(body, run)  # parsing too runs inside the guard

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from parley.chat.frames import error_frame
+from parley.chat.frames import ChatAction, action_of, error_frame, load_frame, request_id_in
 from parley.chat.identity import from_context, to_context
 from parley.chat.models import Identity
 from parley.errors import ParleyError
@@ -48,14 +48,32 @@ def frame_response(frame: dict[str, Any], status: int = 200) -> dict[str, Any]:
 
 def guarded_frame(request_id: str | None, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run an action; any domain error becomes an error frame (the connection stays usable)."""
+    return _guarded(lambda: request_id, run)
+
+
+def guarded_action(body: str | None, run: Callable[[ChatAction], dict[str, Any]]) -> dict[str, Any]:
+    """Parse a frame and run its action, all inside the guard: a frame that cannot be parsed
+    (too large, too deep, not JSON, lone surrogates, wrong types) is an error frame like any
+    other refusal, echoing the requestId once the frame was read far enough to have one."""
+    seen: list[str | None] = [None]
+
+    def parse_and_run() -> dict[str, Any]:
+        data = load_frame(body)
+        seen[0] = request_id_in(data)
+        return run(action_of(data))
+
+    return _guarded(lambda: seen[0], parse_and_run)
+
+
+def _guarded(request_id: Callable[[], str | None], run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return frame_response(run())
     except ParleyError as exc:
         logger.info("action refused", code=exc.code, detail=exc.message)
-        return frame_response({**error_frame(exc.code, exc.message, request_id), **exc.details()})
+        return frame_response({**error_frame(exc.code, exc.message, request_id()), **exc.details()})
     except Exception:
         logger.exception("action failed")
-        return frame_response(error_frame("internal_error", "something went wrong", request_id))
+        return frame_response(error_frame("internal_error", "something went wrong", request_id()))
 
 
 def connect_response(run: Callable[[], object]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,18 +14,28 @@ from pydantic import (
     model_validator,
 )
 
+from parley import strict_json
 from parley.errors import EmptyMessage, InvalidJson, InvalidRequest, MessageTooLong, UnknownAction
 from parley.interfaces import MAX_MESSAGE_CHARS  # one source, also read by infra/wiring.py
 
 MAX_NOTE_CHARS = 1000  # a transfer note
 MAX_PRECHAT_ANSWERS = 20  # a form has at most 12 fields (parley.admin.requests)
+# Bounds checked on the raw frame before it is parsed (docs/protocol.md, "Frames"): twice the
+# largest frame a client builds (4,000 characters of 4 UTF-8 bytes each, a pre-chat form), and
+# deeper than any frame is (a frame is an object of scalars; preChat answers are one level more).
+MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_DEPTH = 4
 
 ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
+# An id the client gives a send so that a retry is recognised (docs/protocol.md, "Idempotent sends").
+ClientMessageId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
 class _Action(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Strict: no coercion ("yes" is not a bool, "0" not an int, 1 not a bool); unknown fields
+    # are ignored so that newer clients may add some.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
     request_id: Annotated[str, StringConstraints(max_length=64)] | None = Field(default=None, alias="requestId")
 
 
@@ -48,6 +57,7 @@ class Ping(_Action):
 
 class StartConversation(_Action, _TextMixin):
     action: Literal["startConversation"]
+    client_message_id: ClientMessageId | None = Field(default=None, alias="clientMessageId")
     name: ShortText = ""
     email: ShortText = ""
     page_url: Annotated[str, StringConstraints(max_length=2000)] = Field(default="", alias="pageUrl")
@@ -60,6 +70,7 @@ class StartConversation(_Action, _TextMixin):
 class SendMessage(_Action, _TextMixin):
     action: Literal["sendMessage"]
     conversation_id: ConversationId = Field(alias="conversationId")
+    client_message_id: ClientMessageId | None = Field(default=None, alias="clientMessageId")
 
 
 class Typing(_Action):
@@ -80,7 +91,13 @@ class Resume(_Action):
 
 
 class SubscribeQueue(_Action):
+    """One page of the waiting queue (parley.chat.queue): `limit` chats, oldest or newest first,
+    after the `cursor` of the previous reply."""
+
     action: Literal["subscribeQueue"]
+    limit: int = Field(default=50, ge=1, le=100)
+    order: Literal["oldest", "newest"] = "oldest"
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
 
 
 class AcceptConversation(_Action):
@@ -125,26 +142,42 @@ ACTIONS = frozenset(
 _adapter: TypeAdapter[ChatAction] = TypeAdapter(ChatAction)
 
 
-def request_id_of(body: str | None) -> str | None:
-    """Best effort: the requestId of a frame, so even an error reply can echo it."""
+def load_frame(body: str | None) -> dict[str, Any]:
+    """The frame as a JSON object, bounded in size and depth before it is parsed."""
     try:
-        data = json.loads(body or "")
-    except ValueError:
+        data = strict_json.load(body, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+    except strict_json.JsonRefused as exc:
+        if exc.reason in (strict_json.Refusal.NOT_JSON, strict_json.Refusal.TOO_DEEP):
+            raise InvalidJson(f"the frame is not valid JSON: {exc.message}") from exc
+        raise InvalidRequest(f"frame: {exc.message}") from exc
+    if not isinstance(data, dict):
+        raise InvalidJson("the frame must be a JSON object")
+    return data
+
+
+def request_id_in(data: dict[str, Any]) -> str | None:
+    """The frame's requestId if it is a usable one, so even an error reply can echo it."""
+    rid = data.get("requestId")
+    return rid if isinstance(rid, str) and len(rid) <= 64 and not strict_json.has_lone_surrogate(rid) else None
+
+
+def request_id_of(body: str | None) -> str | None:
+    """Best effort, never raising: the requestId of a raw frame."""
+    try:
+        return request_id_in(load_frame(body))
+    except InvalidRequest:
         return None
-    rid = data.get("requestId") if isinstance(data, dict) else None
-    return rid if isinstance(rid, str) and len(rid) <= 64 else None
 
 
 def parse_action(body: str | None) -> ChatAction:
-    try:
-        data = json.loads(body or "")
-    except ValueError as exc:
-        raise InvalidJson("the frame is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise InvalidJson("the frame must be a JSON object")
+    return action_of(load_frame(body))
+
+
+def action_of(data: dict[str, Any]) -> ChatAction:
+    """The typed action of a loaded frame (`load_frame`); every refusal is an `InvalidRequest`."""
     action = data.get("action")
-    if action not in ACTIONS:
-        raise UnknownAction(f"unknown action {action!r}" if action is not None else "missing action")
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise UnknownAction(f"unknown action {action!r}"[:120] if action is not None else "missing action")
     try:
         return _adapter.validate_python(data)
     except ValidationError as exc:
