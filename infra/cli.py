@@ -4,6 +4,9 @@
     parley clock advance --days 30 [--hours 6]     move it forward; every daily run on the way fires
     parley billing simulate FILE.json [...]        run billing scenarios (docs/billing.md)
 
+`parley clock` talks to the stack's control server, whose address and per-run token `make dev`
+writes to .parley/local-control.json (readable by you only; --control-file to read another).
+
 Exit status: 0 done; 1 invalid scenario file or failed request; 2 bad command line;
 3 a valid scenario could not be run to its end.
 """
@@ -22,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8765"
+# `make dev` writes its control server's address and token here (infra/local/control.py).
+CONTROL_FILE_ENV = "PARLEY_LOCAL_CONTROL"
+DEFAULT_CONTROL_FILE = Path(__file__).resolve().parents[1] / ".parley" / "local-control.json"
 EXIT_INVALID = 1
 EXIT_RUN_FAILED = 3
 
@@ -34,10 +39,22 @@ class CliError(Exception):
 
 
 # ------------------------------------------------------------------------------ clock
-def _request(url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def _control(args: argparse.Namespace) -> tuple[str, str]:
+    """The running stack's control server (url, token), from the file it wrote."""
+    path = Path(args.control_file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return str(data["url"]).rstrip("/"), str(data["token"])
+    except FileNotFoundError:
+        raise CliError(f"no control file at {path}; is `make dev` running?") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"cannot read the control file {path} ({exc})") from None
+
+
+def _request(url: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=600) as response:
             answer: dict[str, Any] = json.loads(response.read() or b"{}")
@@ -54,7 +71,8 @@ def _request(url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def clock_show(args: argparse.Namespace) -> int:
-    answer = _request(f"{args.url.rstrip('/')}/_local/clock")
+    url, token = _control(args)
+    answer = _request(f"{url}/_local/clock", token)
     print(answer.get("now", ""))
     return 0
 
@@ -62,7 +80,8 @@ def clock_show(args: argparse.Namespace) -> int:
 def clock_advance(args: argparse.Namespace) -> int:
     if args.days < 0 or args.hours < 0 or (args.days == 0 and args.hours == 0):
         raise CliError("give --days and/or --hours, more than zero", status=2)
-    answer = _request(f"{args.url.rstrip('/')}/_local/clock", {"days": args.days, "hours": args.hours})
+    url, token = _control(args)
+    answer = _request(f"{url}/_local/clock", token, {"days": args.days, "hours": args.hours})
     fired = answer.get("fired", [])
     for run in fired:
         print(f"fired {run.get('schedule')} at {run.get('at')}")
@@ -148,13 +167,15 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     clock = commands.add_parser("clock", help="show or move the clock of a running `make dev`")
-    clock.add_argument("--url", default=DEFAULT_URL, help=f"local gateway (default {DEFAULT_URL})")
+    default_file = os.environ.get(CONTROL_FILE_ENV) or str(DEFAULT_CONTROL_FILE)
+    control_help = f"the control file `make dev` writes (default ${CONTROL_FILE_ENV} or {DEFAULT_CONTROL_FILE})"
+    clock.add_argument("--control-file", default=default_file, help=control_help)
     clock.set_defaults(handler=clock_show)
     clock_commands = clock.add_subparsers(dest="clock_command")
     advance = clock_commands.add_parser("advance", help="move the clock forward, firing every daily run on the way")
     advance.add_argument("--days", type=int, default=0)
     advance.add_argument("--hours", type=int, default=0)
-    advance.add_argument("--url", default=DEFAULT_URL, help=f"local gateway (default {DEFAULT_URL})")
+    advance.add_argument("--control-file", default=default_file, help=control_help)
     advance.set_defaults(handler=clock_advance)
 
     billing = commands.add_parser("billing", help="billing tools")

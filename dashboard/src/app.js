@@ -7,7 +7,7 @@ import { claims, expired } from "../../frontend/shared/auth.js";
 import { $ } from "../../frontend/shared/dom.js";
 import { initials } from "../../frontend/shared/format.js";
 import { api } from "./http.js";
-import { initClock, refreshClock } from "./panels/clock.js";
+import { refreshClock } from "./panels/clock.js";
 import { initData, renderData } from "./panels/data.js";
 import { renderInstall, initInstall } from "./panels/install.js";
 import { renderInvoices } from "./panels/invoices.js";
@@ -165,7 +165,6 @@ initInstall();
 initPayment();
 initNotice();
 initData();
-initClock();
 $("tab-login").addEventListener("click", () => setMode("login"));
 $("tab-signup").addEventListener("click", () => setMode("signup"));
 $("auth-form").addEventListener("submit", (e) => {

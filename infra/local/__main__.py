@@ -6,6 +6,7 @@ import argparse
 import signal
 import threading
 
+from infra.local.control import DEFAULT_CONTROL_FILE
 from infra.local.stack import LocalStack
 
 
@@ -16,7 +17,7 @@ def main() -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    stack = LocalStack(port=args.port).start()
+    stack = LocalStack(port=args.port, control_file=DEFAULT_CONTROL_FILE).start()
     stack.run_in_background()
     demo = stack.demo
     print(f"""
@@ -35,7 +36,8 @@ Parley is running on 127.0.0.1 (Ctrl-C stops everything)
   Admin (admin area)     {demo.admin_username} / {demo.agent_password}   (clients, agents, teams)
   Supervisor login       {demo.supervisor_username} / {demo.agent_password}   (both tenants)
 
-  Move the clock (billing runs on the way):  .venv/bin/parley clock advance --days 30
+  Move the clock (billing runs on the way):  .venv/bin/parley clock advance --days 30   (or make clock DAYS=30)
+  Control server         {stack.control.url}   token in {stack.control_file} (mode 0600)
 """, flush=True)
     stopped.wait()
     print("stopping…", flush=True)

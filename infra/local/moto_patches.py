@@ -12,9 +12,9 @@
 4. TransactWriteItems keeps an undo log of the items it names instead of deep-copying every
    table it touches (O(table size) per transaction: a session's worth of chats made each
    transaction take up to half a second). Same all-or-nothing result.
-5. Lambda tasks invoke our handlers through the local gateway's Lambda Invoke endpoint (moto's
-   own Lambda needs Docker): moto's Step Functions builds its Lambda client pointing at moto;
-   we point it at the gateway instead.
+5. Lambda tasks invoke our handlers through the local control server's Lambda Invoke endpoint
+   (moto's own Lambda needs Docker): moto's Step Functions builds its Lambda client pointing at
+   moto; we point it at the control server instead, with the run's token (infra/local/control.py).
 
 Nothing here changes what our code sends: the same ASL, the same `lambda:invoke` tasks.
 """
@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
 
 from infra.local.tested_versions import require_tested_versions
@@ -42,6 +43,7 @@ _lock = threading.Lock()
 _waits: dict[int, datetime] = {}  # id(env) -> deadline on the controllable clock
 _installed = False
 _lambda_endpoint = ""
+_lambda_token = ""
 
 
 def active_wait_deadlines() -> list[datetime]:
@@ -49,10 +51,11 @@ def active_wait_deadlines() -> list[datetime]:
         return sorted(_waits.values())
 
 
-def install(lambda_endpoint: str) -> None:
-    global _installed, _lambda_endpoint
+def install(lambda_endpoint: str, lambda_token: str = "") -> None:
+    global _installed, _lambda_endpoint, _lambda_token
     require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
     _lambda_endpoint = lambda_endpoint
+    _lambda_token = lambda_token
     if _installed:
         return
     _installed = True
@@ -80,9 +83,14 @@ def install(lambda_endpoint: str) -> None:
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         if service != "lambda":
             return original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
-        return boto3.client("lambda", region_name=region, endpoint_url=_lambda_endpoint,
-                            aws_access_key_id="local", aws_secret_access_key="local",
-                            config=Config(retries={"max_attempts": 1}, read_timeout=300))
+        client = boto3.client("lambda", region_name=region, endpoint_url=_lambda_endpoint,
+                              aws_access_key_id="local", aws_secret_access_key="local",
+                              # unsigned: the Authorization header carries the control token instead
+                              config=Config(retries={"max_attempts": 1}, read_timeout=300,
+                                            signature_version=UNSIGNED))
+        token = _lambda_token
+        client.meta.events.register("before-send.lambda", lambda request, **_: _bearer(request, token))
+        return client
 
     setattr(lambda_eval_utils, "boto_client_for", boto_client_for)  # noqa: B010
 
@@ -110,6 +118,10 @@ def install(lambda_endpoint: str) -> None:
 
     timestamp_module.Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     WaitFunction._wait_interval = wait_on_clock  # type: ignore[method-assign]
+
+
+def _bearer(request: Any, token: str) -> None:
+    request.headers["Authorization"] = f"Bearer {token}"
 
 
 def _install_transaction_undo_log() -> None:

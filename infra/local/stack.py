@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -27,15 +29,18 @@ from aiohttp import web
 from moto.server import ThreadedMotoServer
 
 from infra.local import lambda_runtime, moto_patches
+from infra.local.control import CLOCK_PATH, LocalControl
 from infra.local.demo_desk import ADMIN_USERNAME, SUPERVISOR_USERNAME, seed_desk
 from infra.local.gateway import LocalGateway
 from infra.local.localstripe_server import LocalStripe
+from infra.local.queues import QueuePoller
 from infra.local.scheduler import LocalScheduler
 from infra.local.smtp import LocalSmtpServer, add_mail_routes
 from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
-from infra.wiring import SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
+from infra.wiring import QUEUE_SUBSCRIPTIONS, QUEUES, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
+from parley.auth.passwords import PASSWORD_POLICY
 from parley.auth.roles import Group
 from parley.billing.plans import PlanCatalog
 from parley.billing.policy import BillingPolicy
@@ -93,8 +98,9 @@ class DemoData:
 
 class LocalStack:
     def __init__(self, port: int = 0, start_time: datetime | None = None, *, frozen: bool = False,
-                 preset: str = "call_on_me", seed_demo: bool = True) -> None:
+                 preset: str = "call_on_me", seed_demo: bool = True, control_file: Path | None = None) -> None:
         self._requested_port = port
+        self._control_file = control_file  # where the control server's url and token go (None: a temp dir)
         self.clock = ControlledClock(start_time)
         if frozen:
             self.clock.set(start_time or datetime.now(UTC))
@@ -103,11 +109,15 @@ class LocalStack:
         self.stripe = LocalStripe()
         self.smtp = LocalSmtpServer()  # a real SMTP server; its mail is at /_local/mail
         self.pollers: list[StreamPoller] = []
+        self.queue_pollers: list[QueuePoller] = []
         self.scheduler: LocalScheduler | None = None
         self._ticker_stop = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="local-gateway", daemon=True)
-        self.gateway = LocalGateway(config=self._site_config, extra_routes=self._control_routes)
+        self.gateway = LocalGateway(config=self._site_config, extra_routes=self._public_local_routes)
+        self.control = LocalControl(lambda_runtime.invoke)  # invoke and clock: own port, per-run token
+        self._control_routes()
+        self.control_file = Path()
         self._moto: ThreadedMotoServer | None = None
         self.moto_url = ""
         self.user_pool_id = ""
@@ -125,9 +135,12 @@ class LocalStack:
         self.moto_url = f"http://{host}:{port}"
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.gateway.start(self._requested_port), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self.control.start(), self._loop).result(10)
+        self.control_file = self.control.write_file(
+            self._control_file or Path(tempfile.mkdtemp(prefix="parley-control-")) / "local-control.json")
         self.stripe.start()
         self.smtp.start()
-        moto_patches.install(lambda_endpoint=self.base_url)
+        moto_patches.install(lambda_endpoint=self.control.url, lambda_token=self.control.token)
         self._configure_environment()
         self._create_resources()
         set_clock(self.clock)
@@ -144,6 +157,11 @@ class LocalStack:
         for sub in STREAM_SUBSCRIPTIONS:
             arn = ddb.describe_table(TableName=table_name(sub.table))["Table"]["LatestStreamArn"]
             self.pollers.append(StreamPoller(streams, arn, sub, lambda_runtime.invoke))
+        sqs = self.boto("sqs")
+        for queue_sub in QUEUE_SUBSCRIPTIONS:
+            url = os.environ[QUEUES[queue_sub.queue].env_var]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.queue_pollers.append(QueuePoller(sqs, url, queue_arn, queue_sub, lambda_runtime.invoke))
         self.scheduler = LocalScheduler(SCHEDULES, lambda_runtime.invoke, self.clock.now())
         sfn = self.boto("stepfunctions")
         for machine in STATE_MACHINES.values():
@@ -157,7 +175,20 @@ class LocalStack:
         self.stripe.register_webhook(f"{self.base_url}/api/stripe/webhook", self._webhook_secret)
 
     def drain_streams(self) -> int:
-        return sum(p.drain() for p in self.pollers)
+        """Deliver what the streams and queues hold now (streams first: queues are fed by runs)."""
+        return sum(p.drain() for p in self.pollers) + sum(q.drain() for q in self.queue_pollers)
+
+    def _create_queues(self) -> None:
+        """The SQS queues of wiring.QUEUES on moto, each with its dead-letter queue and redrive."""
+        sqs = self.boto("sqs")
+        for name, spec in QUEUES.items():
+            dead = sqs.create_queue(QueueName=f"parley-{name}-dead-letters")["QueueUrl"]
+            dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            url = sqs.create_queue(QueueName=f"parley-{name}", Attributes={
+                "VisibilityTimeout": str(spec.visibility_timeout_seconds),
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn,
+                                             "maxReceiveCount": str(spec.max_receive_count)})})["QueueUrl"]
+            os.environ[spec.env_var] = url
 
     def advance(self, delta: timedelta) -> list[tuple[str, datetime]]:
         """Move the clock forward. On the way, time stops at every schedule occurrence and every
@@ -195,7 +226,7 @@ class LocalStack:
         quiet = 0
         while quiet < 5 and time.monotonic() < deadline:
             now = self.clock.now()
-            busy = self.gateway.inflight > 0 or any(d <= now for d in moto_patches.active_wait_deadlines())
+            busy = self.control.inflight > 0 or any(d <= now for d in moto_patches.active_wait_deadlines())
             quiet = 0 if busy else quiet + 1
             time.sleep(0.02)
 
@@ -203,6 +234,8 @@ class LocalStack:
         """`make dev`: stream delivery and schedules keep running in real time."""
         for poller in self.pollers:
             poller.start()
+        for queue_poller in self.queue_pollers:
+            queue_poller.start()
 
         def tick() -> None:
             while not self._ticker_stop.wait(5):
@@ -220,14 +253,20 @@ class LocalStack:
         self._ticker_stop.set()
         for poller in self.pollers:
             poller.stop()
+        for queue_poller in self.queue_pollers:
+            queue_poller.stop()
         self.stripe.stop()
         try:
+            asyncio.run_coroutine_threadsafe(self.control.stop(), self._loop).result(10)
             asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(30)
         finally:  # whatever happens, nothing keeps running
             self._stop_rest()
 
     def _stop_rest(self) -> None:
         lambda_runtime.reset()  # the environments' processes end with the stack
+        self.control.remove_file()
+        if self._control_file is None and self.control_file.parent.name.startswith("parley-control-"):
+            shutil.rmtree(self.control_file.parent, ignore_errors=True)
         self.smtp.stop()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
@@ -287,6 +326,7 @@ class LocalStack:
 
     def _create_resources(self) -> None:
         create_tables(self.boto("dynamodb"), table_name)
+        self._create_queues()
         secrets_manager = self.boto("secretsmanager")
         secrets_manager.create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
         secrets_manager.create_secret(Name=SMTP_SECRET_NAME, SecretString=json.dumps({"username": "", "password": ""}))
@@ -294,7 +334,10 @@ class LocalStack:
         secrets_manager.create_secret(Name=STRIPE_SECRET_NAME, SecretString=json.dumps(
             {"api_key": LocalStripe.API_KEY, "webhook_secret": self._webhook_secret}))
         idp = self.boto("cognito-idp")
-        self.user_pool_id = idp.create_user_pool(PoolName="parley-local")["UserPool"]["Id"]
+        # As the CDK pool: the email is a sign-in alias, and the one password policy.
+        self.user_pool_id = idp.create_user_pool(
+            PoolName="parley-local", AliasAttributes=["email"], UsernameConfiguration={"CaseSensitive": False},
+            Policies={"PasswordPolicy": PASSWORD_POLICY.cognito()})["UserPool"]["Id"]
         self.user_pool_client_id = idp.create_user_pool_client(
             UserPoolId=self.user_pool_id, ClientName="parley-console",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
@@ -310,7 +353,9 @@ class LocalStack:
 
     def create_user(self, username: str, password: str, group: str, email: str = "") -> str:
         idp = self.boto("cognito-idp")
-        attrs = [{"Name": "email", "Value": email or f"{username}@parley.local"}]
+        # Verified: only a self-service signup starts unverified (parley.auth.signup).
+        attrs = [{"Name": "email", "Value": email or f"{username}@parley.local"},
+                 {"Name": "email_verified", "Value": "true"}]
         idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username, UserAttributes=attrs,
                               MessageAction="SUPPRESS")
         idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username, Password=password,
@@ -371,7 +416,20 @@ class LocalStack:
                           # labelled test cards instead.
                           cognito_client_id=self.user_pool_client_id, local=True).to_json()
 
-    def _control_routes(self, app: web.Application) -> None:
+    def _public_local_routes(self, app: web.Application) -> None:
+        """On the public gateway only what changes nothing: the clock's time (the dashboard
+        shows it) and the local mail page. Moving the clock is the control server's."""
+        async def get_clock(request: web.Request) -> web.Response:
+            return web.json_response({"now": iso(self.clock.now())})
+
+        async def moved(request: web.Request) -> web.Response:
+            return web.json_response({"code": "not_found", "message": "not found"}, status=404)
+
+        app.router.add_get(CLOCK_PATH, get_clock)
+        app.router.add_post(CLOCK_PATH, moved)
+        add_mail_routes(app, self.smtp)
+
+    def _control_routes(self) -> None:
         async def get_clock(request: web.Request) -> web.Response:
             return web.json_response({"now": iso(self.clock.now())})
 
@@ -388,9 +446,8 @@ class LocalStack:
             return web.json_response({"now": iso(self.clock.now()),
                                       "fired": [{"schedule": n, "at": iso(w)} for n, w in fired]})
 
-        app.router.add_get("/_local/clock", get_clock)
-        app.router.add_post("/_local/clock", move_clock)
-        add_mail_routes(app, self.smtp)
+        self.control.add_route("GET", CLOCK_PATH, get_clock)
+        self.control.add_route("POST", CLOCK_PATH, move_clock)
 
 
 def local_function_arn(function: str) -> str:

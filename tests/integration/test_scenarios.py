@@ -327,14 +327,17 @@ def test_every_example_is_valid_and_documented() -> None:
 
 # ------------------------------------------------------------------------------ parley clock
 def test_parley_clock_shows_and_moves_the_local_stack_clock(local_stack: Any) -> None:
-    before = parley("clock", "--url", local_stack.base_url, timeout=60)
+    control = str(local_stack.control_file)  # the control server's url and token (the CLI's only way in)
+    before = parley("clock", "--control-file", control, timeout=60)
     assert before.returncode == 0, before.stderr
-    moved = parley("clock", "advance", "--hours", "1", "--url", local_stack.base_url, timeout=300)
+    moved = parley("clock", "advance", "--hours", "1", "--control-file", control, timeout=300)
     assert moved.returncode == 0, moved.stderr
     assert moved.stdout.strip().splitlines()[-1].startswith("now ")
     assert moved.stdout.strip().splitlines()[-1].split()[1] > before.stdout.strip()
 
 
-def test_parley_clock_without_a_running_stack_says_so() -> None:
-    done = parley("clock", "--url", "http://127.0.0.1:9", timeout=60)
+def test_parley_clock_without_a_running_stack_says_so(tmp_path: Path) -> None:
+    stale = tmp_path / "local-control.json"  # a stack that is gone left its file
+    stale.write_text(json.dumps({"url": "http://127.0.0.1:9", "token": "t"}))
+    done = parley("clock", "--control-file", str(stale), timeout=60)
     assert done.returncode == 1 and "is `make dev` running?" in done.stderr
