@@ -33,14 +33,12 @@ from infra.local.control import CLOCK_PATH, LocalControl
 from infra.local.demo_desk import ADMIN_USERNAME, SUPERVISOR_USERNAME, seed_desk
 from infra.local.gateway import LocalGateway
 from infra.local.localstripe_server import LocalStripe
-from infra.local.queues import QueuePoller
 from infra.local.scheduler import LocalScheduler
 from infra.local.smtp import LocalSmtpServer, add_mail_routes
 from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
-from infra.wiring import QUEUE_SUBSCRIPTIONS, QUEUES, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
+from infra.wiring import SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
-from parley.auth.passwords import PASSWORD_POLICY
 from parley.auth.roles import Group
 from parley.billing.plans import PlanCatalog
 from parley.billing.policy import BillingPolicy
@@ -109,7 +107,6 @@ class LocalStack:
         self.stripe = LocalStripe()
         self.smtp = LocalSmtpServer()  # a real SMTP server; its mail is at /_local/mail
         self.pollers: list[StreamPoller] = []
-        self.queue_pollers: list[QueuePoller] = []
         self.scheduler: LocalScheduler | None = None
         self._ticker_stop = threading.Event()
         self._loop = asyncio.new_event_loop()
@@ -157,11 +154,6 @@ class LocalStack:
         for sub in STREAM_SUBSCRIPTIONS:
             arn = ddb.describe_table(TableName=table_name(sub.table))["Table"]["LatestStreamArn"]
             self.pollers.append(StreamPoller(streams, arn, sub, lambda_runtime.invoke))
-        sqs = self.boto("sqs")
-        for queue_sub in QUEUE_SUBSCRIPTIONS:
-            url = os.environ[QUEUES[queue_sub.queue].env_var]
-            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            self.queue_pollers.append(QueuePoller(sqs, url, queue_arn, queue_sub, lambda_runtime.invoke))
         self.scheduler = LocalScheduler(SCHEDULES, lambda_runtime.invoke, self.clock.now())
         sfn = self.boto("stepfunctions")
         for machine in STATE_MACHINES.values():
@@ -175,20 +167,7 @@ class LocalStack:
         self.stripe.register_webhook(f"{self.base_url}/api/stripe/webhook", self._webhook_secret)
 
     def drain_streams(self) -> int:
-        """Deliver what the streams and queues hold now (streams first: queues are fed by runs)."""
-        return sum(p.drain() for p in self.pollers) + sum(q.drain() for q in self.queue_pollers)
-
-    def _create_queues(self) -> None:
-        """The SQS queues of wiring.QUEUES on moto, each with its dead-letter queue and redrive."""
-        sqs = self.boto("sqs")
-        for name, spec in QUEUES.items():
-            dead = sqs.create_queue(QueueName=f"parley-{name}-dead-letters")["QueueUrl"]
-            dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            url = sqs.create_queue(QueueName=f"parley-{name}", Attributes={
-                "VisibilityTimeout": str(spec.visibility_timeout_seconds),
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn,
-                                             "maxReceiveCount": str(spec.max_receive_count)})})["QueueUrl"]
-            os.environ[spec.env_var] = url
+        return sum(p.drain() for p in self.pollers)
 
     def advance(self, delta: timedelta) -> list[tuple[str, datetime]]:
         """Move the clock forward. On the way, time stops at every schedule occurrence and every
@@ -234,8 +213,6 @@ class LocalStack:
         """`make dev`: stream delivery and schedules keep running in real time."""
         for poller in self.pollers:
             poller.start()
-        for queue_poller in self.queue_pollers:
-            queue_poller.start()
 
         def tick() -> None:
             while not self._ticker_stop.wait(5):
@@ -253,8 +230,6 @@ class LocalStack:
         self._ticker_stop.set()
         for poller in self.pollers:
             poller.stop()
-        for queue_poller in self.queue_pollers:
-            queue_poller.stop()
         self.stripe.stop()
         try:
             asyncio.run_coroutine_threadsafe(self.control.stop(), self._loop).result(10)
@@ -326,7 +301,6 @@ class LocalStack:
 
     def _create_resources(self) -> None:
         create_tables(self.boto("dynamodb"), table_name)
-        self._create_queues()
         secrets_manager = self.boto("secretsmanager")
         secrets_manager.create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
         secrets_manager.create_secret(Name=SMTP_SECRET_NAME, SecretString=json.dumps({"username": "", "password": ""}))
@@ -334,10 +308,7 @@ class LocalStack:
         secrets_manager.create_secret(Name=STRIPE_SECRET_NAME, SecretString=json.dumps(
             {"api_key": LocalStripe.API_KEY, "webhook_secret": self._webhook_secret}))
         idp = self.boto("cognito-idp")
-        # As the CDK pool: the email is a sign-in alias, and the one password policy.
-        self.user_pool_id = idp.create_user_pool(
-            PoolName="parley-local", AliasAttributes=["email"], UsernameConfiguration={"CaseSensitive": False},
-            Policies={"PasswordPolicy": PASSWORD_POLICY.cognito()})["UserPool"]["Id"]
+        self.user_pool_id = idp.create_user_pool(PoolName="parley-local")["UserPool"]["Id"]
         self.user_pool_client_id = idp.create_user_pool_client(
             UserPoolId=self.user_pool_id, ClientName="parley-console",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
@@ -353,9 +324,7 @@ class LocalStack:
 
     def create_user(self, username: str, password: str, group: str, email: str = "") -> str:
         idp = self.boto("cognito-idp")
-        # Verified: only a self-service signup starts unverified (parley.auth.signup).
-        attrs = [{"Name": "email", "Value": email or f"{username}@parley.local"},
-                 {"Name": "email_verified", "Value": "true"}]
+        attrs = [{"Name": "email", "Value": email or f"{username}@parley.local"}]
         idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username, UserAttributes=attrs,
                               MessageAction="SUPPRESS")
         idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username, Password=password,
