@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -47,10 +48,14 @@ with warnings.catch_warnings():
         PaymentIntent,
         PaymentMethod,
         StripeObject,
+        TaxId,
         store,
     )
 
 from infra.local.tested_versions import require_tested_versions
+from parley.billing.calendar import parse_time_zone
+from parley.clock import get_clock
+from parley.gateways.stripe_models import TAX_ID_TYPES
 
 TESTED_VERSIONS = {"localstripe": "1.15.10"}
 """The localstripe release these extensions were written and tested against (docs/local-stack.md)."""
@@ -68,6 +73,10 @@ class ExtState:
     public_url: str = ""
     # (api key, Idempotency-Key) -> first response (see idempotency_middleware)
     idempotency: dict[tuple[str, str], _Saved] = field(default_factory=dict)
+    # Stripe forgets a key 24 hours after its first use; measured on the business clock (the
+    # local stack's, simulated), so a two-day outage is two days here too.
+    key_lifetime: timedelta = timedelta(hours=24)
+    now: Callable[[], datetime] = field(default_factory=lambda: lambda: get_clock().now())
     in_flight: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -77,6 +86,7 @@ class _Saved:
     status: int
     body: bytes
     content_type: str
+    saved_at: datetime
 
 
 STATE = web.AppKey("parley_localstripe_ext", ExtState)
@@ -278,6 +288,40 @@ def _on_payment_success(self: Any) -> None:
     resources.schedule_webhook(Event("invoice.paid", self))
 
 
+_original_attach = PaymentMethod._api_attach
+
+
+def _attach_payment_method(cls: Any, /, id: Any, customer: Any = None, **kwargs: Any) -> Any:
+    """POST /v1/payment_methods/{id}/attach emits ``payment_method.attached`` as Stripe does
+    (localstripe emitted nothing): a card saved in the portal must reach the ledger."""
+    obj = _original_attach(id, customer=customer, **kwargs)
+    resources.schedule_webhook(Event("payment_method.attached", obj))
+    return obj
+
+
+def _tax_id_init(self: Any, country: Any = None, customer: Any = None, type: Any = None,
+                 value: Any = None, **kwargs: Any) -> None:
+    """Customer tax ids of the types the dashboard offers (``TAX_ID_TYPES``: us_ein, gb_vat…);
+    localstripe knew four EU/AU/NZ types only and 400'd the rest."""
+    if kwargs:
+        raise UserError(400, "Unexpected " + ", ".join(kwargs))
+    if type not in TAX_ID_TYPES or not isinstance(value, str) or not value or not isinstance(customer, str):
+        raise UserError(400, "Invalid value for tax_id: type or value")
+    Customer._api_retrieve(customer)  # 404 if unknown
+    StripeObject.__init__(self)
+    self.country = country or (value[:2] if type == "eu_vat" else type[:2].upper())
+    self.customer, self.type, self.value = customer, type, value
+    self.verification = {"status": "verified", "verified_name": "", "verified_address": ""}
+
+
+def _add_tax_id(id: Any, type: Any = None, value: Any = None, **kwargs: Any) -> Any:
+    """POST /v1/customers/{id}/tax_ids for the same types (localstripe's route checked its own
+    four types before building the TaxId)."""
+    tax_id = TaxId(customer=id, type=type, value=value, **kwargs)
+    Customer._api_retrieve(id).tax_ids._list.append(tax_id)
+    return tax_id
+
+
 class _WebhookRegistry(dict[str, Any]):
     """localstripe's `_send_webhook` iterates the registered webhooks across an `await` (one POST
     per webhook): a webhook registered or removed meanwhile raised "dictionary changed size during
@@ -307,6 +351,8 @@ def install_patches() -> None:
     InvoiceItem.__init__ = _invoiceitem_init
     InvoiceItem._api_create = classmethod(_invoiceitem_create)
     InvoiceItem._api_list_all = classmethod(_invoiceitem_list)
+    PaymentMethod._api_attach = classmethod(_attach_payment_method)
+    TaxId.__init__ = _tax_id_init
     Invoice._parley_patched = True
 
 
@@ -371,8 +417,16 @@ def _money(cents: int, currency: str) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} {currency.upper()}"
 
 
+def _business_zone() -> tzinfo:
+    """The provider's business time zone, the one the gateway uses for Stripe's dates: a due
+    date is the end of the ledger's Due Date there, so shown in that zone it is the ledger's day
+    (in UTC a zone west of Greenwich showed the day after)."""
+    name = os.environ.get("PARLEY_PROVIDER_TIME_ZONE", "")
+    return parse_time_zone(name) if name else UTC
+
+
 def _day(ts: int | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d") if ts else "—"
+    return datetime.fromtimestamp(ts, _business_zone()).strftime("%Y-%m-%d") if ts else "—"
 
 
 async def portal_page(request: web.Request) -> web.Response:
@@ -384,8 +438,12 @@ async def portal_page(request: web.Request) -> web.Response:
     e = html.escape
     base = f"{PORTAL_PREFIX}/{e(session.id)}"
     rows_pm = "".join(
-        f"<li>{e(pm.card['brand'])} •••• {e(pm.card['last4'])} exp {pm.card['exp_month']:02d}/{pm.card['exp_year']}"
-        f"{' <strong>(default)</strong>' if pm.id == default_pm else ''}</li>"
+        f"<li data-payment-method='{e(pm.id)}'>{e(pm.card['brand'])} •••• {e(pm.card['last4'])} "
+        f"exp {pm.card['exp_month']:02d}/{pm.card['exp_year']}"
+        + (" <strong>(default)</strong>" if pm.id == default_pm else
+           f" <form method='post' action='{base}/payment-methods/{e(pm.id)}/default' style='display:inline'>"
+           "<button type='submit'>Make default</button></form>")
+        + "</li>"
         for pm in pms
     ) or "<li>No payment method yet.</li>"
     rows_inv = "".join(
@@ -440,6 +498,16 @@ async def portal_pay(request: web.Request) -> web.StreamResponse:
     raise _back(session, f"Invoice {invoice.id} paid.")
 
 
+async def portal_make_default(request: web.Request) -> web.StreamResponse:
+    """"Make default": the customer's invoice default (emits ``customer.updated``, as Stripe's portal)."""
+    session = _portal_session(request)
+    pm = PaymentMethod._api_retrieve(request.match_info["payment_method"])
+    if pm.customer != session.customer:
+        raise web.HTTPNotFound(text="No such payment method for this customer.")
+    Customer._api_update(session.customer, invoice_settings={"default_payment_method": pm.id})
+    raise _back(session, f"Card •••• {pm.card['last4']} is now the default.")
+
+
 async def portal_add_card(request: web.Request) -> web.StreamResponse:
     session = _portal_session(request)
     form = await request.post()
@@ -461,7 +529,7 @@ async def portal_add_card(request: web.Request) -> web.StreamResponse:
 #    while the first is still running is a 409. Like Stripe, only requests that executed are
 #    saved: 2xx and 402 (a declined payment); 400/404 validation errors and 5xx are not.
 #    Keys are scoped by API key, as Stripe scopes them by account; DELETE /_config/data forgets
-#    them. Stripe expires keys after 24 h; locally they live until reset.
+#    them. Keys expire 24 h after their first use, as on Stripe (on the business clock).
 # ---------------------------------------------------------------------------------------------
 def _error(status: int, type_: str, message: str) -> web.Response:
     response: web.Response = server.json_response({"error": {"type": type_, "message": message}}, status=status)
@@ -480,6 +548,9 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     scope = (server.get_api_key(request) or "", key)
     fingerprint = (request.method, request.path, hashlib.sha256(body).hexdigest())
     saved = state.idempotency.get(scope)
+    if saved is not None and state.now() - saved.saved_at >= state.key_lifetime:
+        del state.idempotency[scope]  # expired: the key is new again, as on Stripe after 24 h
+        saved = None
     if saved is not None:
         if saved.fingerprint != fingerprint:
             return _error(400, "idempotency_error",
@@ -501,7 +572,8 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     if isinstance(response, web.Response) and (200 <= response.status < 300 or response.status == 402):
         raw = response.body
         if isinstance(raw, bytes):
-            state.idempotency[scope] = _Saved(fingerprint, response.status, raw, response.content_type)
+            state.idempotency[scope] = _Saved(fingerprint, response.status, raw, response.content_type,
+                                              state.now())
             response.headers["Idempotency-Key"] = key
     return response
 
@@ -540,9 +612,11 @@ def build_app(state: ExtState | None = None) -> web.Application:
     r.add_post("/v1/billing_portal/sessions", create_portal_session)
     r.add_post("/v1/invoices/{id}/finalize", _api_route(_finalize_invoice))
     r.add_post("/v1/invoices/{id}/pay", _api_route(pay_invoice))  # before localstripe's own route
+    r.add_post("/v1/customers/{id}/tax_ids", _api_route(_add_tax_id))  # likewise
     r.add_get(PORTAL_PREFIX + "/{session}", portal_page)
     r.add_post(PORTAL_PREFIX + "/{session}/invoices/{invoice}/pay", portal_pay)
     r.add_post(PORTAL_PREFIX + "/{session}/payment-methods", portal_add_card)
+    r.add_post(PORTAL_PREFIX + "/{session}/payment-methods/{payment_method}/default", portal_make_default)
     for route in server.app.router.routes():
         r.add_route(route.method, route.resource.canonical, route.handler)
     return app

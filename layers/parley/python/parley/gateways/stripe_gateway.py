@@ -47,9 +47,14 @@ from stripe.params import InvoiceItemCreateParams
 
 from parley.errors import InvalidRequest
 from parley.gateways.stripe_models import (
+    BillingAddress,
+    BillingDetails,
+    CardSummary,
+    CustomerTaxId,
     IdempotencyKeyReused,
     InvoiceLine,
     InvoiceLineLike,
+    InvoiceLinks,
     PaymentMethodDeclined,
     PaymentProviderAuthFailed,
     PaymentProviderError,
@@ -61,8 +66,13 @@ from parley.gateways.stripe_models import (
 )
 
 __all__ = [
+    "BillingAddress",
+    "BillingDetails",
+    "CardSummary",
+    "CustomerTaxId",
     "IdempotencyKeyReused",
     "InvoiceLine",
+    "InvoiceLinks",
     "PaymentMethodDeclined",
     "PaymentProviderAuthFailed",
     "PaymentProviderError",
@@ -292,6 +302,10 @@ def _event_from_dict(raw: Mapping[str, Any]) -> WebhookEvent:
         fields.update(charge_id=_str(obj.get("id")), payment_intent_id=_str_id(obj.get("payment_intent")))
     elif object_type == "payment_intent":
         fields.update(payment_intent_id=_str(obj.get("id")))
+    elif object_type == "customer":
+        settings = obj.get("invoice_settings")
+        default = settings.get("default_payment_method") if isinstance(settings, Mapping) else None
+        fields.update(customer_id=_str(obj.get("id")), default_payment_method=_str_id(default))
     return WebhookEvent(**fields)
 
 
@@ -499,6 +513,55 @@ class StripeGateway:
         if not intent.client_secret:
             raise PaymentProviderRejected("Stripe returned a SetupIntent without a client secret")
         return intent.client_secret
+
+    def card_summary(self, payment_method_id: str) -> CardSummary | None:
+        """Brand, last 4 and expiry of a card (None for a payment method that is not a card)."""
+        with _mapped_errors():
+            method = self._client.v1.payment_methods.retrieve(payment_method_id)
+        card = method.to_dict().get("card")
+        if not isinstance(card, Mapping):
+            return None
+        return CardSummary(payment_method_id=payment_method_id, brand=str(card.get("brand") or "card"),
+                           last4=str(card.get("last4") or ""), exp_month=_int(card.get("exp_month")) or 0,
+                           exp_year=_int(card.get("exp_year")) or 0)
+
+    # --- invoice details (address, tax id) ------------------------------------------
+    def billing_details(self, customer_id: str) -> BillingDetails:
+        """The name, email, address and (first) tax id Stripe prints on the customer's invoices."""
+        with _mapped_errors():
+            customer = self._client.v1.customers.retrieve(customer_id).to_dict()
+            tax_ids = self._client.v1.customers.tax_ids.list(customer_id).data
+        raw_address = customer.get("address")
+        address = None
+        if isinstance(raw_address, Mapping) and raw_address.get("line1"):
+            address = BillingAddress.model_validate({k: raw_address.get(k) or None for k in
+                                                     ("line1", "line2", "city", "postal_code", "state", "country")})
+        first = tax_ids[0] if tax_ids else None
+        return BillingDetails(name=_str(customer.get("name")), email=_str(customer.get("email")), address=address,
+                              tax_id=CustomerTaxId(type=first.type, value=first.value) if first else None)
+
+    def set_billing_details(self, customer_id: str, address: BillingAddress, tax_id: CustomerTaxId | None) -> None:
+        """Store the invoice address and the one tax id on the Stripe customer (printed on its
+        invoices). Repeating the call changes nothing: a tax id already there is kept, others are
+        removed (a customer has one tax id in Parley)."""
+        fields = {k: v or "" for k, v in address.model_dump().items()}  # "" unsets a field on Stripe
+        with _mapped_errors():
+            self._client.v1.customers.update(customer_id, params={"address": cast(Any, fields)})
+            existing = self._client.v1.customers.tax_ids.list(customer_id).data
+            keep = [t for t in existing if tax_id is not None and (t.type, t.value) == (tax_id.type, tax_id.value)]
+            for stale in existing:
+                if stale not in keep:
+                    self._client.v1.customers.tax_ids.delete(customer_id, stale.id)
+            if tax_id is not None and not keep:
+                self._client.v1.customers.tax_ids.create(customer_id, params={"type": cast(Any, tax_id.type),
+                                                                              "value": tax_id.value})
+
+    def invoice_links(self, stripe_invoice_id: str) -> InvoiceLinks:
+        """Stripe's hosted invoice page (pay there) and its PDF."""
+        with _mapped_errors():
+            raw = self._client.v1.invoices.retrieve(stripe_invoice_id).to_dict()
+        return InvoiceLinks(hosted_invoice_url=_str(raw.get("hosted_invoice_url")),
+                            invoice_pdf=_str(raw.get("invoice_pdf")))
 
     # --- customer portal -------------------------------------------------------------
     def portal_session_url(self, customer_id: str, return_url: str) -> str:

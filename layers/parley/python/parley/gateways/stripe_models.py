@@ -63,6 +63,68 @@ class StripeInvoice(BaseModel):
     hosted_invoice_url: str | None = None
 
 
+class CardSummary(BaseModel):
+    """What the dashboard shows of a card on file (never the id alone)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_method_id: str
+    brand: str = Field(description="visa | mastercard | amex | ... (Stripe's card.brand)")
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+TAX_ID_TYPES = ("us_ein", "eu_vat", "gb_vat", "ca_bn", "au_abn", "nz_gst", "es_cif")
+"""Tax id types the dashboard offers (Stripe's customer tax id ``type`` values)."""
+
+
+class BillingAddress(BaseModel):
+    """The address printed on invoices (Stripe customer ``address``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    state: str | None = Field(default=None, max_length=100)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+
+
+class CustomerTaxId(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str = Field(description=f"one of {', '.join(TAX_ID_TYPES)}")
+    value: str = Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9 .\-/]+$")
+
+    @model_validator(mode="after")
+    def _known_type(self) -> CustomerTaxId:
+        if self.type not in TAX_ID_TYPES:
+            raise ValueError(f"type: one of {', '.join(TAX_ID_TYPES)}")
+        return self
+
+
+class BillingDetails(BaseModel):
+    """The customer's invoice details as Stripe holds them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None = None
+    email: str | None = None
+    address: BillingAddress | None = None
+    tax_id: CustomerTaxId | None = None
+
+
+class InvoiceLinks(BaseModel):
+    """Stripe's own pages of an invoice (None where Stripe has none, e.g. localstripe)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hosted_invoice_url: str | None = None
+    invoice_pdf: str | None = None
+
+
 class PaymentResult(BaseModel):
     """Outcome of one attempt to collect an invoice.
 
@@ -108,6 +170,8 @@ class WebhookEvent(BaseModel):
     dispute_amount_cents: int | None = None
     charge_id: str | None = None
     payment_intent_id: str | None = None
+    # customer.updated only: the card Stripe charges for invoices
+    default_payment_method: str | None = None
 
 
 # --------------------------------------------------------------------------------- errors

@@ -149,7 +149,11 @@ class Collection:
             return True
         if self._payments is None or invoice.stripe_invoice_id is None:
             raise InvalidRequest("this invoice has not reached Stripe yet; try again shortly")
-        result = self._payments.pay_invoice(invoice.stripe_invoice_id, f"{invoice_id}:manual:{day.isoformat()}")
+        account = self._ledger.account(client_id)
+        # One attempt per day and card: a retry after a timeout replays it, while a card changed
+        # after a decline is a new attempt (the day's key alone replayed the decline).
+        card = account.payment_method if account else None
+        result = self._payments.pay_invoice(invoice.stripe_invoice_id, f"{invoice_id}:manual:{day.isoformat()}:{card}")
         return self._settle(invoice, result, day, source="client") is not False
 
     def record_payment(self, client_id: str, invoice_id: str, day: date, *, source: str) -> bool:

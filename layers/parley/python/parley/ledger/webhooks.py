@@ -5,7 +5,10 @@
   was paid changes nothing;
 * `charge.dispute.*` marks the invoice disputed and records the chargeback (CO-13: the
   amount is owed within `failed_payment_days` of the notification);
-* `payment_method.attached` (a card saved in the Stripe portal) becomes the card on file;
+* `customer.updated` with a new `invoice_settings.default_payment_method` (a card made default
+  in the Stripe portal) becomes the card on file; so does `payment_method.attached` when the
+  account has no card yet (a further card is only charged once it is the default); a card event
+  for a customer of no account is acknowledged and logged;
 * every event id is remembered, so a replay is acknowledged and ignored.
 """
 
@@ -18,6 +21,7 @@ from parley.billing.payments import failed_payment_deadline
 from parley.gateways.stripe_models import WebhookEvent
 from parley.ledger.models import InvoiceStatus
 from parley.ledger.service import Billing
+from parley.observability import logger
 
 _INVOICE_ID_PARTS = 4  # in _ {yyyymmdd} _ {kind} _ {client id}
 
@@ -47,20 +51,35 @@ def apply_webhook(billing: Billing, event: WebhookEvent) -> bool:
     The event is marked seen before it is applied (a concurrent duplicate applies nothing); if
     applying fails (e.g. 409, the account changed meanwhile) the mark is undone, so Stripe's
     redelivery applies it — a card saved in the portal was lost that way."""
-    if event.type == "payment_method.attached" and event.customer_id and event.object_id:
-        # A card saved in the Stripe customer portal becomes the account's card on file.
+    card = _card_of(event)
+    if card is not None and event.customer_id:
+        # A card saved or made default in the Stripe customer portal becomes the card on file.
         owner = billing.ledger.payment_ref(event.customer_id)
         if owner is None:
+            logger.info("card event for a customer of no account", event_id=event.id, event_type=event.type)
             return False
-        customer_of, card = owner[0], event.object_id
-        return _once(billing, event, lambda: _set_card(billing, customer_of, card))
+        customer_of = owner[0]
+        return _once(billing, event, lambda: _set_card(billing, customer_of, card, event.type))
     found = _invoice_of(billing, event)
     if found is None:
         return False  # not one of ours (acknowledged, nothing to apply)
     return _once(billing, event, lambda: _apply_invoice_event(billing, event, *found))
 
 
-def _set_card(billing: Billing, client_id: str, payment_method: str) -> bool:
+def _card_of(event: WebhookEvent) -> str | None:
+    """The card an event puts on file: the customer's new invoice default (what Stripe charges),
+    or a card attached in the portal."""
+    if event.type == "customer.updated":
+        return event.default_payment_method
+    return event.object_id if event.type == "payment_method.attached" else None
+
+
+def _set_card(billing: Billing, client_id: str, payment_method: str, event_type: str) -> bool:
+    account = billing.accounts.require(client_id)
+    if account.payment_method == payment_method:
+        return False
+    if event_type == "payment_method.attached" and account.payment_method:
+        return False  # a second card is not charged until it is made the default (customer.updated)
     billing.accounts.set_payment_method(client_id, payment_method)
     return True
 
