@@ -44,8 +44,6 @@ TABLES: dict[str, TableSpec] = {
         env_var="PARLEY_DATA_TABLE",
         # gsi3: open conversations by last activity (`updated_at`), for the idle-close sweep.
         gsis=(("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk"), ("gsi3", "gsi3pk", "updated_at")),
-        # Rate-limit counters and pending signups expire (the stream's filters never see the removals).
-        ttl_attribute="expires_at",
         stream=True,
     ),
     # Live WebSocket connections and presence; short-lived, expired by TTL as a safety net.
@@ -71,7 +69,6 @@ class FunctionSpec:
     uses_stripe: bool = False  # reads the Stripe API key and webhook secret (Secrets Manager)
     starts_workflows: tuple[str, ...] = ()  # may start/stop executions of these state machines
     sends_email: bool = False  # talks SMTP (SES on AWS): EMAIL_ENVIRONMENT + reads the SMTP secret
-    sends_to_queues: tuple[str, ...] = ()  # may send messages to these QUEUES (their URL variables)
     timeout_seconds: int = 10
     memory_mb: int = 256
 
@@ -111,44 +108,7 @@ def environment_variables(spec: FunctionSpec) -> frozenset[str]:
     if spec.sends_email:
         names.update(EMAIL_ENVIRONMENT)
     names.update(STATE_MACHINES[name].env_var for name in spec.starts_workflows)
-    names.update(QUEUES[name].env_var for name in spec.sends_to_queues)
     return frozenset(names)
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    """An SQS queue (encrypted, TLS only) with its dead-letter queue."""
-
-    logical_id: str
-    env_var: str  # the queue URL, for the functions that send to it
-    visibility_timeout_seconds: int  # at least 6 times the consumer's timeout (AWS's advice for Lambda consumers)
-    max_receive_count: int  # deliveries before a message moves to the dead-letter queue
-    dead_letter_retention_days: int = 14
-
-
-QUEUES: dict[str, QueueSpec] = {
-    # The billing day's invoices, one message each, for collection_worker (parley.ledger.collection).
-    "collection": QueueSpec(logical_id="CollectionQueue", env_var="PARLEY_COLLECTION_QUEUE_URL",
-                            visibility_timeout_seconds=360, max_receive_count=5),
-}
-
-
-@dataclass(frozen=True)
-class QueueSubscription:
-    """An SQS → Lambda event source mapping, partial batch failures reported."""
-
-    queue: str
-    function: str
-    batch_size: int = 10
-    max_batching_window_seconds: int = 0
-    # Concurrent invocations the mapping may run; with ~3 Stripe requests per invoice and
-    # Stripe's live limit of 100 requests/s, 10 workers stay well under it (docs/benchmarks.md).
-    max_concurrency: int = 10
-
-
-QUEUE_SUBSCRIPTIONS: tuple[QueueSubscription, ...] = (
-    QueueSubscription(queue="collection", function="collection_worker"),
-)
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
@@ -210,16 +170,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="billing_cycle",
             description="Daily: bills the clients whose Billing Date is today (CO-9, CH-4, CH-5, CH-7, CO-12)",
             tables={"data": Access.WRITE},
-            sends_to_queues=("collection",),  # charging is collection_worker's: no Stripe here
+            uses_stripe=True,
             timeout_seconds=900,
             memory_mb=1024,
-        ),
-        FunctionSpec(
-            name="collection_worker",
-            description="Collection queue: carries one invoice per message to Stripe and charges it (CO-13)",
-            tables={"data": Access.WRITE},
-            uses_stripe=True,
-            timeout_seconds=60,
         ),
         FunctionSpec(
             name="late_charges",
@@ -253,11 +206,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables={"data": Access.WRITE},
             uses_stripe=True,
             verifies_jwt=True,
-            # Signup: create (and, on any failure, delete) the user, look up an email, verify it.
             cognito_actions=("cognito-idp:AdminCreateUser", "cognito-idp:AdminSetUserPassword",
-                             "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminDeleteUser",
-                             "cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser",
-                             "cognito-idp:AdminUpdateUserAttributes"),
+                             "cognito-idp:AdminAddUserToGroup"),
             starts_workflows=("trial", "notice"),
             timeout_seconds=30,
         ),
@@ -304,13 +254,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         FunctionSpec(
             name="auth_login",
-            description="HTTP: agent/client login against the Cognito user pool (TOTP MFA, brute-force limits)",
-            tables={"data": Access.WRITE},  # failed-login counters, TOTP setups in progress
-            # ListUsers: staff sign in with their email (their usernames are opaque); the rest: the
-            # sign-in challenges (new password, TOTP) and a TOTP setup.
-            cognito_actions=("cognito-idp:InitiateAuth", "cognito-idp:ListUsers",
-                             "cognito-idp:RespondToAuthChallenge", "cognito-idp:AssociateSoftwareToken",
-                             "cognito-idp:VerifySoftwareToken", "cognito-idp:SetUserMFAPreference"),
+            description="HTTP: agent/client login against the Cognito user pool",
+            # ListUsers: staff sign in with their email (their usernames are opaque)
+            cognito_actions=("cognito-idp:InitiateAuth", "cognito-idp:ListUsers"),
         ),
     )
 }
@@ -379,7 +325,6 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/clients/{client_id}/leads/{lead_id}/notes", "leads_api"),
     HttpRoute("POST", "/api/conversations/{conversation_id}/lead", "leads_api"),
     HttpRoute("POST", "/api/auth/login", "auth_login"),
-    HttpRoute("POST", "/api/auth/mfa/setup", "auth_login"),
     HttpRoute("POST", "/api/stripe/webhook", "stripe_webhook"),
     HttpRoute("GET", "/api/client/billing", "client_billing"),
     HttpRoute("POST", "/api/client/billing/portal", "client_billing"),
@@ -390,9 +335,6 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/api/client/billing/details", "client_billing"),
     HttpRoute("PUT", "/api/client/billing/details", "client_billing"),
     HttpRoute("POST", "/api/signup", "client_account"),
-    HttpRoute("POST", "/api/signup/verify", "client_account"),
-    HttpRoute("POST", "/api/signup/resend", "client_account"),
-    HttpRoute("GET", "/api/signup/policy", "client_account"),
     HttpRoute("POST", "/api/client/plan", "client_account"),
     HttpRoute("POST", "/api/client/payment-method", "client_account"),
     HttpRoute("POST", "/api/client/notice", "client_account"),
