@@ -167,9 +167,12 @@ class Message(BaseModel):
     # `text` is an English fallback for older front ends.
     code: str | None = None
     params: dict[str, str] = Field(default_factory=dict)
+    # The sender's own id for the send (docs/protocol.md, "Idempotent sends"), so a client can
+    # match a relayed or resumed copy of its message to the send it is waiting on.
+    client_message_id: str | None = None
 
     def public(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "conversationId": self.conversation_id,
             "seq": self.seq,
             "kind": self.kind,
@@ -180,6 +183,8 @@ class Message(BaseModel):
         }
         if self.code is not None:
             data.update(code=self.code, params=self.params)
+        if self.client_message_id is not None:
+            data["clientMessageId"] = self.client_message_id
         return data
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from parley.auth.revocation import AGENT_STATUS
+from parley.chat import limits
 from parley.chat.frames import (
     AcceptConversation,
     ChatAction,
@@ -101,13 +102,17 @@ class ChatService:
         return {}
 
     def _send(self, identity: Identity, connection_id: str, action: SendMessage) -> dict[str, Any]:
-        message, conversation, newly_attached = self._chat.append(
-            identity, connection_id, action.conversation_id, action.clean_text(), self._clock.now())
-        if newly_attached:  # sent without `resume`: detach it on $disconnect too
+        sent = self._chat.send(identity, connection_id, action.conversation_id, action.clean_text(),
+                               self._clock.now(), action.client_message_id)
+        if sent.duplicate:  # a retry: the original's ack, nothing stored or relayed again
+            if connection_id not in sent.conversation.connections:  # retried from a new socket
+                self._chat.attach(identity, connection_id, action.conversation_id)
+            return {"message": sent.message.public(), "duplicate": True}
+        if sent.newly_attached:  # sent without `resume`: detach it on $disconnect too
             self._chat.remember_joined([connection_id], action.conversation_id)
-        self._post(conversation, {"type": "message", "conversationId": conversation.conversation_id,
-                                  "message": message.public()}, exclude=connection_id)
-        return {"message": message.public()}
+        self._post(sent.conversation, {"type": "message", "conversationId": sent.conversation.conversation_id,
+                                       "message": sent.message.public()}, exclude=connection_id)
+        return {"message": sent.message.public()}
 
     def _typing(self, identity: Identity, connection_id: str, action: Typing) -> dict[str, Any]:
         conversation = self._visible(identity, action.conversation_id)
@@ -166,8 +171,12 @@ class ChatService:
         text = action.clean_text()
         answers = validate_answers(client.pre_chat_fields, action.pre_chat)  # refused: nothing stored
         name, email = visitor_contact(client.pre_chat_fields, answers)
+        # With a client message id the conversation's id is derived from it, so a retried start
+        # finds the conversation the first one created (parley.chat.limits).
+        conversation_id = (new_id("cv") if action.client_message_id is None else
+                           limits.conversation_id_for(client.client_id, identity.user_id, action.client_message_id))
         conversation = Conversation(
-            conversation_id=new_id("cv"), client_id=client.client_id, status=ConversationStatus.WAITING,
+            conversation_id=conversation_id, client_id=client.client_id, status=ConversationStatus.WAITING,
             visitor_id=identity.user_id, visitor_name=action.name or name or "Visitor",
             visitor_email=action.email or email, pre_chat=answers,
             last_seq=1, created_at=now, page_url=action.page_url, language=action.language, preview=text[:120],
@@ -178,14 +187,28 @@ class ChatService:
         )
         first = Message(conversation_id=conversation.conversation_id, client_id=client.client_id, seq=1,
                         role=Role.VISITOR, sender_id=identity.user_id, sender_name=conversation.visitor_name,
-                        text=text, sent_at=now)
-        self._chat.create_conversation(conversation, first, connection_id)
+                        text=text, sent_at=now, client_message_id=action.client_message_id)
+        if not self._chat.create_conversation(conversation, first, connection_id, limited_at=now):
+            return self._started_before(identity, connection_id, conversation_id)
         self._broadcast_to_agents(client.client_id, {"type": "conversation.waiting",
                                                      "conversation": conversation.public()})
         joined = conversation.model_copy(update={"connections": {connection_id: Role.VISITOR.value}})
         conversation = self._routing.route_new(joined)
         reply = {"conversation": conversation.public(), "message": first.public()}
         queue = self._routing.queue_info(conversation)
+        return {**reply, "queue": queue} if queue is not None else reply
+
+    def _started_before(self, identity: Identity, connection_id: str, conversation_id: str) -> dict[str, Any]:
+        """A retried start: the conversation and first message the original created, with
+        `duplicate` (nothing stored, broadcast or routed again)."""
+        conversation = self._chat.get_conversation(conversation_id)
+        if conversation is None or conversation.visitor_id != identity.user_id:
+            raise NotFound("no such conversation")  # unreachable: the id is derived from the visitor's
+        if connection_id not in conversation.connections:  # retried from a new socket
+            conversation = self._chat.attach(identity, connection_id, conversation_id)
+        messages, _ = self._chat.messages_since(conversation_id, 0, limit=1)
+        reply = {"conversation": conversation.public(), "message": messages[0].public(), "duplicate": True}
+        queue = self._routing.queue_info(conversation) if conversation.status is ConversationStatus.WAITING else None
         return {**reply, "queue": queue} if queue is not None else reply
 
     def _set_status(self, identity: Identity, connection_id: str, action: SetStatus) -> dict[str, Any]:

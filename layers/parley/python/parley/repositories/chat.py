@@ -3,7 +3,11 @@
 Data table
   CONV#{id} / META                 the conversation, its `last_seq` and the map of the
                                    connections attached to it (connection id -> role)
+                                   and the send guards: `rate` (message counters per
+                                   sender role and window) and `sent` (recent client
+                                   message ids per window), parley.chat.limits
   CONV#{id} / MSG#{seq:010d}       a message or system event
+  VISITOR#{client}#{visitor} / LIMITS  a visitor's open conversations and starts per window
   gsi1: QUEUE#{client} / created   waiting conversations of a client (sparse)
         AGENTOPEN#{agent} / accepted  an agent's open conversations (sparse)
   gsi2: CLIENTCONV#{client} / created  every conversation of a client (export, deletion; LC-3)
@@ -14,19 +18,23 @@ Connections table
 
 A relayed message costs two requests whatever the number of open connections: UpdateItem
 conversation (next seq, membership checked in its condition, the connections to post to) and
-PutItem message. The sender's identity comes from the `$connect` authorizer's context, not
+PutItem message; the rate limit and the duplicate check ride on that UpdateItem's condition.
+The sender's identity comes from the `$connect` authorizer's context, not
 from the connection item (which relays, queue broadcasts and $disconnect still use).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import ClientError
 
+from parley.chat import limits
+from parley.chat.limits import RateLimited, SendInProgress
 from parley.chat.models import Connection, Conversation, ConversationStatus, Identity, Message, Role
 from parley.clock import iso
 from parley.errors import AlreadyTaken, ConversationClosed, NotAccepted, NotFound
@@ -63,6 +71,43 @@ class ConversationUpdate:
     require_active_for_agent: bool = False  # an agent writes only once accepted (not waiting)
     allow_closed: bool = False
     returning: Literal["ALL_NEW", "ALL_OLD"] = "ALL_NEW"
+    extra_condition: str = ""  # ANDed with the participant condition
+    # Asked first when the condition refuses, with the item as it was (None: no such item):
+    # an exception that explains the refusal, or None for the participant checks' reason.
+    explain: Callable[[dict[str, Any] | None], Exception | None] | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A send's outcome: the message (the original one for a recognised retry), the conversation
+    after it, whether the sender's connection was newly attached, and whether it was a retry."""
+
+    message: Message
+    conversation: Conversation
+    newly_attached: bool
+    duplicate: bool = False
+
+
+class _DuplicateSend(Exception):
+    """The send's client message id is among the conversation's recent ones (nothing written)."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        super().__init__("duplicate send")
+        self.conversation = conversation
+
+
+def _may_write(conversation: Conversation, identity: Identity) -> bool:
+    """What the participant condition of a send checks, on an image of the item."""
+    if not _visible_to(conversation, identity) or conversation.status is ConversationStatus.CLOSED:
+        return False
+    if identity.role is Role.VISITOR:
+        return True
+    return conversation.agent_id == identity.user_id and conversation.status is ConversationStatus.ACTIVE
+
+
+def _window_names(prefix: str, window: int, placeholder: str, count: int) -> dict[str, str]:
+    """Placeholders for the `count` windows before `window` (the stale counters a write removes)."""
+    return {f"#{placeholder}{i}": f"{prefix}{window - i}" for i in range(1, count + 1)}
 
 
 def _refusal(current: Conversation | None, identity: Identity, *, accepting: bool) -> Exception:
@@ -176,18 +221,93 @@ class ChatRepository:
                     raise
 
     # --- conversations -----------------------------------------------------------------
-    def create_conversation(self, conversation: Conversation, first: Message, connection_id: str) -> None:
+    def create_conversation(self, conversation: Conversation, first: Message, connection_id: str,
+                            *, limited_at: datetime | None = None) -> bool:
+        """Store a new conversation and its first message (one TransactWriteItems). With
+        `limited_at`, the visitor's limits ride in the same transaction (parley.chat.limits):
+        refused with `RateLimited`, nothing stored. False: a conversation with this id exists
+        already (a retried start, `limits.conversation_id_for`); nothing stored."""
         data = conversation.model_dump(mode="json", exclude_none=True)
         data.update(pk=f"CONV#{conversation.conversation_id}", sk="META", connections={connection_id: "visitor"},
                     gsi1pk=f"QUEUE#{conversation.client_id}", gsi1sk=data["created_at"],
                     gsi2pk=f"CLIENTCONV#{conversation.client_id}", gsi2sk=data["created_at"],
-                    gsi3pk=open_shard_key(conversation.conversation_id), updated_at=data["created_at"])
-        self._db.transact_write_items(TransactItems=[
+                    gsi3pk=open_shard_key(conversation.conversation_id), updated_at=data["created_at"],
+                    rate={}, sent={})  # the send guards' maps (parley.chat.limits)
+        items: list[Any] = [
             {"Put": {"TableName": self._data, "Item": to_item(data),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"TableName": self._data, "Item": self._message_item(first)}},
-        ])
+        ]
+        if limited_at is not None:
+            items.append({"Update": self._visitor_limits_update(conversation, limited_at)})
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            if limited_at is None or len(reasons) < 3 or reasons[2] != "ConditionalCheckFailed":
+                raise
+            if not self._free_closed(conversation, limited_at):
+                raise self._start_refusal(conversation, limited_at) from exc
+            self._db.transact_write_items(TransactItems=items)  # a closed one made room: once more
         self.remember_joined([connection_id], conversation.conversation_id)
+        return True
+
+    @staticmethod
+    def _limits_key(conversation: Conversation) -> dict[str, Any]:
+        return to_item({"pk": f"VISITOR#{conversation.client_id}#{conversation.visitor_id}", "sk": "LIMITS"})
+
+    def _visitor_limits_update(self, conversation: Conversation, now: datetime) -> dict[str, Any]:
+        """Count the start and the open conversation, refused by its condition when the visitor
+        has too many open or started too many in this window."""
+        config = limits.current()
+        window = config.starts.window(now)
+        stale = _window_names("starts_", window, "sp", limits.STALE_WINDOWS_REMOVED)
+        return {
+            "TableName": self._data, "Key": self._limits_key(conversation),
+            "UpdateExpression": ("ADD open_conversations :cid, #starts :one SET expires_at = :exp "
+                                 "REMOVE " + ", ".join(stale)),
+            "ConditionExpression": ("(attribute_not_exists(open_conversations) OR size(open_conversations) < :cap) "
+                                    "AND (attribute_not_exists(#starts) OR #starts < :max)"),
+            "ExpressionAttributeNames": {"#starts": f"starts_{window}", **stale},
+            "ExpressionAttributeValues": values({
+                ":cid": {conversation.conversation_id}, ":one": 1, ":cap": config.max_open_conversations,
+                ":max": config.starts.limit, ":exp": int(now.timestamp()) + limits.LIMITS_ITEM_TTL_SECONDS}),
+        }
+
+    def _visitor_limits(self, conversation: Conversation) -> dict[str, Any]:
+        item = self._db.get_item(TableName=self._data, Key=self._limits_key(conversation),
+                                 ConsistentRead=True).get("Item")
+        return from_item(item) if item else {}
+
+    def _free_closed(self, conversation: Conversation, now: datetime) -> bool:
+        """At the open-conversation cap: forget the visitor's conversations that have closed since
+        (they are not removed when they close — this refusal path is the only one that pays)."""
+        config, found = limits.current(), self._visitor_limits(conversation)
+        if int(found.get(f"starts_{config.starts.window(now)}", 0)) >= config.starts.limit:
+            return False
+        open_ids = sorted(found.get("open_conversations", set()))
+        if len(open_ids) < config.max_open_conversations:
+            return False  # not the cap: the condition refused for another reason, meanwhile gone
+        closed = {cid for cid in open_ids
+                  if (c := self.get_conversation(cid)) is None or c.status is ConversationStatus.CLOSED}
+        if not closed:
+            return False
+        self._db.update_item(TableName=self._data, Key=self._limits_key(conversation),
+                             UpdateExpression="DELETE open_conversations :closed",
+                             ExpressionAttributeValues=values({":closed": closed}))
+        return True
+
+    def _start_refusal(self, conversation: Conversation, now: datetime) -> RateLimited:
+        config, found = limits.current(), self._visitor_limits(conversation)
+        if int(found.get(f"starts_{config.starts.window(now)}", 0)) >= config.starts.limit:
+            wait = config.starts.retry_after(now)
+            return RateLimited(f"too many new conversations; try again in {wait:g} s", wait, "starts")
+        return RateLimited(f"at most {config.max_open_conversations} conversations may be open at once; close one",
+                           limits.OPEN_CAP_RETRY_AFTER, "open_conversations")
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         item = self._db.get_item(TableName=self._data, Key=_conv_key(conversation_id)).get("Item")
@@ -195,23 +315,35 @@ class ChatRepository:
 
     def append(self, identity: Identity, connection_id: str, conversation_id: str, text: str,
                now: datetime) -> tuple[Message, Conversation, bool]:
-        """Allocate the next seq on the conversation (checking the sender may write to it) and
-        store the message: two requests. Returns the message, the conversation after the update
-        and whether this connection was newly attached to it (sent without `resume`).
+        """`send` without a client message id: the message, the conversation after it and
+        whether this connection was newly attached."""
+        sent = self.send(identity, connection_id, conversation_id, text, now)
+        return sent.message, sent.conversation, sent.newly_attached
+
+    def send(self, identity: Identity, connection_id: str, conversation_id: str, text: str, now: datetime,
+             client_message_id: str | None = None) -> Sent:
+        """Allocate the next seq on the conversation (checking the sender may write to it, is
+        within the message rate limit and, with a client message id, has not sent it already) and
+        store the message: two requests. A recognised retry writes nothing and returns the
+        original message (`duplicate`); a refusal by the rate limit is `RateLimited`.
 
         The update returns the item as it was (ALL_OLD) — the one image that says whether the
         sender's connection was already attached — and the new state is that image with the
         update applied (the same assignments as the expression, on a consistent old image)."""
+        try:
+            before = self._update_conversation(identity, conversation_id,
+                                               self._send_update(identity, connection_id, text, now, client_message_id))
+        except _DuplicateSend as duplicate:
+            assert client_message_id is not None  # only a send with an id is recognised
+            original = self._find_sent(conversation_id, identity.user_id, client_message_id)
+            return Sent(original, duplicate.conversation, newly_attached=False, duplicate=True)
+        except ClientError as exc:
+            if not self._lacks_guard_maps(exc):
+                raise
+            self._add_guard_maps(conversation_id)  # a conversation stored before the guards: once
+            return self.send(identity, connection_id, conversation_id, text, now, client_message_id)
         counter = "visitor_messages" if identity.role is Role.VISITOR else "agent_messages"
         first_at = "first_visitor_message_at" if identity.role is Role.VISITOR else "first_agent_reply_at"
-        before = self._update_conversation(identity, conversation_id, ConversationUpdate(
-            expression=(f"SET last_seq = last_seq + :one, {counter} = if_not_exists({counter}, :zero) + :one, "
-                        f"{first_at} = if_not_exists({first_at}, :now), preview = :preview, updated_at = :now, "
-                        "connections.#conn = :role"),
-            names={"#conn": connection_id},
-            vals={":one": 1, ":zero": 0, ":now": iso(now), ":preview": text[:120], ":role": identity.role.value},
-            require_active_for_agent=True, returning="ALL_OLD",
-        ))
         conversation = before.model_copy(update={
             "last_seq": before.last_seq + 1, counter: getattr(before, counter) + 1,
             first_at: getattr(before, first_at) or now, "preview": text[:120],
@@ -219,9 +351,88 @@ class ChatRepository:
         })
         message = Message(conversation_id=conversation_id, client_id=conversation.client_id,
                           seq=conversation.last_seq, role=identity.role, sender_id=identity.user_id,
-                          sender_name=identity.name, text=text, sent_at=now)
+                          sender_name=identity.name, text=text, sent_at=now, client_message_id=client_message_id)
         self._db.put_item(TableName=self._data, Item=self._message_item(message))
-        return message, conversation, connection_id not in before.connections
+        return Sent(message, conversation, connection_id not in before.connections)
+
+    def _send_update(self, identity: Identity, connection_id: str, text: str, now: datetime,
+                     client_message_id: str | None) -> ConversationUpdate:
+        counter = "visitor_messages" if identity.role is Role.VISITOR else "agent_messages"
+        first_at = "first_visitor_message_at" if identity.role is Role.VISITOR else "first_agent_reply_at"
+        rate = limits.current().messages(identity.role)
+        window, prefix = rate.window(now), identity.role.value[0]
+        stale = _window_names(prefix, window, "rs", limits.STALE_WINDOWS_REMOVED)
+        names = {"#conn": connection_id, "#rate": f"{prefix}{window}", **stale}
+        vals: dict[str, Any] = {":one": 1, ":zero": 0, ":now": iso(now), ":preview": text[:120],
+                                ":role": identity.role.value, ":rate_max": rate.limit}
+        sets = (f"last_seq = last_seq + :one, {counter} = if_not_exists({counter}, :zero) + :one, "
+                f"{first_at} = if_not_exists({first_at}, :now), preview = :preview, updated_at = :now, "
+                "connections.#conn = :role, rate.#rate = if_not_exists(rate.#rate, :zero) + :one")
+        removes = [f"rate.{n}" for n in stale]
+        condition = "(attribute_not_exists(rate.#rate) OR rate.#rate < :rate_max)"
+        adds = ""
+        marker = None
+        if client_message_id is not None:
+            marker = limits.sent_marker(identity.user_id, client_message_id)
+            bucket = int(now.timestamp()) // limits.DEDUPE_WINDOW_SECONDS
+            old = _window_names("b", bucket - 1, "so", limits.STALE_WINDOWS_REMOVED)
+            names.update({"#sb": f"b{bucket}", "#sp": f"b{bucket - 1}", **old})
+            vals.update({":marker": marker, ":markers": {marker}})
+            adds = " ADD sent.#sb :markers"
+            removes += [f"sent.{n}" for n in old]
+            condition += " AND NOT contains(sent.#sb, :marker) AND NOT contains(sent.#sp, :marker)"
+
+        def explain(raw: dict[str, Any] | None) -> Exception | None:
+            current = _conversation(raw) if raw else None
+            if raw is None or current is None or not _visible_to(current, identity):
+                return None
+            recent = raw.get("sent") or {}
+            if marker is not None and any(marker in recent.get(names[b], set()) for b in ("#sb", "#sp")):
+                return _DuplicateSend(current)
+            if _may_write(current, identity) and int((raw.get("rate") or {}).get(names["#rate"], 0)) >= rate.limit:
+                wait = rate.retry_after(now)
+                return RateLimited(f"too many messages; try again in {wait:g} s", wait, "messages")
+            return None
+
+        return ConversationUpdate(
+            expression=f"SET {sets}{adds} REMOVE {', '.join(removes)}", names=names, vals=vals,
+            require_active_for_agent=True, returning="ALL_OLD", extra_condition=condition, explain=explain)
+
+    @staticmethod
+    def _lacks_guard_maps(exc: ClientError) -> bool:
+        error = exc.response["Error"]
+        return error["Code"] == "ValidationException" and "document path" in str(error.get("Message", ""))
+
+    def _add_guard_maps(self, conversation_id: str) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._data, Key=_conv_key(conversation_id),
+                UpdateExpression="SET rate = if_not_exists(rate, :empty), sent = if_not_exists(sent, :empty)",
+                ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues=values({":empty": {}}))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def _find_sent(self, conversation_id: str, sender_id: str, client_message_id: str) -> Message:
+        """The message a recognised retry first stored: among the newest of the conversation (a
+        retry comes within minutes). Its PutItem may still be on its way: a few short waits."""
+        for pause in (0.0, 0.05, 0.15, 0.3):
+            time.sleep(pause)
+            kwargs: dict[str, Any] = {
+                "TableName": self._data, "ScanIndexForward": False, "Limit": 200,
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :msg)",
+                "FilterExpression": "client_message_id = :cm AND sender_id = :sid",
+                "ExpressionAttributeValues": values({":pk": f"CONV#{conversation_id}", ":msg": "MSG#",
+                                                     ":cm": client_message_id, ":sid": sender_id}),
+            }
+            for _ in range(5):
+                page = self._db.query(**kwargs)
+                if page.get("Items"):
+                    return Message.model_validate(from_item(page["Items"][0]))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        raise SendInProgress("the first copy of this send is still being stored; retry shortly")
 
     def accept(self, identity: Identity, conversation_id: str, connection_ids: Sequence[str],
                now: datetime) -> tuple[Message, Conversation]:
@@ -341,6 +552,8 @@ class ChatRepository:
         """One conditional UpdateItem: the caller must take part in the conversation (tenant
         and participant checked in the condition, so a refused write changes nothing)."""
         condition, condition_vals = self._participant_condition(identity, change)
+        if change.extra_condition:
+            condition = f"{condition} AND {change.extra_condition}"
         names = dict(change.names)
         if "#status" in condition or "#status" in change.expression:
             names["#status"] = "status"
@@ -352,7 +565,7 @@ class ChatRepository:
                 ReturnValues=change.returning, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs,
             )["Attributes"]
         except ClientError as exc:
-            raise self._why_refused(exc, identity, conversation_id, accepting=False) from exc
+            raise self._why_refused(exc, identity, conversation_id, accepting=False, explain=change.explain) from exc
         return _conversation(from_item(item))
 
     def _participant_condition(self, identity: Identity, change: ConversationUpdate) -> tuple[str, dict[str, Any]]:
@@ -372,14 +585,19 @@ class ChatRepository:
             condition_vals[":closed_s"] = "closed"
         return condition, condition_vals
 
-    def _why_refused(self, exc: ClientError, identity: Identity, conversation_id: str, *,
-                     accepting: bool) -> Exception:
+    def _why_refused(self, exc: ClientError, identity: Identity, conversation_id: str, *, accepting: bool,
+                     explain: Callable[[dict[str, Any] | None], Exception | None] | None = None) -> Exception:
         """The domain error for a refused conditional write, from the item as it was."""
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             return exc
         old = cast("dict[str, Any] | None", dict(exc.response).get("Item"))
-        current = _conversation(from_item(old)) if old else self.get_conversation(conversation_id)
-        return _refusal(current, identity, accepting=accepting)
+        if not old:
+            old = self._db.get_item(TableName=self._data, Key=_conv_key(conversation_id)).get("Item")
+        raw = from_item(old) if old else None
+        explained = explain(raw) if explain is not None else None
+        if explained is not None:
+            return explained
+        return _refusal(_conversation(raw) if raw else None, identity, accepting=accepting)
 
     @staticmethod
     def _client_placeholders(identity: Identity) -> str:
