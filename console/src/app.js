@@ -4,6 +4,7 @@
 // Protocol: docs/protocol.md. All data is written with textContent.
 import { fetchJSON } from "../../frontend/shared/api.js";
 import { claims, expired } from "../../frontend/shared/auth.js";
+import { resumeFrom } from "../../frontend/shared/chatsync.js";
 import { createConn } from "../../frontend/shared/conn.js";
 import { $ } from "../../frontend/shared/dom.js";
 import { initials } from "../../frontend/shared/format.js";
@@ -13,7 +14,6 @@ import { chosenStatus, initStatusControl, refreshLoad, sendStatus, showConnectio
 import {
   addMessage,
   addTransferNote,
-  claim,
   dismiss,
   flushAll,
   initConversation,
@@ -24,7 +24,7 @@ import {
 } from "./conversation.js";
 import { wireAdmin } from "./admin/index.js";
 import { wireLeads } from "./leads.js";
-import { renderQueue } from "./queue.js";
+import { dequeue, initQueue, renderQueue, subscribeQueue } from "./queue.js";
 import { initTransfer } from "./transfer.js";
 import { initViews, wireViews } from "./views.js";
 import { chatFor, loadConfig, online, session, store } from "./state.js";
@@ -138,11 +138,9 @@ function start() {
 }
 
 async function onOpen(c) {
-  const data = await c.request("subscribeQueue", {});
+  const data = await subscribeQueue(c);
   // The clients I serve, when the server names them: ids, or {id, name}.
   store.clients = (data.clients || []).map((x) => (typeof x === "string" ? { id: x, name: x } : x));
-  store.queue.clear();
-  for (const conv of data.waiting || []) if (!store.chats.has(conv.conversationId)) store.queue.set(conv.conversationId, conv);
   for (const conv of data.mine || []) chatFor(conv);
   // Catch up on every chat still open here (those closed meanwhile report it in `resume`).
   const open = [...store.chats.values()].filter((ch) => ch.conv.status !== "closed");
@@ -151,20 +149,12 @@ async function onOpen(c) {
   renderAll();
 }
 
+/** Catches a chat up from its contiguous seq (docs/protocol.md "Client rules"), every page. */
 async function resume(c, chat) {
-  let since = chat.lastSeq;
-  const quiet = since === 0; // the first load of a chat's history is not "unread"
+  const quiet = chat.log.contiguous() === 0; // the first load of a chat's history is not "unread"
   try {
-    for (;;) {
-      const data = await c.request("resume", { conversationId: chat.id, sinceSeq: since });
-      const msgs = data.messages || [];
-      for (const m of msgs) {
-        if (!claim(chat, m)) addMessage(chat, m, quiet);
-        since = Math.max(since, m.seq);
-      }
-      if (data.conversation) chat.conv = { ...chat.conv, ...data.conversation };
-      if (!data.hasMore || !msgs.length) break;
-    }
+    const data = await resumeFrom(c.request, chat.id, chat.log, (m) => addMessage(chat, m, quiet));
+    if (data.conversation) chat.conv = { ...chat.conv, ...data.conversation };
   } catch (err) {
     if (err.code === "not_found") {
       chat.conv.status = "closed";
@@ -175,11 +165,20 @@ async function resume(c, chat) {
   }
 }
 
+// A live seq gap that did not fill within a second: resume that chat (a failure reconnects anyway).
+store.resumeChat = (chat) => {
+  if (chat.resuming || !online() || chat.conv.status === "closed") return;
+  chat.resuming = true;
+  resume(store.conn, chat)
+    .then(renderAll, () => {})
+    .finally(() => (chat.resuming = false));
+};
+
 /** A chat that became mine without my clicking Accept here (the router, or another tab). */
 function adopt(conv, assigned) {
   const known = store.chats.has(conv.conversationId);
   const chat = chatFor(conv);
-  store.queue.delete(chat.id);
+  dequeue(chat.id);
   if (!known && assigned) newChat(conv, true, () => openChat(chat.id));
   if (online()) resume(store.conn, chat).then(renderAll, () => {});
   if (!store.openId) openChat(chat.id);
@@ -200,13 +199,14 @@ const EVENTS = {
     if (chat || !f.conversation) return;
     const fresh = !store.queue.has(id);
     store.queue.set(id, f.conversation);
+    if (fresh && store.queueTotal != null) store.queueTotal++;
     renderQueue();
     if (fresh) newChat(f.conversation, false);
   },
   // The router gave me this chat (with the transfer notes it brings, agents only).
   "conversation.assigned"(f, id) {
     if (!isMine(f.conversation)) {
-      if (store.queue.delete(id)) renderQueue();
+      if (dequeue(id)) renderQueue();
       return;
     }
     const chat = adopt(f.conversation, true);
@@ -214,7 +214,7 @@ const EVENTS = {
     for (const n of f.notes || []) addTransferNote(chat, n);
   },
   "conversation.accepted"(f, id, chat) {
-    store.queue.delete(id);
+    dequeue(id);
     if (chat) {
       chat.conv = { ...chat.conv, ...f.conversation };
       addMessage(chat, f.message);
@@ -240,7 +240,7 @@ const EVENTS = {
     if (f.agent) statusChanged(f.agent, f.reason);
   },
   "conversation.closed"(f, id, chat) {
-    store.queue.delete(id);
+    dequeue(id);
     if (chat) {
       chat.conv = { ...chat.conv, ...f.conversation, status: "closed" };
       addMessage(chat, f.message);
@@ -283,6 +283,7 @@ initConversation();
 initStatusControl();
 initSoundToggle();
 initTransfer();
+initQueue();
 wireAdmin();
 wireLeads();
 wireViews();

@@ -1,6 +1,6 @@
 // The conversation pane: the open chat's messages, the composer (with an outbox kept across
 // reconnects), typing indicators, close and dismiss.
-import { rid } from "../../frontend/shared/conn.js";
+import { newClientMessageId, pendingFor, retryAfterMs } from "../../frontend/shared/chatsync.js";
 import { $, h } from "../../frontend/shared/dom.js";
 import { clockTime, hostOf, initials } from "../../frontend/shared/format.js";
 import { away, newMessage, updateTitle } from "./attention.js";
@@ -16,11 +16,13 @@ const TYPING_IDLE_MS = 3000; // isTyping:false after this long without a keystro
 const TYPING_SHOW_MS = 8000; // hide the visitor's indicator if no stop ever comes
 
 // ---------- messages ----------
-/** Adds a stored message once (by seq); `quiet` for history that is not news. */
+/** Adds a stored message once (by seq); `quiet` for history that is not news. A copy of one
+ * of my pending replies (same clientMessageId) takes its place. */
 export function addMessage(chat, m, quiet) {
   if (!m || typeof m.seq !== "number" || chat.msgs.has(m.seq)) return;
+  chat.log.add(m.seq);
+  replacesPending(chat, m);
   chat.msgs.set(m.seq, m);
-  if (m.seq > chat.lastSeq) chat.lastSeq = m.seq;
   chat.lastActivity = Date.parse(m.sentAt) || Date.now();
   if (chat.id === store.openId) insertMessageEl(messageEl(m), m.seq);
   if (m.role === "visitor" && !quiet && chat.conv.status !== "closed") {
@@ -88,17 +90,18 @@ export function addTransferNote(chat, n) {
 }
 
 // ---------- sending (outbox per chat, kept across reconnects) ----------
-/** A stored agent message that answers one we sent but never saw acknowledged. */
-export function claim(chat, m) {
-  if (m.role !== "agent") return false;
-  const item = chat.outbox.find((i) => i.state === "unsure" && i.text === String(m.text).trim());
-  if (!item) return false;
-  confirmItem(chat, item, m);
-  return true;
+function replacesPending(chat, m) {
+  const mine = m.role === "agent" && pendingFor(chat.outbox, m);
+  if (mine) dropPending(chat, mine);
 }
-function confirmItem(chat, item, m) {
-  chat.outbox.splice(chat.outbox.indexOf(item), 1);
+function dropPending(chat, item) {
+  const i = chat.outbox.indexOf(item);
+  if (i >= 0) chat.outbox.splice(i, 1);
   if (item.el) item.el.remove();
+}
+/** The ack (first or `duplicate`) of a pending reply: the stored message replaces it. */
+function confirmItem(chat, item, m) {
+  dropPending(chat, item);
   addMessage(chat, m);
 }
 /** "Sending…" only while connected; otherwise say that it waits for the connection. */
@@ -126,7 +129,7 @@ function send() {
   input.value = "";
   chat.draft = "";
   stopTyping(chat);
-  const item = { id: rid(), text, state: "queued" };
+  const item = { cmid: newClientMessageId(), text, state: "queued" };
   chat.outbox.push(item);
   insertMessageEl(pendingEl(item), null);
   flush(chat);
@@ -144,11 +147,21 @@ async function flush(chat) {
     while ((item = chat.outbox.find((i) => i.state === "queued")) && online()) {
       item.state = "inflight";
       try {
-        const data = await store.conn.request("sendMessage", { conversationId: chat.id, text: item.text });
+        const data = await store.conn.request("sendMessage", {
+          conversationId: chat.id,
+          text: item.text,
+          clientMessageId: item.cmid,
+        });
         confirmItem(chat, item, data.message);
       } catch (err) {
         if (err.code === "disconnected" || err.code === "timeout") {
-          item.state = "unsure";
+          item.state = "unsure"; // maybe stored: sent again with the same id after the reconnect
+          break;
+        }
+        if (err.code === "rate_limited") {
+          item.state = "queued"; // nothing was stored; it goes out when the server says
+          toast(errorText(err.code), "info");
+          setTimeout(() => flush(chat), retryAfterMs(err));
           break;
         }
         chat.outbox.splice(chat.outbox.indexOf(item), 1);

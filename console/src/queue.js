@@ -1,4 +1,6 @@
-// The queue panel: waiting chats of the agent's clients, oldest first, with Accept.
+// The queue panel: waiting chats of the agent's clients with Accept, a page at a time
+// (subscribeQueue: `limit`, `order`, `cursor`; docs/protocol.md), oldest or newest first, with
+// the total waiting and "Load more"; live `conversation.waiting` events still add new chats.
 import { $, h } from "../../frontend/shared/dom.js";
 import { ago, hostOf, initials } from "../../frontend/shared/format.js";
 import { updateTitle } from "./attention.js";
@@ -13,14 +15,20 @@ async function accept(id, btn) {
   btn.textContent = "Accepting…";
   try {
     const data = await store.conn.request("acceptConversation", { conversationId: id });
-    store.queue.delete(id);
+    dequeue(id);
     const chat = chatFor(data.conversation);
-    for (const m of data.messages || []) addMessage(chat, m, true);
+    const msgs = data.messages || [];
+    for (const m of msgs) addMessage(chat, m, true);
+    // A long history comes in pages: the rest by resume (docs/protocol.md, "Paged replies").
+    if (data.hasMore && msgs.length) {
+      chat.log.complete(msgs[msgs.length - 1].seq);
+      store.resumeChat(chat);
+    }
     chat.unread = 0;
     renderQueue();
     openChat(id);
   } catch (err) {
-    if (["already_taken", "conversation_closed", "not_found"].includes(err.code)) store.queue.delete(id);
+    if (["already_taken", "conversation_closed", "not_found"].includes(err.code)) dequeue(id);
     toast(errorText(err.code));
     renderQueue();
   } finally {
@@ -58,12 +66,80 @@ function queueItem(conv) {
   );
 }
 
+const PAGE = 50;
+
+/** A waiting chat left the queue (accepted, routed, closed); the total follows. */
+export function dequeue(id) {
+  const had = store.queue.delete(id);
+  if (had && store.queueTotal != null) store.queueTotal = Math.max(0, store.queueTotal - 1);
+  return had;
+}
+
+/** The first page of the queue, in the chosen order (after each (re)connect, and on a toggle). */
+export async function subscribeQueue(c) {
+  const data = await c.request("subscribeQueue", { limit: PAGE, order: store.queueOrder });
+  store.queue.clear();
+  takePage(data);
+  return data;
+}
+
+function takePage(data) {
+  for (const conv of data.waiting || []) if (!store.chats.has(conv.conversationId)) store.queue.set(conv.conversationId, conv);
+  store.queueTotal = typeof data.waitingTotal === "number" ? data.waitingTotal : null;
+  store.queueCursor = data.nextCursor || null;
+}
+
+let loadingMore = false;
+async function loadMore() {
+  if (loadingMore || !store.queueCursor || !online()) return;
+  loadingMore = true;
+  $("queue-more").disabled = true;
+  try {
+    const data = await store.conn.request("subscribeQueue", { limit: PAGE, order: store.queueOrder, cursor: store.queueCursor });
+    takePage(data);
+  } catch (err) {
+    toast(errorText(err.code));
+  } finally {
+    loadingMore = false;
+    $("queue-more").disabled = false;
+    renderQueue();
+  }
+}
+
+async function toggleOrder() {
+  store.queueOrder = store.queueOrder === "newest" ? "oldest" : "newest";
+  renderQueue();
+  if (!online()) return;
+  try {
+    await subscribeQueue(store.conn);
+  } catch (err) {
+    toast(errorText(err.code));
+  }
+  renderQueue();
+}
+
+export function initQueue() {
+  $("queue-more").addEventListener("click", loadMore);
+  $("queue-order").addEventListener("click", toggleOrder);
+}
+
 export function renderQueue() {
-  const items = [...store.queue.values()].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  const newest = store.queueOrder === "newest";
+  const items = [...store.queue.values()].sort(
+    (a, b) => (Date.parse(a.createdAt) - Date.parse(b.createdAt)) * (newest ? -1 : 1),
+  );
+  // The server's total counts chats beyond the pages loaded here.
+  const total = Math.max(items.length, store.queueTotal || 0);
   $("queue").replaceChildren(...items.map(queueItem));
-  $("queue-count").textContent = String(items.length);
-  $("queue-count").dataset.hot = items.length ? "1" : "";
-  $("queue-empty").hidden = items.length > 0;
+  $("queue-count").textContent = String(total);
+  $("queue-count").dataset.hot = total ? "1" : "";
+  $("queue-empty").hidden = total > 0;
+  $("queue-shown").hidden = total <= items.length;
+  $("queue-shown").textContent = "Showing " + items.length + " of " + total + " waiting";
+  $("queue-more").hidden = !store.queueCursor;
+  const order = $("queue-order");
+  order.textContent = newest ? "Newest first" : "Oldest first";
+  order.setAttribute("aria-label", newest ? "Show the oldest waiting chats first" : "Show the newest waiting chats first");
   updateTitle();
 }
 

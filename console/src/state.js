@@ -2,6 +2,7 @@
 // from the server after a reload (subscribeQueue + resume).
 import { configLoader } from "../../frontend/shared/api.js";
 import { tokenStore } from "../../frontend/shared/auth.js";
+import { createSeqLog } from "../../frontend/shared/chatsync.js";
 
 export const loadConfig = configLoader(new URL("config.json", document.baseURI).href);
 export const session = tokenStore("parley.console.idToken");
@@ -16,6 +17,10 @@ export const store = {
   openId: null, // the chat in the pane
   accepting: new Set(), // conversationIds being accepted from this tab
   clients: [], // [{id, name}] I serve (subscribeQueue's `clients`, when the server sends it)
+  resumeChat: null, // (chat) => catch it up (app.js): a live seq gap did not fill in time, a paged accept
+  queueTotal: null, // subscribeQueue's waitingTotal (null: an older server did not say)
+  queueOrder: "oldest", // "oldest" | "newest" waiting first
+  queueCursor: null, // nextCursor: more waiting chats to load
 };
 
 /** The Chat for a conversation, created on first sight; later calls merge the conversation in. */
@@ -26,11 +31,11 @@ export function chatFor(conv) {
       id: conv.conversationId,
       conv,
       msgs: new Map(), // seq -> Message
-      lastSeq: 0,
+      log: createSeqLog(() => store.resumeChat && store.resumeChat(c)), // seqs seen: resume from the contiguous one
       unread: 0,
       typing: false,
       typingTimer: 0,
-      outbox: [], // {id, text, state: queued|inflight|unsure, el}
+      outbox: [], // {cmid, text, state: queued|inflight|unsure, el}; cmid = clientMessageId, kept on retries
       draft: "",
       typingSentAt: 0,
       typingIdle: 0,

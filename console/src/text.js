@@ -13,6 +13,7 @@ const ERRORS = {
   service_unavailable: "This client's service is deactivated.",
   timeout: "The server didn't answer in time. Reconnecting…",
   disconnected: "Connection lost. Your message will be sent when it's back.",
+  rate_limited: "You're sending quickly: your reply goes out in a moment.",
   unknown_action: "The server doesn't support that yet.",
   invalid_request: "The server refused that request.",
   network: "The server can't be reached.",

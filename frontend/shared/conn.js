@@ -5,8 +5,9 @@
 // The connection state is honest: a socket can die without a close event (Wi-Fi gone, a
 // laptop lid, a proxy dropping the TCP connection), so a heartbeat sends `ping` when nothing
 // was heard for `heartbeatMs` and drops the socket when its ack does not come within
-// `deadlineMs`; an unanswered request drops it too, and so does the browser going offline.
-// Shared by the visitor widget and the agent console.
+// `deadlineMs`; an unanswered request drops it too, and so does the browser going offline. A
+// page coming back into view pings at once (a laptop lid, a phone's background tab), and a
+// page coming back online reconnects at once. Shared by the visitor widget and the agent console.
 
 let counter = 0;
 /** A short request id, unique within this page. */
@@ -29,11 +30,12 @@ export class RequestError extends Error {
  * @param {(state, err?) => void} o.state  "connecting" (the first time) | "open" |
  *                                         "reconnecting" (lost, or not reached yet after a failure) | "stopped"
  * @param {number} [o.heartbeatMs]         ping after this long without any frame from the server
- * @param {number} [o.deadlineMs]          a ping's ack must come within this long
+ *                                         (default 15 s, docs/protocol.md "Client rules")
+ * @param {number} [o.deadlineMs]          a ping's ack must come within this long (default 5 s)
  * @param {number} [o.requestTimeoutMs]    default time an action's ack may take
  */
 export function createConn(o) {
-  const heartbeatMs = o.heartbeatMs || 25000;
+  const heartbeatMs = o.heartbeatMs || 15000;
   const deadlineMs = o.deadlineMs || 5000;
   const requestTimeoutMs = o.requestTimeoutMs || 10000;
   let ws = null;
@@ -118,7 +120,14 @@ export function createConn(o) {
         pending.delete(f.requestId);
         clearTimeout(p.timer);
         if (f.type === "ack") p.resolve(f.data || {});
-        else p.reject(Object.assign(new RequestError(f.code || "internal_error", f.message), { field: f.field, reason: f.reason }));
+        else
+          p.reject(
+            Object.assign(new RequestError(f.code || "internal_error", f.message), {
+              field: f.field,
+              reason: f.reason,
+              retryAfter: f.retryAfter,
+            }),
+          );
       } else if (f.type !== "ack") {
         o.event(f);
       }
@@ -171,20 +180,38 @@ export function createConn(o) {
 
   function beat() {
     // Any frame counts as a sign of life; ping only a quiet socket.
-    if (isReady && Date.now() - lastHeard >= heartbeatMs - 50) request("ping", {}, deadlineMs).catch(() => {});
+    if (isReady && !pinging && Date.now() - lastHeard >= heartbeatMs - 50) ping();
+  }
+
+  let pinging = false; // one ping at a time: its deadline decides
+  function ping() {
+    pinging = true;
+    request("ping", {}, deadlineMs)
+      .catch(() => {})
+      .finally(() => (pinging = false));
   }
 
   const onOffline = () => drop(ws);
   const onOnline = () => kick();
+  // Back in view: timers may have been throttled while hidden, so check the socket now.
+  const onVisible = () => {
+    if (document.visibilityState !== "visible") return;
+    if (isReady) {
+      if (!pinging) ping();
+    } else kick();
+  };
 
   function start() {
     if (!stopped) return;
     stopped = false;
     attempt = 0;
     clearInterval(beatTimer);
-    beatTimer = setInterval(beat, Math.max(1000, Math.min(heartbeatMs, 60000) / 2));
+    // Checked every second (a timestamp compare), so a quiet socket is pinged heartbeatMs after
+    // the last frame and found dead within heartbeatMs + deadlineMs.
+    beatTimer = setInterval(beat, 1000);
     addEventListener("offline", onOffline);
     addEventListener("online", onOnline);
+    document.addEventListener("visibilitychange", onVisible);
     open();
   }
 
@@ -195,6 +222,7 @@ export function createConn(o) {
     clearInterval(beatTimer);
     removeEventListener("offline", onOffline);
     removeEventListener("online", onOnline);
+    document.removeEventListener("visibilitychange", onVisible);
     const s = ws;
     ws = null;
     failAll("disconnected");

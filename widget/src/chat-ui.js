@@ -1,7 +1,8 @@
 // Parley chat UI, loaded lazily by loader.js into the launcher's shadow root.
 // Protocol: docs/protocol.md. Every piece of data is written with textContent, never as HTML.
 import { fetchJSON } from "../../frontend/shared/api.js";
-import { createConn, rid } from "../../frontend/shared/conn.js";
+import { createSeqLog, newClientMessageId, pendingFor, resumeFrom, retryAfterMs } from "../../frontend/shared/chatsync.js";
+import { createConn } from "../../frontend/shared/conn.js";
 import { h } from "../../frontend/shared/dom.js";
 import { messageText } from "../../frontend/shared/i18n.js";
 import { pickLang, translator } from "./i18n.js";
@@ -13,9 +14,9 @@ const MAX_CHARS = 4000;
 const TYPING_REFRESH_MS = 4000; // re-send isTyping:true at most this often while typing
 const TYPING_IDLE_MS = 3000; // isTyping:false after this long without a keystroke
 const TYPING_SHOW_MS = 8000; // hide the agent's indicator if no stop ever comes
-// Heartbeat (frontend/shared/conn.js): ping a quiet socket every 20 s, drop it when the ack
-// takes over 5 s. Visitors are many, so slower than the console's.
-const HEARTBEAT_MS = 20000;
+// Heartbeat (frontend/shared/conn.js, docs/protocol.md "Client rules"): ping a quiet socket
+// every 15 s, drop it when the ack takes over 5 s. Visitors are many, so slower than the console's.
+const HEARTBEAT_MS = 15000;
 const DEADLINE_MS = 5000;
 // Error codes that mean "nobody can answer now": the offline form takes over (docs/protocol.md).
 const OFFLINE_CODES = ["service_unavailable"];
@@ -47,7 +48,8 @@ function main(boot) {
     }
   }
   function save() {
-    st.outbox = outbox.map((i) => i.text);
+    // With its client message id, so a send retried after a reload is still recognised.
+    st.outbox = outbox.map((i) => ({ text: i.text, cmid: i.cmid }));
     try {
       localStorage.setItem(storeKey, JSON.stringify(st));
     } catch (e) {
@@ -186,7 +188,9 @@ function main(boot) {
 
   // ---- messages ----
   const els = new Map(); // seq -> <li>
-  let lastSeq = 0; // highest seq rendered on this page
+  let lastSeq = 0; // highest seq rendered on this page (unread counting)
+  // Which seqs were seen: resume asks from the contiguous one; a hole left open resumes.
+  const log = createSeqLog(() => gapResume());
   let agentName = "";
   const greeting = h("li", { class: "m m-agent greet", "data-testid": "parley-greeting" }, h("div", { class: "b", text: t("hello") }));
   list.append(greeting);
@@ -213,9 +217,13 @@ function main(boot) {
     return m.role === "system" ? null : [who, time(m.sentAt)].filter(Boolean).join(" · ");
   }
 
-  /** Renders a stored Message once (deduplicated by seq), in seq order. */
+  /** Renders a stored Message once (deduplicated by seq), in seq order; a copy of one of our
+   * pending sends takes its place. */
   function render(m) {
     if (!m || typeof m.seq !== "number" || els.has(m.seq)) return;
+    log.add(m.seq);
+    const mine = m.role === "visitor" && pendingFor(outbox, m);
+    if (mine) dropPending(mine);
     const role = m.role === "visitor" || m.role === "agent" ? m.role : "system";
     // System messages come as codes translated here; older ones as text.
     const text = role === "system" ? messageText(m, t.known) : String(m.text == null ? "" : m.text);
@@ -257,10 +265,11 @@ function main(boot) {
   // ---- outbox: messages typed but not yet acknowledged (kept across reconnects/reloads) ----
   // state: "queued" (not sent), "inflight" (sent, awaiting ack), "unsure" (sent, connection lost)
   const outbox = [];
-  function enqueue(text, state) {
+  function enqueue(text, state, cmid) {
     const el = messageEl("visitor", text, pendingMeta());
     el.setAttribute("data-status", "pending");
-    const item = { id: rid(), text, state, el };
+    // The same id on every try (reconnects, reloads): the server stores it once.
+    const item = { cmid: cmid || newClientMessageId(), text, state, el };
     outbox.push(item);
     list.append(el);
     scrollDown(true);
@@ -274,10 +283,15 @@ function main(boot) {
       if (meta) meta.textContent = pendingMeta();
     }
   }
-  function confirm(item, m) {
-    outbox.splice(outbox.indexOf(item), 1);
+  function dropPending(item) {
+    const i = outbox.indexOf(item);
+    if (i >= 0) outbox.splice(i, 1);
     item.el.remove();
     save();
+  }
+  /** The ack (first or `duplicate`) of a pending send: the stored message replaces it. */
+  function confirm(item, m) {
+    dropPending(item);
     render(m);
   }
   function fail(item, code) {
@@ -304,21 +318,15 @@ function main(boot) {
     }
     flash(code);
   }
-  /** A stored visitor message that answers a message we sent but never saw acknowledged. */
-  function claim(m) {
-    if (m.role !== "visitor") return false;
-    const item = outbox.find((i) => i.state === "unsure" && i.text === String(m.text).trim());
-    if (!item) return false;
-    confirm(item, m);
-    return true;
-  }
-
   let flushing = false;
+  let retryTimer = 0;
   /** Sends one outbox item (starting the conversation with the first); resolves with the stored Message. */
   async function deliver(item) {
-    if (st.conv) return (await conn.request("sendMessage", { conversationId: st.conv, text: item.text })).message;
+    const clientMessageId = item.cmid;
+    if (st.conv) return (await conn.request("sendMessage", { conversationId: st.conv, text: item.text, clientMessageId })).message;
     const data = await conn.request("startConversation", {
       text: item.text,
+      clientMessageId,
       pageUrl: location.href.slice(0, 2000),
       language: lang,
       preChat: preChat.answers(),
@@ -338,7 +346,14 @@ function main(boot) {
       return false;
     }
     if (code === "disconnected" || code === "timeout") {
-      item.state = "unsure";
+      item.state = "unsure"; // maybe stored: sent again with the same id after the reconnect
+      return false;
+    }
+    if (code === "rate_limited") {
+      item.state = "queued"; // nothing was stored; it goes out when the server says
+      flash(code);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(flush, retryAfterMs(err));
       return false;
     }
     if (OFFLINE_CODES.includes(code)) {
@@ -489,6 +504,7 @@ function main(boot) {
     for (const el of list.querySelectorAll(".m:not(.greet)")) el.remove();
     outbox.length = 0;
     lastSeq = 0;
+    log.reset();
     agentName = "";
     composer.hidden = false;
     endBar.hidden = true;
@@ -695,20 +711,21 @@ function main(boot) {
     return cfg.wsUrl + (cfg.wsUrl.includes("?") ? "&" : "?") + q;
   }
 
-  /** After each open: catch up on the conversation, then send what is waiting. */
+  /** Catch up on the conversation from the contiguous seq (0 after a reload: the whole
+   * transcript is rendered again), every page of it. */
   async function catchUp(c) {
-    let since = lastSeq; // 0 after a reload: the whole transcript is rendered again
-    for (;;) {
-      const data = await c.request("resume", { conversationId: st.conv, sinceSeq: since });
-      const msgs = data.messages || [];
-      for (const m of msgs) {
-        if (!claim(m)) render(m);
-        since = Math.max(since, m.seq);
-      }
-      applyConversation(data.conversation);
-      showPlace(data.queue);
-      if (!data.hasMore || !msgs.length) return;
-    }
+    const data = await resumeFrom(c.request, st.conv, log, render);
+    applyConversation(data.conversation);
+    showPlace(data.queue);
+  }
+  /** A live seq gap that did not fill within a second: resume (a failure reconnects anyway). */
+  let gapResuming = false;
+  function gapResume() {
+    if (gapResuming || !st.conv || st.closed || !conn.ready()) return;
+    gapResuming = true;
+    catchUp(conn)
+      .catch(() => {})
+      .finally(() => (gapResuming = false));
   }
   async function onOpen(c) {
     if (st.conv && !st.closed) {
@@ -784,7 +801,7 @@ function main(boot) {
   });
 
   // ---- start ----
-  for (const text of st.outbox || []) enqueue(text, "unsure");
+  for (const o of st.outbox || []) typeof o === "string" ? enqueue(o, "unsure") : enqueue(o.text, "unsure", o.cmid);
   setState(st.conv && !st.closed ? "waiting" : "idle");
   if (st.closed) forgetConversation(); // a closed chat is not shown again after a reload
   launcher.removeAttribute("aria-busy");
