@@ -232,7 +232,8 @@ def test_another_tenants_agent_sees_nothing(world: World) -> None:
     assert [c for c, _ in world.relay.posts] == [agent]  # the queue broadcast reaches cl_a's agents only
     with pytest.raises(NotFound):
         world.do(other, f'{{"action":"acceptConversation","conversationId":"{cid}"}}')
-    assert world.do(other, '{"action":"subscribeQueue"}') == {"waiting": [], "mine": [], "clients": [{"id": "cl_b"}]}
+    assert world.do(other, '{"action":"subscribeQueue"}') == {"waiting": [], "mine": [], "clients": [{"id": "cl_b"}],
+                                                           "waitingTotal": 0, "nextCursor": None}
 
 
 def test_connect_checks(world: World) -> None:

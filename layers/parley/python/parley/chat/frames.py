@@ -91,7 +91,13 @@ class Resume(_Action):
 
 
 class SubscribeQueue(_Action):
+    """One page of the waiting queue (parley.chat.queue): `limit` chats, oldest or newest first,
+    after the `cursor` of the previous reply."""
+
     action: Literal["subscribeQueue"]
+    limit: int = Field(default=50, ge=1, le=100)
+    order: Literal["oldest", "newest"] = "oldest"
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
 
 
 class AcceptConversation(_Action):
