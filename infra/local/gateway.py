@@ -8,7 +8,11 @@
   `context` reach every later event of the connection (`$connect`, messages, `$disconnect`) as
   `requestContext.authorizer`, with `integrationLatency` (ms) added;
 * implements the `@connections` management API (POST/GET/DELETE; 410 GoneException for a
-  connection that is closed) — moto's version never answers 410 (FIELD_NOTES);
+  connection that is closed) — moto's version never answers 410;
+* enforces API Gateway's WebSocket limits (`GatewayLimits`): a frame over 32 KB or a message
+  over 128 KB from a client closes the connection with 1009, a POST to a connection (or a route
+  response) over 128 KB is refused (413 PayloadTooLargeException), and connections close with
+  1001 after 10 minutes without a frame from the client or after 2 hours in all;
 * serves the HTTP API routes (payload format 2.0) and the static sites.
 
 Routes and functions come from `infra/wiring.py`, the declaration the CDK app reads too.
@@ -31,6 +35,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp._websocket import reader_py
+from aiohttp.helpers import DEFAULT_CHUNK_SIZE
+from aiohttp.http_websocket import WebSocketError, WebSocketWriter
+from aiohttp.web_request import BaseRequest
 
 from infra.local import lambda_runtime
 from infra.wiring import (
@@ -42,9 +50,23 @@ from infra.wiring import (
     WebSocketAuthorizer,
 )
 
-MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit
 ROUTES = {r.route_key: r for r in WEBSOCKET_ROUTES}
 CONNECT_ARN = f"arn:aws:execute-api:us-east-1:000000000000:local/{WEBSOCKET_STAGE}/$connect"
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    """API Gateway's WebSocket quotas (fixed on AWS). Tests shorten the two timeouts."""
+
+    frame_bytes: int = 32 * 1024  # one frame from a client; a longer message must be fragmented
+    message_bytes: int = 128 * 1024  # one message either way (a client's, a POST, a route response)
+    idle_seconds: float = 10 * 60  # no frame from the client for this long: closed (1001)
+    lifetime_seconds: float = 2 * 60 * 60  # any connection: closed (1001) after this long
+
+
+# Tests only: a fault the local @connections API answers instead of doing its work:
+# (method, connection id) -> an HTTP status to answer (429, 500, 410, ...) or None to proceed.
+ConnectionFault = Callable[[str, str], int | None]
 
 
 @dataclass
@@ -57,6 +79,8 @@ class Traffic:
     posts: int = 0  # API -> client: @connections POSTs delivered (relays, broadcasts)
     connections: int = 0  # accepted connections
     connection_seconds: float = 0.0  # of closed connections
+    refused_posts: int = 0  # @connections POSTs answered 413 (over the message limit)
+    refused_responses: int = 0  # route responses over the message limit (not delivered)
 
     @property
     def messages(self) -> int:
@@ -67,16 +91,80 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _iso_ms(epoch_ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_ms / 1000)) + f".{epoch_ms % 1000:03d}Z"
+
+
+_DATA_OPCODES = frozenset({reader_py.OP_CODE_TEXT, reader_py.OP_CODE_BINARY, reader_py.OP_CODE_CONTINUATION})
+
+
+class _FrameLimitedReader(reader_py.WebSocketReader):
+    """aiohttp's (pure Python) frame reader plus API Gateway's per-frame limit; aiohttp itself
+    bounds only the whole message (`max_msg_size`)."""
+
+    def __init__(self, queue: reader_py.WebSocketDataQueue, max_msg_size: int, *, max_frame_size: int,
+                 compress: bool, decode_text: bool) -> None:
+        super().__init__(queue, max_msg_size, compress=compress, decode_text=decode_text)
+        self._max_frame_size = max_frame_size
+
+    def _handle_frame(self, fin: bool, opcode: int, payload: bytes | bytearray, compressed: int) -> None:
+        if opcode in _DATA_OPCODES and len(payload) > self._max_frame_size:
+            raise WebSocketError(WSCloseCode.MESSAGE_TOO_BIG,
+                                 f"frame of {len(payload)} bytes exceeds {self._max_frame_size}")
+        super()._handle_frame(fin, opcode, payload, compressed)
+
+
+class _LimitedWebSocket(web.WebSocketResponse):
+    """A server WebSocket that closes with 1009 on a frame over `max_frame_size` bytes (and, as
+    aiohttp does, on a message over `max_msg_size`). It swaps in `_FrameLimitedReader` after
+    aiohttp set up its own reader — private aiohttp API, checked by tests/integration/test_gateway_limits.py."""
+
+    def __init__(self, *, max_frame_size: int, max_msg_size: int, heartbeat: float) -> None:
+        # No permessage-deflate: API Gateway does not negotiate it, and sizes count uncompressed.
+        super().__init__(max_msg_size=max_msg_size, heartbeat=heartbeat, compress=False)
+        self._max_frame_size = max_frame_size
+
+    def _post_start(self, request: BaseRequest, protocol: str | None, writer: WebSocketWriter) -> None:
+        # aiohttp 3.14's own _post_start, with the frame-limited reader.
+        self._ws_protocol = protocol
+        self._writer = writer
+        self._reset_heartbeat()
+        queue = reader_py.WebSocketDataQueue(request._protocol, DEFAULT_CHUNK_SIZE, loop=asyncio.get_running_loop())
+        self._reader = queue
+        self._parser = _FrameLimitedReader(queue, self._max_msg_size, max_frame_size=self._max_frame_size,
+                                           compress=bool(self._compress), decode_text=self._decode_text)
+        callback = None if self._heartbeat is None else self._on_data_received
+        request.protocol.set_parser(self._parser, data_received_cb=callback)
+        request.protocol.keep_alive(False)
+
+
+@dataclass
+class _Opened:
+    """When a connection opened and last sent a frame (monotonic seconds; and the wall clock's
+    milliseconds, for `GET @connections/{id}`)."""
+
+    at: float
+    last_frame: float
+    connected_at_ms: int
+    last_frame_ms: int
+
+
 class LocalGateway:
     def __init__(self, invoke: Callable[[str, dict[str, Any]], Any] = lambda_runtime.invoke,
                  extra_routes: Callable[[web.Application], None] | None = None,
                  config: Callable[[], dict[str, Any]] | None = None, workers: int = 32,
-                 authorizer: WebSocketAuthorizer | None = WEBSOCKET_AUTHORIZER) -> None:
+                 authorizer: WebSocketAuthorizer | None = WEBSOCKET_AUTHORIZER,
+                 limits: GatewayLimits | None = None) -> None:
         self._invoke = invoke
         self._authorizer = authorizer
         self.traffic = Traffic()
+        self.limits = limits or GatewayLimits()  # read at each use: a test may shorten it meanwhile
+        # Tests only: the one place where faults of the @connections API are injected.
+        self.connection_fault: ConnectionFault | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self._sockets: dict[str, web.WebSocketResponse] = {}
+        self._opened: dict[str, _Opened] = {}
+        self._watchdog: asyncio.Task[None] | None = None
         self._config = config or (lambda: {})
         self.host = "127.0.0.1"
         self.port = 0
@@ -107,8 +195,11 @@ class LocalGateway:
         await site.start()
         server: Any = site._server  # aiohttp exposes the bound port only through the server
         self.port = int(server.sockets[0].getsockname()[1])
+        self._watchdog = asyncio.get_running_loop().create_task(self._close_expired())
 
     async def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY) for ws in list(self._sockets.values())),
                              return_exceptions=True)
         await self._runner.cleanup()
@@ -125,6 +216,10 @@ class LocalGateway:
     @property
     def open_connections(self) -> int:
         return len(self._sockets)
+
+    @property
+    def open_connection_ids(self) -> set[str]:
+        return set(self._sockets)
 
     async def _call(self, function: str, event: dict[str, Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._invoke, function, event)
@@ -191,19 +286,25 @@ class LocalGateway:
         status = int(result.get("statusCode", 200))
         if status != 200:  # API Gateway refuses the upgrade with the handler's status
             return web.Response(status=status, text=result.get("body", ""), content_type="application/json")
-        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30)
+        limits = self.limits
+        ws = _LimitedWebSocket(max_frame_size=limits.frame_bytes, max_msg_size=limits.message_bytes, heartbeat=30)
         await ws.prepare(request)
         self._sockets[connection_id] = ws
         self.traffic.connections += 1
         opened = time.monotonic()
+        self._opened[connection_id] = _Opened(at=opened, last_frame=opened, connected_at_ms=connected_at,
+                                              last_frame_ms=connected_at)
         try:
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
                     continue
+                seen = self._opened[connection_id]
+                seen.last_frame, seen.last_frame_ms = time.monotonic(), _now_ms()
                 self.traffic.frames_in += 1
                 await self._route_message(connection_id, connected_at, msg.data, ws, authorized)
         finally:
             self._sockets.pop(connection_id, None)
+            self._opened.pop(connection_id, None)
             self.traffic.connection_seconds += time.monotonic() - opened
             disconnect_event = {
                 "requestContext": {**self._ws_context(connection_id, "$disconnect", "DISCONNECT", connected_at),
@@ -217,30 +318,69 @@ class LocalGateway:
                              ws: web.WebSocketResponse, authorized: dict[str, Any]) -> None:
         try:
             action = json.loads(body).get("action")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # API Gateway routes any body: $default
             action = None
         route = ROUTES.get(action) if isinstance(action, str) and not action.startswith("$") else None
         route = route or ROUTES["$default"]
-        event = {"requestContext": {**self._ws_context(connection_id, route.route_key, "MESSAGE", connected_at),
-                                    **authorized},
-                 "body": body, "isBase64Encoded": False}
+        context = self._ws_context(connection_id, route.route_key, "MESSAGE", connected_at)
+        event = {"requestContext": {**context, **authorized}, "body": body, "isBase64Encoded": False}
         result = await self._call(route.function, event)
         if route.return_response and isinstance(result, dict) and result.get("body") and not ws.closed:
+            body = str(result["body"])
             self.traffic.route_responses += 1
-            await ws.send_str(str(result["body"]))
+            if len(body.encode()) > self.limits.message_bytes:
+                # Not delivered (over the message quota): the caller gets API Gateway's generic
+                # integration failure frame instead.
+                self.traffic.refused_responses += 1
+                body = json.dumps({"message": "Internal server error", "connectionId": connection_id,
+                                   "requestId": context["requestId"]})
+            await ws.send_str(body)
 
     async def _post_to_connection(self, request: web.Request) -> web.Response:
-        ws = self._sockets.get(request.match_info["id"])
+        connection_id = request.match_info["id"]
+        ws = self._sockets.get(connection_id)
         if ws is None or ws.closed:
             return _gone()
+        data = await request.read()
+        fault = self._fault("POST", connection_id)
+        if fault is not None:
+            return _management_error(fault)
+        if len(data) > self.limits.message_bytes:
+            self.traffic.refused_posts += 1
+            return _management_error(413)
         self.traffic.posts += 1
-        await ws.send_str((await request.read()).decode())
+        await ws.send_str(data.decode())
         return web.Response(status=200)
 
+    async def _close_expired(self) -> None:
+        """Close connections idle (no frame from the client) or open for too long, with 1001 as
+        API Gateway does; each then gets its `$disconnect`."""
+        while True:
+            limits = self.limits
+            await asyncio.sleep(min(1.0, max(0.05, min(limits.idle_seconds, limits.lifetime_seconds) / 10)))
+            now = time.monotonic()
+            expired = [cid for cid, seen in list(self._opened.items())
+                       if now - seen.last_frame >= limits.idle_seconds or now - seen.at >= limits.lifetime_seconds]
+            for connection_id in expired:
+                ws = self._sockets.get(connection_id)
+                if ws is not None and not ws.closed:
+                    await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Going away")
+
+    def _fault(self, method: str, connection_id: str) -> int | None:
+        return self.connection_fault(method, connection_id) if self.connection_fault is not None else None
+
     async def _get_connection(self, request: web.Request) -> web.Response:
-        if request.match_info["id"] not in self._sockets:
+        connection_id = request.match_info["id"]
+        fault = self._fault("GET", connection_id)
+        if fault is not None:
+            return _management_error(fault)
+        ws = self._sockets.get(connection_id)
+        seen = self._opened.get(connection_id)
+        if ws is None or ws.closed or seen is None:
             return _gone()
-        return web.json_response({"connectedAt": "", "identity": {"sourceIp": "127.0.0.1"}})
+        return web.json_response({"connectedAt": _iso_ms(seen.connected_at_ms),
+                                  "lastActiveAt": _iso_ms(seen.last_frame_ms),
+                                  "identity": {"sourceIp": "127.0.0.1", "userAgent": ""}})
 
     async def _delete_connection(self, request: web.Request) -> web.Response:
         ws = self._sockets.get(request.match_info["id"])
@@ -330,7 +470,19 @@ def _allows(policy: Any, resource: str) -> bool:
 
 
 def _gone() -> web.Response:
-    return web.json_response({"message": "Gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"})
+    return _management_error(410)
+
+
+_MANAGEMENT_ERRORS = {  # status -> (x-amzn-ErrorType, message), as the @connections API answers
+    410: ("GoneException", "Gone"),
+    413: ("PayloadTooLargeException", "Request Entity Too Large"),
+    429: ("LimitExceededException", "Too Many Requests"),
+}
+
+
+def _management_error(status: int) -> web.Response:
+    kind, message = _MANAGEMENT_ERRORS.get(status, ("InternalServerErrorException", "Internal server error"))
+    return web.json_response({"message": message}, status=status, headers={"x-amzn-ErrorType": kind})
 
 
 def _cors(request: web.Request) -> dict[str, str]:

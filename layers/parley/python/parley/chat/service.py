@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from parley.auth.revocation import AGENT_STATUS
-from parley.chat import limits
+from parley.chat import limits, paging, queue
 from parley.chat.frames import (
     AcceptConversation,
     ChatAction,
@@ -136,18 +136,29 @@ class ChatService:
 
     def _resume(self, identity: Identity, connection_id: str, action: Resume) -> dict[str, Any]:
         conversation = self._chat.attach(identity, connection_id, action.conversation_id)
-        messages, has_more = self._chat.messages_since(action.conversation_id, action.since_seq)
-        return {"conversation": conversation.public(), "messages": [m.public() for m in messages],
-                "hasMore": has_more}
+        return self._with_messages({"conversation": conversation.public()}, action.since_seq)
+
+    def _with_messages(self, reply: dict[str, Any], since_seq: int) -> dict[str, Any]:
+        """`reply` plus the messages after `since_seq`, as many as fit one frame (parley.chat.paging);
+        `hasMore`: the client resumes from the last seq it got."""
+        messages, more = self._chat.messages_since(reply["conversation"]["conversationId"], since_seq)
+        page, cut = paging.fill([m.public() for m in messages],
+                                paging.budget_for({**reply, "messages": [], "hasMore": True}))
+        return {**reply, "messages": page, "hasMore": more or cut}
 
     def _subscribe_queue(self, identity: Identity, connection_id: str, action: SubscribeQueue) -> dict[str, Any]:
         self._require(identity, Role.AGENT)
-        waiting = [c for cid in identity.client_ids for c in self._chat.waiting(cid)]
-        waiting.sort(key=lambda c: c.created_at)
+        found = queue.waiting_page(self._chat, identity.client_ids, action.limit, action.order, action.cursor)
         mine = self._chat.open_for_agent(identity.user_id)
         # The clients this agent serves (the console's Leads inbox picks among them).
-        return {"waiting": [c.public() for c in waiting], "mine": [c.public() for c in mine],
-                "clients": [{"id": client_id} for client_id in identity.client_ids]}
+        reply: dict[str, Any] = {"mine": [c.public() for c in mine],
+                                 "clients": [{"id": client_id} for client_id in identity.client_ids],
+                                 "waitingTotal": queue.waiting_total(self._chat, identity.client_ids)}
+        budget = paging.budget_for({**reply, "waiting": [], "nextCursor": "x" * 200})
+        waiting, cut = paging.fill([c.public() for _, c in found.waiting], budget)
+        more = cut or found.more
+        next_cursor = found.cursor_after(len(waiting), action.order) if more and waiting else None
+        return {**reply, "waiting": waiting, "nextCursor": next_cursor}
 
     def _accept(self, identity: Identity, connection_id: str, action: AcceptConversation) -> dict[str, Any]:
         self._require(identity, Role.AGENT)
@@ -159,8 +170,7 @@ class ChatService:
         self._post(conversation, frame, exclude=connection_id)
         self._broadcast_to_agents(conversation.client_id, frame, exclude=set(tabs))
         self._routing.on_accepted(conversation, identity)
-        messages, _ = self._chat.messages_since(conversation.conversation_id, 0)
-        return {"conversation": conversation.public(), "messages": [m.public() for m in messages]}
+        return self._with_messages({"conversation": conversation.public()}, 0)
 
     def _start(self, identity: Identity, connection_id: str, action: StartConversation) -> dict[str, Any]:
         self._require(identity, Role.VISITOR)

@@ -506,6 +506,36 @@ class ChatRepository:
     def waiting(self, client_id: str) -> list[Conversation]:
         return self._query_gsi(f"QUEUE#{client_id}")
 
+    def waiting_page(self, client_id: str, *, limit: int, newest_first: bool,
+                     start: str | None) -> tuple[list[tuple[str, Conversation]], bool]:
+        """Up to `limit` waiting conversations of a client in queue order (gsi1 sort key, oldest
+        or newest first), from `start` on (inclusive; the caller drops what it has seen), each
+        with its sort key; and whether more may follow. One Query."""
+        condition = "gsi1pk = :pk" + ("" if start is None else f" AND gsi1sk {'<=' if newest_first else '>='} :start")
+        page = self._db.query(
+            TableName=self._data, IndexName="gsi1", KeyConditionExpression=condition,
+            ExpressionAttributeValues=values({":pk": f"QUEUE#{client_id}", **({":start": start} if start else {})}),
+            ScanIndexForward=not newest_first, Limit=limit,
+        )
+        found = [(str(item["gsi1sk"]["S"]), _conversation(from_item(item))) for item in page.get("Items", [])]
+        return found, "LastEvaluatedKey" in page
+
+    def count_waiting(self, client_id: str, max_pages: int) -> tuple[int, bool]:
+        """How many conversations of a client wait (COUNT Queries, at most `max_pages` of 1 MB);
+        and whether the count is complete."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._data, "IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": values({":pk": f"QUEUE#{client_id}"}), "Select": "COUNT",
+        }
+        total = 0
+        for _ in range(max_pages):
+            page = self._db.query(**kwargs)
+            total += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return total, True
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total, False
+
     def open_for_agent(self, agent_id: str) -> list[Conversation]:
         return self._query_gsi(f"AGENTOPEN#{agent_id}")
 
