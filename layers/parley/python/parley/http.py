@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
+from parley import strict_json
 from parley.auth.roles import Group
 from parley.composition import chat as services
 from parley.errors import Forbidden, InvalidRequest, ParleyError, Unauthorized
@@ -55,14 +56,25 @@ def build_resolver(*, billing_errors: bool = True) -> APIGatewayHttpResolver:
     return app
 
 
+# Bounds checked on the raw body before it is parsed (docs/protocol.md, "HTTP bodies"): far above
+# the largest body a front end sends (a client's settings with hours and a pre-chat form).
+MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_DEPTH = 16
+
+
 def parse_body(app: APIGatewayHttpResolver, model: type[M]) -> M:
+    """The body as `model`, strictly: bounded in size and depth before it is parsed, no lone
+    surrogates, a JSON object, and no coercion ("3" is not a number, 1 not a boolean)."""
+    text = app.current_event.decoded_body or ""
     try:
-        data = app.current_event.json_body
-    except ValueError as exc:
-        raise InvalidRequest("the body is not valid JSON") from exc
+        data = strict_json.load(text, max_bytes=MAX_BODY_BYTES, max_depth=MAX_BODY_DEPTH)
+    except strict_json.JsonRefused as exc:
+        if exc.reason is strict_json.Refusal.NOT_JSON:
+            raise InvalidRequest("the body is not valid JSON") from exc
+        raise InvalidRequest(f"body: {exc.message}") from exc
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object")
-    return model.model_validate(data)
+    return model.model_validate_json(text, strict=True)  # JSON mode: dates and enums from their text
 
 
 def bearer_token(app: APIGatewayHttpResolver) -> str:

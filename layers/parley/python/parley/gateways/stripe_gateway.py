@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 import stripe
 from stripe.params import InvoiceItemCreateParams
 
+from parley import strict_json
 from parley.errors import InvalidRequest
 from parley.gateways.stripe_models import (
     BillingAddress,
@@ -244,6 +245,10 @@ def _payment_intent_of(inv: stripe.Invoice) -> str | None:
 
 
 # ------------------------------------------------------------------------------ webhooks
+WEBHOOK_MAX_BYTES = 512 * 1024  # Stripe's events are a few KB; an invoice with many lines tens
+WEBHOOK_MAX_DEPTH = 32
+
+
 def parse_webhook(payload: bytes, signature_header: str | None, secret: str,
                   *, tolerance_seconds: int = WEBHOOK_TOLERANCE_SECONDS) -> WebhookEvent:
     """Verify a Stripe webhook (``Stripe-Signature`` header) and extract what the ledger needs.
@@ -257,13 +262,18 @@ def parse_webhook(payload: bytes, signature_header: str | None, secret: str,
     if not secret:
         raise ValueError("webhook secret is not configured")
     try:
-        event = cast(stripe.Event, stripe.Webhook.construct_event(payload, signature_header, secret,
-                                                                  tolerance_seconds))
-        raw = event.to_dict()
+        stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance_seconds)
     except stripe.SignatureVerificationError as exc:
         raise WebhookSignatureInvalid(f"bad Stripe-Signature: {exc.user_message or exc}") from exc
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError) as exc:  # a body that is not UTF-8 cannot carry a signature
         raise WebhookPayloadInvalid("webhook body is not a Stripe event") from exc
+    # Signed, but its shape is still checked: bounded JSON, an object (an array was a 500).
+    try:
+        raw = strict_json.load(payload, max_bytes=WEBHOOK_MAX_BYTES, max_depth=WEBHOOK_MAX_DEPTH)
+    except strict_json.JsonRefused as exc:
+        raise WebhookPayloadInvalid(f"webhook body is not a Stripe event: {exc.message}") from exc
+    if not isinstance(raw, dict):
+        raise WebhookPayloadInvalid("webhook body is not a Stripe event (not a JSON object)")
     return _event_from_dict(raw)
 
 
