@@ -1,6 +1,9 @@
 """The Parley CDK app: `.venv/bin/python -m infra.app` (what cdk.json runs) synthesizes offline,
 without Docker, with cdk-nag's AwsSolutionsChecks as a validation plugin (a finding that is
-not acknowledged with a reason fails synth)."""
+not acknowledged with a reason fails synth).
+
+Two stacks: `Parley` (any region) and `ParleyEdge` (us-east-1: the CloudFront web ACL, whose ARN
+`Parley` takes as its parameter CloudFrontWebAclArn; docs/security.md)."""
 
 from __future__ import annotations
 
@@ -16,13 +19,15 @@ if __package__ in (None, ""):
     # package would shadow the `constructs` library. Put the repository root there instead.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from aws_cdk import App, Validations
+from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra import wiring
+from infra.stacks.edge_stack import EDGE_REGION, ParleyEdgeStack
 from infra.stacks.parley_stack import ParleyStack
 
 STACK_NAME = "Parley"
+EDGE_STACK_NAME = "ParleyEdge"
 CDK_JSON = wiring.REPO_ROOT / "cdk.json"
 
 
@@ -57,6 +62,12 @@ def build_app(
         STACK_NAME,
         description="Parley: serverless live chat and contract billing (APIs, DynamoDB, Cognito, Stripe, sites)",
         schedules=schedules,
+    )
+    ParleyEdgeStack(
+        app,
+        EDGE_STACK_NAME,
+        description="Parley edge: the CloudFront web ACL (AWS WAF, scope CLOUDFRONT, us-east-1 only)",
+        env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=EDGE_REGION),
     )
     add_compliance_checks(app)
     return app, stack

@@ -59,7 +59,8 @@ class AccessLogSettings:
 
 
 def access_logs(scope: Construct, construct_id: str, fields: dict[str, str]) -> AccessLogSettings:
-    log_group = logs.LogGroup(scope, construct_id, retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+    # Retained: access logs are the record of who called the API; they outlive the stack.
+    log_group = logs.LogGroup(scope, construct_id, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
     return AccessLogSettings(
         apigwv2.LogGroupLogDestination(log_group),
         apigw.AccessLogFormat.custom(json.dumps(fields, separators=(",", ":"))),

@@ -34,21 +34,25 @@ class Auth(Construct):
                 temp_password_validity=Duration.days(3),
             ),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            mfa=cognito.Mfa.OFF,
-            # Plus tier: threat protection (compromised credentials, adaptive authentication).
-            # AUDIT_ONLY until auth_login forwards the browser's UserContextData: without it every
-            # login comes from a Lambda IP and enforcement would block on a poor risk signal.
+            # TOTP for every user who enrols (no SMS: no phone numbers, no SIM-swap path); the app
+            # requires it of admins and supervisors (parley.auth, docs/security.md).
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            # Plus tier: threat protection (compromised credentials, adaptive authentication),
+            # enforced. Its risk signal is best when auth_login forwards the browser's
+            # UserContextData (the IP Cognito sees is otherwise the Lambda's).
             feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.AUDIT_ONLY,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge(
             self.user_pool,
             "AwsSolutions-COG2",
-            "MFA is off for now: auth_login implements USER_PASSWORD_AUTH returning tokens directly "
-            "(docs/protocol.md) and does not answer MFA challenges yet; with MFA optional, an enrolled "
-            "user could no longer log in. Threat protection (Plus tier) is on in audit mode meanwhile.",
+            "Risk accepted: MFA is OPTIONAL in the pool, not REQUIRED: agents and client owners may "
+            "sign in with a password alone (12+ characters, threat protection enforced, login attempts "
+            "slowed per user and IP), while admins and supervisors must enrol TOTP, which the "
+            "application enforces for those groups (a pool-wide REQUIRED cannot single out groups).",
         )
 
         # The console posts username/password to auth_login, which calls InitiateAuth with

@@ -22,6 +22,13 @@ from infra.constructs.nag import acknowledge
 # storms (every widget reconnects after a network blip). Raise with the account quota.
 WEBSOCKET_RATE_LIMIT = 500
 WEBSOCKET_BURST_LIMIT = 1000
+# Tighter per route (requests per second, burst), still shared by every caller: a flood of new
+# connections or new conversations cannot use the whole stage's share. Per visitor and per
+# client limits are the chat service's (docs/security.md); per IP, nothing on API Gateway.
+ROUTE_THROTTLES = {
+    "$connect": (100, 200),  # each runs the authorizer and a connection write
+    "startConversation": (50, 100),  # each pushes the new chat to every available agent
+}
 
 
 class Chat(Construct):
@@ -43,6 +50,12 @@ class Chat(Construct):
             access_log_settings=access_logs(self, "AccessLogs", WEBSOCKET_FIELDS),
             throttle=apigwv2.ThrottleSettings(rate_limit=WEBSOCKET_RATE_LIMIT, burst_limit=WEBSOCKET_BURST_LIMIT),
         )
+        cfn_stage = self.stage.node.default_child
+        assert isinstance(cfn_stage, apigwv2.CfnStage)
+        cfn_stage.route_settings = {
+            route: {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+            for route, (rate, burst) in ROUTE_THROTTLES.items()
+        }
         if manage_account_log_role:
             self._account_log_role()
 
@@ -88,12 +101,14 @@ class Chat(Construct):
                 integration_of[route.function] = integrations.WebSocketLambdaIntegration(
                     f"{construct_name(route.function)}Integration", functions[route.function]
                 )
-            self.api.add_route(
+            added = self.api.add_route(
                 route.route_key,
                 integration=integration_of[route.function],
                 return_response=route.return_response,
                 authorizer=self.authorizer if route.route_key == "$connect" else None,
             )
+            if route.route_key in ROUTE_THROTTLES:  # the stage's route settings name it: it comes first
+                self.stage.node.default_child.node.add_dependency(added)  # type: ignore[union-attr]
         acknowledge(
             self.api,
             "AwsSolutions-APIG4",

@@ -4,14 +4,23 @@ Each site lives under its own prefix (`widget/`, `console/`, `demo/`) and has it
 behavior (`/widget/*`, ...). Built files are uploaded only if the site's folder exists at synth
 time (front-end builds create widget/dist and console/dist); every site always gets a
 `config.json` with the deploy-time endpoints, so the same build runs in any environment.
+
+The same distribution fronts the HTTP API (`/api/*`, never cached), so that the AWS WAF web ACL
+attached to it (infra/constructs/waf.py) covers the API too, and the sites' `apiUrl` is their own
+origin. Every site page gets a Content-Security-Policy header whose `connect-src` names only that
+origin and the WebSocket API's domain.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
@@ -27,6 +36,45 @@ from infra.constructs.nag import acknowledge, attr_ref
 # Sites loaded into the clients' web pages: the loader lazily imports the chat UI and fetches
 # config.json cross-origin (so CORS), and the UI may be framed there (so no X-Frame-Options).
 EMBEDDABLE_SITES = frozenset({"widget"})
+
+# What each page may load besides its own origin ('self'); connect-src is 'self' (the sites and
+# the HTTP API share the distribution) and the WebSocket API, nothing else. The demo site is a
+# client's website with the widget: its inline script is allowed by hash, and the widget's
+# shadow-DOM <style> needs 'unsafe-inline' for styles there (styles cannot run code).
+STRIPE_JS = "https://js.stripe.com"
+SITE_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "console": {},
+    "dashboard": {"script-src": (STRIPE_JS,), "frame-src": (STRIPE_JS, "https://hooks.stripe.com"),
+                  "connect-src": ("https://api.stripe.com",)},
+    "demo": {"style-src": ("'unsafe-inline'",)},
+}
+
+
+def inline_script_hashes(folder: Path) -> tuple[str, ...]:
+    """CSP 'sha256-…' sources for the inline <script> elements of a site's HTML files."""
+    found: set[str] = set()
+    for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
+        for body in re.findall(r"<script>(.*?)</script>", page.read_text(encoding="utf-8"), flags=re.S):
+            found.add("'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'")
+    return tuple(sorted(found))
+
+
+def content_security_policy(site: str, websocket_origin: str, folder: Path | None = None) -> str:
+    extra = SITE_SOURCES.get(site, {})
+    scripts = inline_script_hashes(folder) if folder is not None else ()
+    directives = {
+        "default-src": ("'self'",),
+        "connect-src": ("'self'", websocket_origin, *extra.get("connect-src", ())),
+        "script-src": ("'self'", *scripts, *extra.get("script-src", ())),
+        "style-src": ("'self'", *extra.get("style-src", ())),
+        "img-src": ("'self'", "data:"),
+        "frame-src": extra.get("frame-src", ("'none'",)),
+        "object-src": ("'none'",),
+        "base-uri": ("'none'",),
+        "form-action": ("'none'",),
+        "frame-ancestors": ("'none'",),
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 # REST-endpoint S3 origins have no index documents: map /console/ and /console/inbox to
 # /console/index.html and /console/inbox/index.html. Paths with a file extension pass through.
@@ -44,6 +92,15 @@ function handler(event) {
 """
 
 
+@dataclass(frozen=True)
+class Edge:
+    """What the distribution fronts and is guarded by (deploy-time values)."""
+
+    web_acl_arn: str  # the CLOUDFRONT web ACL (ParleyEdge stack, us-east-1)
+    api_endpoint: str  # https://<id>.execute-api.<region>.amazonaws.com (the HTTP API)
+    websocket_url: str  # wss://<id>.execute-api.<region>.amazonaws.com/<stage>
+
+
 class Hosting(Construct):
     def __init__(
         self,
@@ -51,9 +108,13 @@ class Hosting(Construct):
         construct_id: str,
         *,
         runtime_config: Mapping[str, str],
+        edge: Edge,
         sites: Mapping[str, Path] = wiring.STATIC_SITES,
     ) -> None:
         super().__init__(scope, construct_id)
+        web_acl_arn, api_endpoint = edge.web_acl_arn, edge.api_endpoint
+        # wss://<id>.execute-api.<region>.amazonaws.com/<stage> -> its origin, for connect-src
+        websocket_origin = "wss://" + Fn.select(2, Fn.split("/", edge.websocket_url))
 
         # Receives S3 server access logs and CloudFront standard logs. CloudFront standard logging
         # writes with ACLs, hence OBJECT_WRITER ownership on this bucket only.
@@ -94,8 +155,14 @@ class Hosting(Construct):
             runtime=cloudfront.FunctionRuntime.JS_2_0,
             comment="Directory URLs to index.html",
         )
-        strict_headers = self._headers_policy("StrictHeaders", embeddable=False)
+        strict_headers = self._headers_policy(
+            "StrictHeaders", embeddable=False, csp=content_security_policy("", websocket_origin))
         embeddable_headers = self._headers_policy("EmbeddableHeaders", embeddable=True)
+        site_headers = {
+            site: self._headers_policy(f"{construct_name(site)}Headers", embeddable=False,
+                                       csp=content_security_policy(site, websocket_origin, folder))
+            for site, folder in sites.items() if site in SITE_SOURCES
+        }
 
         def behavior(headers: cloudfront.IResponseHeadersPolicy) -> cloudfront.BehaviorOptions:
             return cloudfront.BehaviorOptions(
@@ -111,33 +178,40 @@ class Hosting(Construct):
                 ],
             )
 
+        def site_behavior(site: str) -> cloudfront.BehaviorOptions:
+            if site in EMBEDDABLE_SITES:
+                return behavior(embeddable_headers)
+            return behavior(site_headers.get(site, strict_headers))
+
+        # The HTTP API behind the same distribution: every method, nothing cached, every viewer
+        # header but Host (API Gateway answers to its own name) — Authorization included, which
+        # CloudFront forwards when caching is off.
+        api = cloudfront.BehaviorOptions(
+            origin=origins.HttpOrigin(Fn.select(2, Fn.split("/", api_endpoint)),
+                                      protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
-            comment="Parley static sites",
+            comment="Parley static sites and HTTP API",
             default_behavior=behavior(strict_headers),
-            additional_behaviors={
-                f"/{site}/*": behavior(embeddable_headers if site in EMBEDDABLE_SITES else strict_headers)
-                for site in sites
-            },
+            additional_behaviors={"/api/*": api, **{f"/{site}/*": site_behavior(site) for site in sites}},
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True,
             log_bucket=self.logs_bucket,
             log_file_prefix="cloudfront/",
+            web_acl_id=web_acl_arn,  # from the ParleyEdge stack (us-east-1): infra/constructs/waf.py
         )
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR1",
             "No geo restriction: the widget serves visitors of the clients' websites worldwide; "
             "which countries may chat is a per-client business decision, not an edge rule.",
-        )
-        acknowledge(
-            self.distribution,
-            "AwsSolutions-CFR2",
-            "Static, public, read-only files (GET/HEAD, cached); no forms or APIs behind this "
-            "distribution. A CloudFront WAF web ACL must live in us-east-1 and is left to the "
-            "deployment account's central WAF set-up when one exists.",
         )
         acknowledge(
             self.distribution,
@@ -148,17 +222,22 @@ class Hosting(Construct):
         )
 
         self.url = f"https://{self.distribution.distribution_domain_name}"
+        # The sites call the API through this distribution (so through its web ACL).
+        site_config = {**runtime_config, "apiUrl": self.url}
         self._deployment_role, self._deployment_logs = self._deployment_identity()
         for site, folder in sites.items():
-            self._deploy_site(site, folder, runtime_config)
+            self._deploy_site(site, folder, site_config)
         self._acknowledge_deployment_handler()
 
-    def _headers_policy(self, construct_id: str, *, embeddable: bool) -> cloudfront.ResponseHeadersPolicy:
+    def _headers_policy(self, construct_id: str, *, embeddable: bool,
+                        csp: str | None = None) -> cloudfront.ResponseHeadersPolicy:
         return cloudfront.ResponseHeadersPolicy(
             self,
             construct_id,
             comment="Parley embeddable site (widget)" if embeddable else "Parley site",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=csp, override=True) if csp else None,
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(730), include_subdomains=True, override=True
                 ),
@@ -184,37 +263,43 @@ class Hosting(Construct):
             else None,
         )
 
-    def _deployment_identity(self) -> tuple[iam.Role, logs.LogGroup]:
+    def _deployment_identity(self) -> tuple[iam.IRole, logs.LogGroup]:
         """One role and log group for the BucketDeployment handler (a CDK-provided Lambda with the
-        AWS CLI layer), instead of its default role with the AWSLambdaBasicExecutionRole managed
-        policy: this one writes to its own log group only."""
+        AWS CLI layer), holding exactly what it does: read the CDK asset objects, sync the site
+        bucket, invalidate this distribution, write its own log group. BucketDeployment gets it
+        without policy updates: its own grants (S3 Get*/List*/Delete*, cloudfront:CreateInvalidation
+        on '*') would be wider."""
         role = iam.Role(self, "DeploymentRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group = logs.LogGroup(self, "DeploymentLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        self.deployment_role = role
+        log_group = logs.LogGroup(self, "DeploymentLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
         log_group.grant_write(role)
         stack = Stack.of(self)
-        reason_s3 = (
-            "BucketDeployment's grants (CDK-generated): read of the CDK asset bucket objects, "
-            "read/write/delete under the site bucket (sync with prune); S3 grant actions come as "
-            "prefixes (Get*/List*/Abort*/DeleteObject*) in CDK's grant helpers."
-        )
-        for finding in (
-            "Action::s3:GetBucket*",
-            "Action::s3:GetObject*",
-            "Action::s3:List*",
-            "Action::s3:Abort*",
-            "Action::s3:DeleteObject*",
-            f"Resource::{attr_ref(self.bucket)}/*",
-            "Resource::arn:<AWS::Partition>:s3:::"
-            f"cdk-{stack.synthesizer.bootstrap_qualifier or 'hnb659fds'}-assets-<AWS::AccountId>-<AWS::Region>/*",
-        ):
-            acknowledge(role, f"AwsSolutions-IAM5[{finding}]", reason_s3)
+        qualifier = stack.synthesizer.bootstrap_qualifier or "hnb659fds"
+        assets = f"arn:{stack.partition}:s3:::cdk-{qualifier}-assets-{stack.account}-{stack.region}"
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{assets}/*"]))
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            resources=[self.bucket.arn_for_objects("*")]))
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+            resources=[stack.format_arn(service="cloudfront", region="", resource="distribution",
+                                        resource_name=self.distribution.distribution_id)]))
+        policy = role.node.find_child("DefaultPolicy")
         acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "cloudfront:CreateInvalidation/GetInvalidation after each upload, as granted by "
-            "BucketDeployment (distribution + distribution_paths); CDK grants them on '*'.",
+            policy,
+            f"AwsSolutions-IAM5[Resource::{attr_ref(self.bucket)}/*]",
+            "Risk accepted: the deployment handler may read, write and delete any object of the site "
+            "bucket (it mirrors each site's build under its prefix, deleting what the build no longer has).",
         )
-        return role, log_group
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+            f"cdk-{qualifier}-assets-<AWS::AccountId>-<AWS::Region>/*]",
+            "Risk accepted: the deployment handler may read any object of the CDK bootstrap asset bucket "
+            "(asset keys are content hashes known only at deploy time); read only, no write.",
+        )
+        return role.without_policy_updates(), log_group
 
     def _acknowledge_deployment_handler(self) -> None:
         # The handler is a stack-level singleton Lambda that CDK owns; find it to acknowledge L1.

@@ -17,6 +17,13 @@ from infra.constructs.nag import acknowledge
 
 HTTP_RATE_LIMIT = 100
 HTTP_BURST_LIMIT = 200
+# Tighter per route (requests per second, burst) where one request costs much or guesses a
+# secret; shared by every caller (per IP: the CloudFront WAF, infra/constructs/waf.py).
+ROUTE_THROTTLES = {
+    "POST /api/signup": (2, 5),  # each creates a tenant, a Cognito user, a Stripe customer
+    "POST /api/auth/login": (10, 20),  # password guessing
+    "POST /api/visitor/offline-message": (5, 10),  # each becomes a lead and an email
+}
 
 
 class HttpApi(Construct):
@@ -57,6 +64,14 @@ class HttpApi(Construct):
             access_log_settings=access_logs(self, "AccessLogs", HTTP_FIELDS),
             throttle=apigwv2.ThrottleSettings(rate_limit=HTTP_RATE_LIMIT, burst_limit=HTTP_BURST_LIMIT),
         )
+        route_keys = {f"{route.method} {route.path}" for route in routes}
+        cfn_stage = self.stage.node.default_child
+        assert isinstance(cfn_stage, apigwv2.CfnStage)
+        cfn_stage.route_settings = {
+            key: {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+            for key, (rate, burst) in ROUTE_THROTTLES.items()
+            if key in route_keys
+        }
 
         integration_of: dict[str, integrations.HttpLambdaIntegration] = {}
         for route in routes:
@@ -64,11 +79,13 @@ class HttpApi(Construct):
                 integration_of[route.function] = integrations.HttpLambdaIntegration(
                     f"{construct_name(route.function)}Integration", functions[route.function]
                 )
-            self.api.add_routes(
+            added = self.api.add_routes(
                 path=route.path,
                 methods=[apigwv2.HttpMethod[route.method]],
                 integration=integration_of[route.function],
             )
+            for http_route in added:  # the stage's route settings name routes that must exist first
+                cfn_stage.node.add_dependency(http_route)
         acknowledge(
             self.api,
             "AwsSolutions-APIG4",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -82,12 +82,15 @@ class Workflows(Construct):
         stack = Stack.of(self)
         # The /aws/vendedlogs/ prefix keeps CloudWatch Logs from adding this group to the
         # account's log resource policy (5,120 characters at most, shared by every vended log).
+        # Retained with the stack gone; the stack's own id in the name lets a new stack of the
+        # same name create its group beside the one kept.
+        stack_guid = Fn.select(2, Fn.split("/", stack.stack_id))
         log_group = logs.LogGroup(
             self,
             f"{name}Logs",
-            log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-{spec.name}",
+            log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-{spec.name}-{stack_guid}",
             retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
+            removal_policy=RemovalPolicy.RETAIN,
         )
         tasks = {placeholder: functions[function] for placeholder, function in spec.task_functions.items()}
         machine = sfn.StateMachine(
@@ -109,15 +112,14 @@ class Workflows(Construct):
             )
         )
         acknowledge(
-            machine,
+            machine.role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5[Resource::*]",
-            "Two statements CDK adds to a state machine role need Resource '*': X-Ray tracing "
-            "(xray:PutTraceSegments/PutTelemetryRecords/GetSamplingRules/GetSamplingTargets support "
-            "no resource-level permissions) and the CloudWatch Logs vended-log delivery actions "
-            "(logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, "
-            "ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), "
-            "which AWS documents as requiring '*' for Step Functions logging. Lambda invocation is "
-            "limited to this workflow's task functions.",
+            "Risk accepted: X-Ray tracing (xray:PutTraceSegments/PutTelemetryRecords/GetSamplingRules/"
+            "GetSamplingTargets) and the CloudWatch Logs vended-log delivery actions (CreateLogDelivery, "
+            "GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, "
+            "DescribeResourcePolicies, DescribeLogGroups) support no resource-level permissions, so "
+            "this role may manage log deliveries account-wide; it invokes only this workflow's task "
+            "functions.",
         )
         self.log_groups[spec.name] = log_group
         return machine
@@ -131,12 +133,11 @@ class Workflows(Construct):
             iam.PolicyStatement(actions=list(EXECUTION_ACTIONS), resources=[execution_arn(machine)])
         )
         acknowledge(
-            function,
+            function.policy,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
             f"execution:{attr_ref(machine, 'Name')}:*]",
-            f"states:StopExecution and states:DescribeExecution on the executions of the {spec.name} "
-            "state machine only: execution names are chosen at runtime (one per client, or per "
-            "notice), so the resource cannot be narrower than 'execution:<machine name>:*'.",
+            f"Risk accepted: the function may stop or describe any execution of the {spec.name} state "
+            "machine (names are chosen at runtime, one per client or notice), not of any other.",
         )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, CfnParameter, Stack
 from constructs import Construct
 
 from infra import wiring
@@ -18,7 +18,7 @@ from infra.constructs.chat import Chat
 from infra.constructs.data import Data
 from infra.constructs.email import DEFAULT_DOMAIN, Email
 from infra.constructs.function_factory import FunctionFactory, FunctionResources
-from infra.constructs.hosting import Hosting
+from infra.constructs.hosting import Edge, Hosting
 from infra.constructs.http_api import HttpApi
 from infra.constructs.layers import Layers
 from infra.constructs.schedules import Schedules
@@ -65,6 +65,12 @@ class Settings:
     # email (leads, invitations); context parley:emailDomain / parley:emailFrom.
     email_domain: str = DEFAULT_DOMAIN
     email_from: str = ""
+    # Reserved concurrency for the money path (function_factory.RESERVED_CONCURRENCY); an account
+    # whose Lambda concurrency quota is under 151 cannot reserve it: parley:reserveBillingConcurrency.
+    reserve_billing_concurrency: bool = True
+    # The CloudFront web ACL's ARN (ParleyEdge's output WebAclArn): the default of the stack's
+    # CloudFrontWebAclArn parameter; context parley:cloudFrontWebAclArn.
+    cloudfront_web_acl_arn: str | None = None
 
     @property
     def from_address(self) -> str:
@@ -82,7 +88,11 @@ class Settings:
             raise ValueError(f"parley:emailFrom {email_from!r} is not an address of parley:emailDomain "
                              f"{email_domain!r}")
         publishable_key = node.try_get_context("parley:stripePublishableKey")
+        reserve = node.try_get_context("parley:reserveBillingConcurrency")
+        web_acl_arn = node.try_get_context("parley:cloudFrontWebAclArn")
         return cls(
+            reserve_billing_concurrency=_as_bool(reserve) if reserve is not None else cls.reserve_billing_concurrency,
+            cloudfront_web_acl_arn=str(web_acl_arn) if web_acl_arn else None,
             stripe_publishable_key=str(publishable_key) if publishable_key else None,
             email_domain=email_domain,
             email_from=email_from,
@@ -135,6 +145,7 @@ class ParleyStack(Stack):
                 email=self.email,
             ),
             provider_time_zone=settings.provider_time_zone,
+            reserve_concurrency=settings.reserve_billing_concurrency,
         )
         self.functions = self.function_factory.create_all(wiring.FUNCTIONS.values())
 
@@ -147,9 +158,22 @@ class ParleyStack(Stack):
         self.schedules = Schedules(
             self, "Schedules", functions=self.functions, schedules=settings.in_provider_time_zone(schedules)
         )
+        # CloudFront's web ACL must be created in us-east-1: the ParleyEdge stack makes it, this
+        # parameter brings its ARN here (docs/security.md, "Deploying the WAF").
+        self.web_acl_arn = CfnParameter(
+            self,
+            "CloudFrontWebAclArn",
+            type="String",
+            description="ARN of the CLOUDFRONT-scope web ACL (output WebAclArn of the ParleyEdge stack, us-east-1)",
+            allowed_pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$",
+            constraint_description="a CLOUDFRONT-scope (global, us-east-1) AWS WAF web ACL ARN",
+            default=settings.cloudfront_web_acl_arn,  # None: no default, the deploy must pass it
+        )
         self.hosting = Hosting(
             self,
             "Hosting",
+            edge=Edge(web_acl_arn=self.web_acl_arn.value_as_string, api_endpoint=self.http_api.api.api_endpoint,
+                      websocket_url=self.chat.stage.url),
             runtime_config=SiteConfig(
                 api_url=str(self.http_api.url),
                 ws_url=self.chat.stage.url,
@@ -162,7 +186,7 @@ class ParleyStack(Stack):
         outputs = {
             "WebSocketUrl": (self.chat.stage.url, "WebSocket endpoint (wss://...)"),
             "HttpApiUrl": (self.http_api.url, "HTTP API base URL"),
-            "CloudFrontUrl": (self.hosting.url, "Static sites: /widget/, /console/, /demo/"),
+            "CloudFrontUrl": (self.hosting.url, "Static sites (/widget/, /console/, /demo/, /dashboard/) and /api/"),
             "UserPoolId": (self.auth.user_pool.user_pool_id, "Cognito user pool id"),
             "UserPoolClientId": (self.auth.user_pool_client.user_pool_client_id, "Cognito app client id"),
             "StripeSecretName": (

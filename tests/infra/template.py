@@ -63,3 +63,13 @@ def statements_of_role(synth: Synth, role_id: str) -> list[Resource]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def rendered(value: Any) -> str:
+    """A template string value as text: an `Fn::Join` joined, any other intrinsic as `<token>`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(rendered(part) for part in parts)
+    return "<token>"

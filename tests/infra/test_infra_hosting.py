@@ -40,10 +40,11 @@ def test_buckets_private_encrypted_ssl_only(synth: Synth) -> None:
 def test_distribution(synth: Synth) -> None:
     (distribution,) = synth.of_type("AWS::CloudFront::Distribution").values()
     config = distribution["Properties"]["DistributionConfig"]
-    (origin,) = config["Origins"]
-    assert "OriginAccessControlId" in origin
+    s3_origins = [o for o in config["Origins"] if "S3OriginConfig" in o]
+    assert len(s3_origins) == 1 and "OriginAccessControlId" in s3_origins[0]
     assert config["Logging"]["Bucket"]["Fn::GetAtt"][0] == synth.logical_id(synth.stack.hosting.logs_bucket)
     behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert behaviors.pop("/api/*")["ViewerProtocolPolicy"] == "https-only"  # test_infra_hardening.py
     assert set(behaviors) == {f"/{site}/*" for site in wiring.STATIC_SITES}
     for behavior in [*behaviors.values(), config["DefaultCacheBehavior"]]:
         assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
@@ -77,6 +78,7 @@ def test_site_deployments(synth: Synth) -> None:
         # The keys of parley.interfaces.SiteConfig (the publishable key only when configured).
         assert set(config) == {"apiUrl", "wsUrl", "cognitoClientId", "region"}
         markers = json.dumps(props["SourceMarkers"][-1])
-        assert synth.logical_id(synth.stack.http_api.api) in markers
+        # apiUrl is the distribution's own domain: the sites reach the API through it (and its web ACL)
+        assert synth.logical_id(synth.stack.hosting.distribution) in markers
         assert synth.logical_id(synth.stack.chat.api) in markers
         assert synth.logical_id(synth.stack.auth.user_pool_client) in markers

@@ -13,7 +13,7 @@ import pytest
 
 from infra import wiring
 from infra.constructs.workflows import EXECUTION_ACTIONS, _check
-from tests.infra.template import Resource, Synth, as_list, statements_of_role
+from tests.infra.template import Resource, Synth, as_list, rendered, statements_of_role
 
 pytestmark = pytest.mark.infra
 
@@ -122,7 +122,7 @@ def test_standard_logged_and_traced(synth: Synth, name: str) -> None:
     assert log_group_id == synth.logical_id(synth.stack.workflows.log_groups[name])
     log_group = synth.resources[log_group_id]["Properties"]
     assert log_group["RetentionInDays"] > 0
-    assert log_group["LogGroupName"].startswith("/aws/vendedlogs/states/")
+    assert rendered(log_group["LogGroupName"]).startswith("/aws/vendedlogs/states/")
 
 
 def test_dedicated_log_groups(synth: Synth) -> None:
