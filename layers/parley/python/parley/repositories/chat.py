@@ -240,19 +240,22 @@ class ChatRepository:
         ]
         if limited_at is not None:
             items.append({"Update": self._visitor_limits_update(conversation, limited_at)})
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
-            if limited_at is None or len(reasons) < 3 or reasons[2] != "ConditionalCheckFailed":
-                raise
-            if not self._free_closed(conversation, limited_at):
-                raise self._start_refusal(conversation, limited_at) from exc
-            self._db.transact_write_items(TransactItems=items)  # a closed one made room: once more
+        for attempt in range(2):  # once more only when a closed conversation made room
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                break
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False
+                if "TransactionConflict" in reasons:  # a retried start racing its original
+                    raise SendInProgress("this conversation is being started; retry shortly") from exc
+                if limited_at is None or len(reasons) < 3 or reasons[2] != "ConditionalCheckFailed":
+                    raise
+                if attempt == 1 or not self._free_closed(conversation, limited_at):
+                    raise self._start_refusal(conversation, limited_at) from exc
         self.remember_joined([connection_id], conversation.conversation_id)
         return True
 
