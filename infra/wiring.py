@@ -71,6 +71,7 @@ class FunctionSpec:
     sends_email: bool = False  # talks SMTP (SES on AWS): EMAIL_ENVIRONMENT + reads the SMTP secret
     timeout_seconds: int = 10
     memory_mb: int = 256
+    sends_to_queues: tuple[str, ...] = ()  # may send messages to these QUEUES (their URL variables)
 
     @property
     def handler_file(self) -> Path:
@@ -110,9 +111,46 @@ def environment_variables(spec: FunctionSpec) -> frozenset[str]:
     names.update(STATE_MACHINES[name].env_var for name in spec.starts_workflows)
     return frozenset(names)
 
+    names.update(QUEUES[name].env_var for name in spec.sends_to_queues)
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue (encrypted, TLS only) with its dead-letter queue."""
+
+    logical_id: str
+    env_var: str  # the queue URL, for the functions that send to it
+    visibility_timeout_seconds: int  # at least 6 times the consumer's timeout (AWS's advice for Lambda consumers)
+    max_receive_count: int  # deliveries before a message moves to the dead-letter queue
+    dead_letter_retention_days: int = 14
+
+
+QUEUES: dict[str, QueueSpec] = {
+    # The billing day's invoices, one message each, for collection_worker (parley.ledger.collection).
+    "collection": QueueSpec(logical_id="CollectionQueue", env_var="PARLEY_COLLECTION_QUEUE_URL",
+                            visibility_timeout_seconds=360, max_receive_count=5),
+}
+
+
+@dataclass(frozen=True)
+class QueueSubscription:
+    """An SQS → Lambda event source mapping, partial batch failures reported."""
+
+    queue: str
+    function: str
+    batch_size: int = 10
+    max_batching_window_seconds: int = 0
+    # Concurrent invocations the mapping may run; with ~3 Stripe requests per invoice and
+    # Stripe's live limit of 100 requests/s, 10 workers stay well under it (docs/benchmarks.md).
+    max_concurrency: int = 10
+
+
+QUEUE_SUBSCRIPTIONS: tuple[QueueSubscription, ...] = (
+    QueueSubscription(queue="collection", function="collection_worker"),
+)
+
+
     for spec in (
         FunctionSpec(
             name="chat_authorizer",
@@ -170,12 +208,19 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="billing_cycle",
             description="Daily: bills the clients whose Billing Date is today (CO-9, CH-4, CH-5, CH-7, CO-12)",
             tables={"data": Access.WRITE},
-            uses_stripe=True,
+            sends_to_queues=("collection",),  # charging is collection_worker's: no Stripe here
             timeout_seconds=900,
             memory_mb=1024,
         ),
         FunctionSpec(
             name="late_charges",
+        FunctionSpec(
+            name="collection_worker",
+            description="Collection queue: carries one invoice per message to Stripe and charges it (CO-13)",
+            tables={"data": Access.WRITE},
+            uses_stripe=True,
+            timeout_seconds=60,
+        ),
             description="Daily: 5 % late charge on invoices unpaid past the deadline (CO-11)",
             tables={"data": Access.WRITE},
             uses_stripe=True,

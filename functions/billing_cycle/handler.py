@@ -1,4 +1,5 @@
-"""Daily: bill every client whose Billing Date is today (CO-9 and the rules it carries)."""
+"""Daily: bill every client whose Billing Date is today (CO-9 and the rules it carries), and
+hand the day's invoices to the collection queue (functions/collection_worker charges them)."""
 
 from __future__ import annotations
 
@@ -14,4 +15,4 @@ from parley.scheduled import run_daily
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_daily(event, "billing_day", with_stripe=True)
+    return run_daily(event, "billing_day", with_stripe=False, fan_out=True)

@@ -11,7 +11,7 @@ and stopping workflow executions by infra/constructs/workflows.py, to the declar
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -21,6 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import wiring
@@ -99,6 +100,7 @@ class FunctionResources:
     websocket_stage: apigwv2.WebSocketStage
     layers: Sequence[lambda_.ILayerVersion]
     email: Email | None = None  # SES and the SMTP secret: needed once a function `sends_email`
+    queues: Mapping[str, sqs.IQueue] = field(default_factory=dict)  # wiring.QUEUES, for `sends_to_queues`
 
 
 class ParleyFunction(Construct):
@@ -221,6 +223,11 @@ class ParleyFunction(Construct):
 
         if spec.sends_email:
             self._grant_email(resources.email)
+
+        for name in spec.sends_to_queues:
+            queue = resources.queues[name]
+            queue.grant_send_messages(fn)
+            fn.add_environment(wiring.QUEUES[name].env_var, queue.queue_url)
 
     def _grant_email(self, email: Email | None) -> None:
         # SMTP to SES: the function's role needs only the credentials secret (SES authorizes

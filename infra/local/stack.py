@@ -33,11 +33,12 @@ from infra.local.control import CLOCK_PATH, LocalControl
 from infra.local.demo_desk import ADMIN_USERNAME, SUPERVISOR_USERNAME, seed_desk
 from infra.local.gateway import LocalGateway
 from infra.local.localstripe_server import LocalStripe
+from infra.local.queues import QueuePoller
 from infra.local.scheduler import LocalScheduler
 from infra.local.smtp import LocalSmtpServer, add_mail_routes
 from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
-from infra.wiring import SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
+from infra.wiring import QUEUE_SUBSCRIPTIONS, QUEUES, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
 from parley.auth.roles import Group
 from parley.billing.plans import PlanCatalog
@@ -111,6 +112,7 @@ class LocalStack:
         self._ticker_stop = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="local-gateway", daemon=True)
+        self.queue_pollers: list[QueuePoller] = []
         self.gateway = LocalGateway(config=self._site_config, extra_routes=self._public_local_routes)
         self.control = LocalControl(lambda_runtime.invoke)  # invoke and clock: own port, per-run token
         self._control_routes()
@@ -158,6 +160,11 @@ class LocalStack:
         sfn = self.boto("stepfunctions")
         for machine in STATE_MACHINES.values():
             definition = machine.definition_file.read_text()
+        sqs = self.boto("sqs")
+        for queue_sub in QUEUE_SUBSCRIPTIONS:
+            url = os.environ[QUEUES[queue_sub.queue].env_var]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.queue_pollers.append(QueuePoller(sqs, url, queue_arn, queue_sub, lambda_runtime.invoke))
             for placeholder, function in machine.task_functions.items():
                 definition = definition.replace("${" + placeholder + "}", local_function_arn(function))
             arn = sfn.create_state_machine(name=f"parley-{machine.name}", definition=definition,
@@ -167,7 +174,20 @@ class LocalStack:
         self.stripe.register_webhook(f"{self.base_url}/api/stripe/webhook", self._webhook_secret)
 
     def drain_streams(self) -> int:
-        return sum(p.drain() for p in self.pollers)
+        """Deliver what the streams and queues hold now (streams first: queues are fed by runs)."""
+        return sum(p.drain() for p in self.pollers) + sum(q.drain() for q in self.queue_pollers)
+
+    def _create_queues(self) -> None:
+        """The SQS queues of wiring.QUEUES on moto, each with its dead-letter queue and redrive."""
+        sqs = self.boto("sqs")
+        for name, spec in QUEUES.items():
+            dead = sqs.create_queue(QueueName=f"parley-{name}-dead-letters")["QueueUrl"]
+            dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            url = sqs.create_queue(QueueName=f"parley-{name}", Attributes={
+                "VisibilityTimeout": str(spec.visibility_timeout_seconds),
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn,
+                                             "maxReceiveCount": str(spec.max_receive_count)})})["QueueUrl"]
+            os.environ[spec.env_var] = url
 
     def advance(self, delta: timedelta) -> list[tuple[str, datetime]]:
         """Move the clock forward. On the way, time stops at every schedule occurrence and every
@@ -217,6 +237,8 @@ class LocalStack:
         def tick() -> None:
             while not self._ticker_stop.wait(5):
                 if self.scheduler is not None:
+        for queue_poller in self.queue_pollers:
+            queue_poller.start()
                     self.scheduler.run_until(self.clock.now())
 
         threading.Thread(target=tick, name="local-scheduler", daemon=True).start()
@@ -234,6 +256,8 @@ class LocalStack:
         try:
             asyncio.run_coroutine_threadsafe(self.control.stop(), self._loop).result(10)
             asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(30)
+        for queue_poller in self.queue_pollers:
+            queue_poller.stop()
         finally:  # whatever happens, nothing keeps running
             self._stop_rest()
 
@@ -305,6 +329,7 @@ class LocalStack:
         secrets_manager.create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
         secrets_manager.create_secret(Name=SMTP_SECRET_NAME, SecretString=json.dumps({"username": "", "password": ""}))
         self._webhook_secret = f"whsec_{secrets.token_hex(16)}"
+        self._create_queues()
         secrets_manager.create_secret(Name=STRIPE_SECRET_NAME, SecretString=json.dumps(
             {"api_key": LocalStripe.API_KEY, "webhook_secret": self._webhook_secret}))
         idp = self.boto("cognito-idp")

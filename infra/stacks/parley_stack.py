@@ -21,6 +21,7 @@ from infra.constructs.function_factory import FunctionFactory, FunctionResources
 from infra.constructs.hosting import Edge, Hosting
 from infra.constructs.http_api import HttpApi
 from infra.constructs.layers import Layers
+from infra.constructs.queues import Queues
 from infra.constructs.schedules import Schedules
 from infra.constructs.streams import StreamSubscriptions
 from infra.constructs.stripe import Stripe
@@ -130,6 +131,7 @@ class ParleyStack(Stack):
         self.layers = Layers(self, "Layers")
         self.stripe = Stripe(self, "Stripe")
         self.email = Email(self, "Email", domain=settings.email_domain, from_address=settings.from_address)
+        self.queues = Queues(self, "Queues")
 
         self.function_factory = FunctionFactory(
             self,
@@ -143,6 +145,7 @@ class ParleyStack(Stack):
                 websocket_stage=self.chat.stage,
                 layers=self.layers.all,
                 email=self.email,
+                queues=self.queues.queues,
             ),
             provider_time_zone=settings.provider_time_zone,
             reserve_concurrency=settings.reserve_billing_concurrency,
@@ -152,6 +155,7 @@ class ParleyStack(Stack):
         self.streams = StreamSubscriptions(
             self, "Streams", functions=self.function_factory.functions, tables=self.data.tables
         )
+        self.queues.subscribe(self.function_factory.functions)
         self.workflows = Workflows(self, "Workflows", functions=self.function_factory.functions)
         self.chat.add_routes(self.functions)
         self.http_api = HttpApi(self, "Http", functions=self.functions, cors_allow_origins=settings.cors_allow_origins)

@@ -137,7 +137,7 @@ def test_secret_read_only_where_declared(synth: Synth) -> None:
 
 def test_stripe_readers() -> None:
     assert {n for n, s in wiring.FUNCTIONS.items() if s.uses_stripe} == {
-        "billing_cycle",
+        "collection_worker",  # the billing day's collection (billing_cycle only queues it)
         "late_charges",
         "stripe_webhook",
         "client_billing",

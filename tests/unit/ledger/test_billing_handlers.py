@@ -20,6 +20,8 @@ import pytest
 
 from parley.billing.payments import default_date, late_charge_date
 from parley.composition import billing as composition
+from parley.ledger.memory import InMemoryCollectionQueue
+from parley.ledger.service import build_billing
 from parley.ledger.models import TRIAL_CYCLE, AccountStatus, InvoiceStatus
 from parley.repositories.dynamo import to_item
 from tests.unit.ledger.world import START, World, days
@@ -48,7 +50,10 @@ class Context:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> World:
     world = World()
-    monkeypatch.setattr(composition, "billing_service", lambda with_stripe=True: world.billing)
+    queue = world.collection_queue = InMemoryCollectionQueue()  # type: ignore[attr-defined]
+    fanned_out = build_billing(world.ledger, world.tenants, world.payments, world.clock, queue)
+    monkeypatch.setattr(composition, "billing_service",
+                        lambda with_stripe=True, fan_out=False: fanned_out if fan_out else world.billing)
     monkeypatch.setattr(composition, "lifecycle", lambda: world.lifecycle)
     monkeypatch.setattr(composition, "ledger_repository", lambda: world.ledger)
     monkeypatch.setattr(composition, "stripe_secret", lambda: {"api_key": "sk_unit", "webhook_secret": WEBHOOK_SECRET})
@@ -66,7 +71,17 @@ def test_the_daily_jobs_run_their_day_and_report_it(world: World) -> None:
     day = world.on(world.next_billing_day())
     billed = handler_of("billing_cycle").handler(scheduled(day), Context())
     assert billed["day"] == day.isoformat() and sorted(billed["billed"]) == ["cl_a", "cl_b"]
-    assert billed["declined"] == [f"in_{day:%Y%m%d}_cycle_cl_b"]
+    cycle = {c: f"in_{day:%Y%m%d}_cycle_{c}" for c in ("cl_a", "cl_b")}
+    assert sorted(billed["enqueued"]) == sorted(cycle.values()) and billed["declined"] == []
+    orders: list[Any] = world.collection_queue.orders  # type: ignore[attr-defined]
+    # The collection worker drains the queue: one SQS record per order, no batch item failures.
+    records = [{"messageId": f"m{n}", "receiptHandle": f"r{n}", "body": o.model_dump_json(), "attributes": {},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:collection", "awsRegion": "us-east-1"}
+               for n, o in enumerate(orders)]
+    assert handler_of("collection_worker").handler({"Records": records}, Context()) == {"batchItemFailures": []}
+    assert world.ledger.invoice("cl_a", cycle["cl_a"]).status is InvoiceStatus.PAID  # type: ignore[union-attr]
+    assert cycle["cl_b"] in [h.detail["invoice_id"] for h in world.history("cl_b", "payment_failed")]
     first = world.invoices("cl_b")[0]
     late = handler_of("late_charges").handler(scheduled(late_charge_date(world.policy, first.due_date)), Context())
     assert late["late_charges"] == [first.invoice_id]

@@ -43,9 +43,10 @@ def _job(billing: Billing, job: DailyJob) -> Callable[[date], DayReport]:
     return jobs[job]
 
 
-def run_daily(event: dict[str, Any], job: DailyJob, *, with_stripe: bool) -> dict[str, Any]:
-    """A daily job (the billing day, late charges, defaults) for the scheduled day."""
+def run_daily(event: dict[str, Any], job: DailyJob, *, with_stripe: bool, fan_out: bool = False) -> dict[str, Any]:
+    """A daily job (the billing day, late charges, defaults) for the scheduled day; with
+    `fan_out`, the day's collection goes to the collection queue's workers."""
     run = parse_run(event)
-    billing = services.billing_service(with_stripe=with_stripe)
+    billing = services.billing_service(with_stripe=with_stripe, fan_out=fan_out)
     day = run.day or billing.config.policy.business_date(run.scheduled_time)
     return summarize(_job(billing, job)(day))

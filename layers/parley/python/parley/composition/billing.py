@@ -10,6 +10,7 @@ from parley import aws
 from parley.billing.calendar import parse_time_zone
 from parley.clock import get_clock
 from parley.composition.chat import chat_repository, tenant_repository
+from parley.gateways.collection_queue import SqsCollectionQueue
 from parley.gateways.stripe_gateway import StripeGateway
 from parley.gateways.workflows import StepFunctionsWorkflows
 from parley.ledger.lifecycle import AccountLifecycle
@@ -35,10 +36,12 @@ def ledger_repository() -> LedgerRepository:
     return LedgerRepository(aws.dynamodb(), get_settings().data_table)
 
 
-def billing_service(with_stripe: bool = True) -> Billing:
-    """The billing services over DynamoDB, and Stripe unless a job never calls it."""
+def billing_service(with_stripe: bool = True, *, fan_out: bool = False) -> Billing:
+    """The billing services over DynamoDB, and Stripe unless a job never calls it. With
+    `fan_out` (the scheduled billing day) collection goes through the collection queue."""
+    queue = SqsCollectionQueue(aws.sqs(), get_settings().collection_queue_url) if fan_out else None
     return build_billing(ledger_repository(), tenant_repository(), stripe_gateway() if with_stripe else None,
-                         get_clock())
+                         get_clock(), queue)
 
 
 def lifecycle() -> AccountLifecycle:
