@@ -69,9 +69,9 @@ class FunctionSpec:
     uses_stripe: bool = False  # reads the Stripe API key and webhook secret (Secrets Manager)
     starts_workflows: tuple[str, ...] = ()  # may start/stop executions of these state machines
     sends_email: bool = False  # talks SMTP (SES on AWS): EMAIL_ENVIRONMENT + reads the SMTP secret
+    sends_to_queues: tuple[str, ...] = ()  # may send messages to these QUEUES (their URL variables)
     timeout_seconds: int = 10
     memory_mb: int = 256
-    sends_to_queues: tuple[str, ...] = ()  # may send messages to these QUEUES (their URL variables)
 
     @property
     def handler_file(self) -> Path:
@@ -109,12 +109,10 @@ def environment_variables(spec: FunctionSpec) -> frozenset[str]:
     if spec.sends_email:
         names.update(EMAIL_ENVIRONMENT)
     names.update(STATE_MACHINES[name].env_var for name in spec.starts_workflows)
+    names.update(QUEUES[name].env_var for name in spec.sends_to_queues)
     return frozenset(names)
 
-    names.update(QUEUES[name].env_var for name in spec.sends_to_queues)
 
-FUNCTIONS: dict[str, FunctionSpec] = {
-    spec.name: spec
 @dataclass(frozen=True)
 class QueueSpec:
     """An SQS queue (encrypted, TLS only) with its dead-letter queue."""
@@ -151,6 +149,8 @@ QUEUE_SUBSCRIPTIONS: tuple[QueueSubscription, ...] = (
 )
 
 
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec
     for spec in (
         FunctionSpec(
             name="chat_authorizer",
@@ -213,14 +213,14 @@ QUEUE_SUBSCRIPTIONS: tuple[QueueSubscription, ...] = (
             memory_mb=1024,
         ),
         FunctionSpec(
-            name="late_charges",
-        FunctionSpec(
             name="collection_worker",
             description="Collection queue: carries one invoice per message to Stripe and charges it (CO-13)",
             tables={"data": Access.WRITE},
             uses_stripe=True,
             timeout_seconds=60,
         ),
+        FunctionSpec(
+            name="late_charges",
             description="Daily: 5 % late charge on invoices unpaid past the deadline (CO-11)",
             tables={"data": Access.WRITE},
             uses_stripe=True,

@@ -108,11 +108,11 @@ class LocalStack:
         self.stripe = LocalStripe()
         self.smtp = LocalSmtpServer()  # a real SMTP server; its mail is at /_local/mail
         self.pollers: list[StreamPoller] = []
+        self.queue_pollers: list[QueuePoller] = []
         self.scheduler: LocalScheduler | None = None
         self._ticker_stop = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="local-gateway", daemon=True)
-        self.queue_pollers: list[QueuePoller] = []
         self.gateway = LocalGateway(config=self._site_config, extra_routes=self._public_local_routes)
         self.control = LocalControl(lambda_runtime.invoke)  # invoke and clock: own port, per-run token
         self._control_routes()
@@ -156,15 +156,15 @@ class LocalStack:
         for sub in STREAM_SUBSCRIPTIONS:
             arn = ddb.describe_table(TableName=table_name(sub.table))["Table"]["LatestStreamArn"]
             self.pollers.append(StreamPoller(streams, arn, sub, lambda_runtime.invoke))
-        self.scheduler = LocalScheduler(SCHEDULES, lambda_runtime.invoke, self.clock.now())
-        sfn = self.boto("stepfunctions")
-        for machine in STATE_MACHINES.values():
-            definition = machine.definition_file.read_text()
         sqs = self.boto("sqs")
         for queue_sub in QUEUE_SUBSCRIPTIONS:
             url = os.environ[QUEUES[queue_sub.queue].env_var]
             queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             self.queue_pollers.append(QueuePoller(sqs, url, queue_arn, queue_sub, lambda_runtime.invoke))
+        self.scheduler = LocalScheduler(SCHEDULES, lambda_runtime.invoke, self.clock.now())
+        sfn = self.boto("stepfunctions")
+        for machine in STATE_MACHINES.values():
+            definition = machine.definition_file.read_text()
             for placeholder, function in machine.task_functions.items():
                 definition = definition.replace("${" + placeholder + "}", local_function_arn(function))
             arn = sfn.create_state_machine(name=f"parley-{machine.name}", definition=definition,
@@ -233,12 +233,12 @@ class LocalStack:
         """`make dev`: stream delivery and schedules keep running in real time."""
         for poller in self.pollers:
             poller.start()
+        for queue_poller in self.queue_pollers:
+            queue_poller.start()
 
         def tick() -> None:
             while not self._ticker_stop.wait(5):
                 if self.scheduler is not None:
-        for queue_poller in self.queue_pollers:
-            queue_poller.start()
                     self.scheduler.run_until(self.clock.now())
 
         threading.Thread(target=tick, name="local-scheduler", daemon=True).start()
@@ -252,12 +252,12 @@ class LocalStack:
         self._ticker_stop.set()
         for poller in self.pollers:
             poller.stop()
+        for queue_poller in self.queue_pollers:
+            queue_poller.stop()
         self.stripe.stop()
         try:
             asyncio.run_coroutine_threadsafe(self.control.stop(), self._loop).result(10)
             asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(30)
-        for queue_poller in self.queue_pollers:
-            queue_poller.stop()
         finally:  # whatever happens, nothing keeps running
             self._stop_rest()
 
@@ -325,11 +325,11 @@ class LocalStack:
 
     def _create_resources(self) -> None:
         create_tables(self.boto("dynamodb"), table_name)
+        self._create_queues()
         secrets_manager = self.boto("secretsmanager")
         secrets_manager.create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
         secrets_manager.create_secret(Name=SMTP_SECRET_NAME, SecretString=json.dumps({"username": "", "password": ""}))
         self._webhook_secret = f"whsec_{secrets.token_hex(16)}"
-        self._create_queues()
         secrets_manager.create_secret(Name=STRIPE_SECRET_NAME, SecretString=json.dumps(
             {"api_key": LocalStripe.API_KEY, "webhook_secret": self._webhook_secret}))
         idp = self.boto("cognito-idp")
