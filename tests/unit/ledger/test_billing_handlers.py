@@ -20,9 +20,10 @@ import pytest
 
 from parley.billing.payments import default_date, late_charge_date
 from parley.composition import billing as composition
+from parley.gateways.stripe_models import PaymentProviderUnavailable
 from parley.ledger.memory import InMemoryCollectionQueue
-from parley.ledger.service import build_billing
 from parley.ledger.models import TRIAL_CYCLE, AccountStatus, InvoiceStatus
+from parley.ledger.service import build_billing
 from parley.repositories.dynamo import to_item
 from tests.unit.ledger.world import START, World, days
 
@@ -168,3 +169,33 @@ def test_a_signed_stripe_webhook_pays_the_invoice_and_a_bad_signature_is_a_400(w
     assert world.invoices()[0].status is InvoiceStatus.PAID
     replay = webhook.handler(webhook_request(body, signed(body)), Context())
     assert json.loads(replay["body"]) == {"received": True, "applied": False}
+
+
+def test_the_collection_worker_waits_out_stripes_rate_limit_and_gives_up_on_anything_else() -> None:
+    worker = handler_of("collection_worker")
+    pauses: list[float] = []
+    attempts: list[int] = []
+
+    def limited_twice() -> None:
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise PaymentProviderUnavailable("Too many requests", http_status=429)
+
+    worker.with_rate_limit_backoff(limited_twice, sleep=pauses.append)
+    assert len(attempts) == 3 and len(pauses) == 2 and all(0 < p <= 1.0 for p in pauses)
+
+    def always_limited() -> None:
+        raise PaymentProviderUnavailable("Too many requests", http_status=429)
+
+    pauses.clear()
+    with pytest.raises(PaymentProviderUnavailable):  # the message fails; SQS redelivers it later
+        worker.with_rate_limit_backoff(always_limited, sleep=pauses.append)
+    assert len(pauses) == len(worker.RATE_LIMIT_BACKOFF_SECONDS)
+
+    def down() -> None:
+        raise PaymentProviderUnavailable("Stripe 503", http_status=503)
+
+    pauses.clear()
+    with pytest.raises(PaymentProviderUnavailable):  # an outage is not waited out here
+        worker.with_rate_limit_backoff(down, sleep=pauses.append)
+    assert pauses == []
