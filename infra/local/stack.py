@@ -135,8 +135,6 @@ class LocalStack:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.gateway.start(self._requested_port), self._loop).result(10)
         asyncio.run_coroutine_threadsafe(self.control.start(), self._loop).result(10)
-        self.control_file = self.control.write_file(
-            self._control_file or Path(tempfile.mkdtemp(prefix="parley-control-")) / "local-control.json")
         self.stripe.start()
         self.smtp.start()
         moto_patches.install(lambda_endpoint=self.control.url, lambda_token=self.control.token)
@@ -147,6 +145,9 @@ class LocalStack:
         plans = (CONFIG_DIR / "plans" / f"{self._preset}.json").read_text()
         self.configure_billing(BillingPolicy.from_preset(self._preset), PlanCatalog.model_validate_json(plans))
         self.demo = self._seed()
+        # Written last: a control file on disk means the stack is ready for `parley clock`.
+        self.control_file = self.control.write_file(
+            self._control_file or Path(tempfile.mkdtemp(prefix="parley-control-")) / "local-control.json")
         return self
 
     def _wire_events(self) -> None:
