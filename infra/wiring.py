@@ -228,8 +228,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         FunctionSpec(
             name="defaults",
-            description="Daily: deactivates clients in default (CO-10 / CH-10)",
+            description="Daily: default warnings; terminates clients in default, voiding the cut-off cycle's fee "
+                        "(CO-10 / CH-10); deletes their data after retention (LC-3)",
             tables={"data": Access.WRITE},
+            uses_stripe=True,  # the cut-off cycle's invoice is voided in Stripe too
             timeout_seconds=900,
         ),
         FunctionSpec(

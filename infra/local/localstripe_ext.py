@@ -281,6 +281,25 @@ def pay_invoice(id: Any, off_session: Any = None, **kwargs: Any) -> Any:
     raise error
 
 
+def _void_invoice(id: Any, **kwargs: Any) -> Any:
+    """POST /v1/invoices/{id}/void. localstripe cancels the invoice's payment intent first and
+    answered 400 for an invoice never charged (no payment intent); Stripe voids any draft or
+    open invoice and emits ``invoice.voided``. The ledger voids the cut-off cycle's invoice at
+    default (parley.ledger.dunning), charged or not."""
+    if kwargs:
+        raise UserError(400, "Unexpected " + ", ".join(kwargs))
+    obj = Invoice._api_retrieve(id)
+    if obj.status not in ("draft", "open"):
+        raise UserError(400, f"You can only void draft or open invoices (this one is {obj.status}).")
+    if obj.payment_intent:
+        PaymentIntent._api_cancel(obj.payment_intent)
+    obj._draft = False
+    obj._voided = True
+    obj.status_transitions["voided_at"] = int(get_clock().now().timestamp())
+    resources.schedule_webhook(Event("invoice.voided", obj))
+    return obj
+
+
 def _on_payment_success(self: Any) -> None:
     """Stripe emits ``invoice.paid`` (and ``invoice.payment_succeeded``) when an invoice is paid;
     localstripe only the latter. The ledger listens to ``invoice.paid`` (parley.ledger.webhooks)."""
@@ -612,6 +631,7 @@ def build_app(state: ExtState | None = None) -> web.Application:
     r.add_post("/v1/billing_portal/sessions", create_portal_session)
     r.add_post("/v1/invoices/{id}/finalize", _api_route(_finalize_invoice))
     r.add_post("/v1/invoices/{id}/pay", _api_route(pay_invoice))  # before localstripe's own route
+    r.add_post("/v1/invoices/{id}/void", _api_route(_void_invoice))  # likewise
     r.add_post("/v1/customers/{id}/tax_ids", _api_route(_add_tax_id))  # likewise
     r.add_get(PORTAL_PREFIX + "/{session}", portal_page)
     r.add_post(PORTAL_PREFIX + "/{session}/invoices/{invoice}/pay", portal_pay)

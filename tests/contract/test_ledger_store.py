@@ -12,6 +12,7 @@ import pytest
 
 from parley.billing.lines import InvoiceLine
 from parley.billing.payments import Payment
+from parley.email.models import OutboxEmail
 from parley.ledger.memory import InMemoryLedger
 from parley.ledger.models import (
     AccountStatus,
@@ -242,3 +243,71 @@ def test_a_webhook_is_seen_once(store: LedgerStore) -> None:
     assert store.mark_webhook_seen("evt_2", NOW)
     store.forget_webhook_seen("evt_1")  # applying it failed: its redelivery counts as new
     assert store.mark_webhook_seen("evt_1", NOW)
+
+
+# --- billing emails, events recorded once, voids ----------------------------------------------
+def mail(email_id: str) -> OutboxEmail:
+    return OutboxEmail(email_id=email_id, to=["a@example.test"], subject="s", text="t", html="<p>t</p>",
+                       template="billing.invoice_issued", client_id="cl_a", created_at=NOW)
+
+
+def outbox_email(store: LedgerStore, email_id: str) -> OutboxEmail | None:
+    if isinstance(store, InMemoryLedger):
+        return store.outbox.get(email_id)
+    assert isinstance(store, LedgerRepository)
+    return store._outbox.get(email_id)
+
+
+def test_an_event_and_its_email_are_written_together_or_not_at_all(store: LedgerStore) -> None:
+    account = opened(store)
+    issued = event("cl_a", "invoice_issued").model_copy(update={"email": mail("em_1")})
+    assert store.commit_invoice(account, {}, invoice("cl_a", "in_1"), history=[issued])
+    stored_email = outbox_email(store, "em_1")
+    assert stored_email is not None and stored_email.template == "billing.invoice_issued"
+    (recorded,) = store.history("cl_a")
+    assert recorded.email is None  # the record keeps no copy of the email
+    # The same email again (a repeated event) refuses the whole write: no event without its email.
+    account = store.account("cl_a") or account
+    again = event("cl_a", "invoice_issued", 1).model_copy(update={"email": mail("em_1")})
+    assert not store.commit_invoice(account, {}, invoice("cl_a", "in_2"), history=[again])
+    assert store.invoice("cl_a", "in_2") is None and len(store.history("cl_a")) == 1
+    with pytest.raises(ConcurrentUpdate):
+        store.update_account(account, {"plan_id": "p"}, history=[again])
+    store.add_history([event("cl_a", "plain", 2), event("cl_a", "mailed", 3).model_copy(
+        update={"email": mail("em_2")})])
+    assert [h.kind for h in store.history("cl_a")] == ["invoice_issued", "plain", "mailed"]
+    assert outbox_email(store, "em_2") is not None
+
+
+def test_an_event_recorded_once_per_key(store: LedgerStore) -> None:
+    opened(store)
+    failed = event("cl_a", "payment_failed").model_copy(update={"email": mail("em_f")})
+    assert store.record_once("payment_failed:in_1:2026-11-22", [failed])
+    assert not store.record_once("payment_failed:in_1:2026-11-22", [event("cl_a", "payment_failed", 1)])
+    assert store.record_once("payment_failed:in_1:2026-11-23", [event("cl_a", "payment_failed", 2)])
+    assert len(store.history("cl_a")) == 2 and outbox_email(store, "em_f") is not None
+
+
+def test_an_open_unpaid_invoice_is_voided_once_with_its_reissue(store: LedgerStore) -> None:
+    account = opened(store)
+    store.commit_invoice(account, {}, invoice("cl_a", "in_1"))
+    read = store.invoice("cl_a", "in_1")
+    assert read is not None
+    reissue = invoice("cl_a", "in_1r", 995, kind="reissue", reissue_of="in_1")
+    collect = AgendaEntry(day=DAY, kind=AgendaKind.COLLECT, client_id="cl_a", invoice_id="in_1r")
+    assert store.void_invoice(read, DAY, reissue=reissue, agenda=[collect], history=[event("cl_a", "invoice_voided")])
+    voided = store.invoice("cl_a", "in_1")
+    assert voided is not None and voided.status is InvoiceStatus.VOID
+    assert (voided.voided_on, voided.reissued_as) == (DAY, "in_1r")
+    assert store.invoice("cl_a", "in_1r") == reissue and store.agenda(DAY, AgendaKind.COLLECT) == [collect]
+    assert not store.void_invoice(read, DAY)  # already void
+    assert not store.record_payment(voided, Payment(received_on=DAY, amount_cents=1), NOW)  # a void one is not paid
+    # A paid invoice is never voided (no automatic refund).
+    store.commit_invoice(store.account("cl_a") or account, {}, invoice("cl_a", "in_2"))
+    second = store.invoice("cl_a", "in_2")
+    assert second is not None
+    store.record_payment(second, Payment(received_on=DAY, amount_cents=35_000), NOW)
+    assert not store.void_invoice(second, DAY, history=[event("cl_a", "nope", 5)])
+    paid = store.invoice("cl_a", "in_2")
+    assert paid is not None and paid.status is InvoiceStatus.PAID
+    assert [h.kind for h in store.history("cl_a")] == ["invoice_voided"]

@@ -161,3 +161,25 @@ def test_an_outage_is_a_retryable_error(payments: Payments) -> None:
     with payments.outage() as down, pytest.raises(PaymentProviderUnavailable) as err:
         down.create_invoice(ledger_id(), cus, LINES, DUE)
     assert err.value.retryable
+
+
+def test_an_open_invoice_is_voided_and_voiding_again_changes_nothing(payments: Payments) -> None:
+    cus, invoice_id = customer(payments, card=False), ledger_id()
+    invoice = payments.gateway.create_invoice(invoice_id, cus, LINES, DUE)
+    assert not payments.gateway.pay_invoice(invoice.id, f"{invoice.id}:1").paid  # a declined attempt first
+    payments.gateway.void_invoice(invoice.id)
+    payments.gateway.void_invoice(invoice.id)
+    assert payments.gateway.create_invoice(invoice_id, cus, LINES, DUE).status == "void"
+
+
+def test_an_invoice_never_charged_is_voided_and_a_paid_one_is_refused(payments: Payments) -> None:
+    cus = customer(payments)
+    untried_id = ledger_id()
+    untried = payments.gateway.create_invoice(untried_id, cus, LINES, DUE)
+    payments.gateway.void_invoice(untried.id)
+    assert payments.gateway.create_invoice(untried_id, cus, LINES, DUE).status == "void"
+    paid = payments.gateway.create_invoice(ledger_id(), cus, LINES, DUE)
+    assert payments.gateway.pay_invoice(paid.id, f"{paid.id}:1").paid
+    with pytest.raises(PaymentProviderRejected) as err:
+        payments.gateway.void_invoice(paid.id)
+    assert not err.value.retryable

@@ -139,6 +139,7 @@ def test_stripe_readers() -> None:
     assert {n for n, s in wiring.FUNCTIONS.items() if s.uses_stripe} == {
         "collection_worker",  # the billing day's collection (billing_cycle only queues it)
         "late_charges",
+        "defaults",  # voids the cut-off cycle's invoice in Stripe at default (CO-10)
         "stripe_webhook",
         "client_billing",
         "usage_meter",

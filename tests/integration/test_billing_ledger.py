@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,14 +19,15 @@ from infra.local import lambda_runtime
 from infra.local.stack import LocalStack, table_name
 from infra.local.streams import StreamPoller
 from infra.wiring import STREAM_SUBSCRIPTIONS
-from parley import services
+from parley import aws, services
 from parley.billing.calendar import next_billing_date
 from parley.billing.money import percent_of
 from parley.billing.payments import default_date, late_charge_date
 from parley.clock import get_clock
 from parley.gateways.stripe_gateway import StripeGateway
-from parley.ledger.models import AccountStatus, InvoiceStatus
+from parley.ledger.models import AccountStatus, InvoiceStatus, TerminationReason
 from parley.ledger.service import Billing, build_billing
+from parley.repositories.dynamo import to_item
 from tests.integration.billing_support import account, engaged_chats, new_client, post_raw, request
 from tests.integration.stripe_faults import StripeFaultProxy
 
@@ -160,7 +162,8 @@ def test_a_declined_card_leads_to_the_late_charge_then_default(local_stack: Loca
     assert client_id not in billing.dunning.run_defaults(cut_off - timedelta(days=1)).defaults
     assert account(client_id).status is AccountStatus.ACTIVE
     assert client_id in billing.dunning.run_defaults(cut_off).defaults
-    assert account(client_id).status is AccountStatus.DEACTIVATED
+    ended = account(client_id)  # default is termination (CO-10): no separate "deactivated" state
+    assert ended.status is AccountStatus.TERMINATED and ended.termination_reason is TerminationReason.DEFAULT
     client = services.tenant_repository().get_client(client_id)
     assert client is not None
     status, session = request(local_stack, "POST", "/api/visitor/session", {"widgetKey": client.widget_key},
@@ -168,6 +171,69 @@ def test_a_declined_card_leads_to_the_late_charge_then_default(local_stack: Loca
     assert status == 200 and session["client"]["online"] is False  # the widget shows the offline form
     # Everything owed stays collectable: both invoices are still open in the ledger (CO-10).
     assert {i.status for i in billing.ledger.invoices(client_id)} == {InvoiceStatus.OPEN}
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_one_decline_one_record_and_the_billing_emails_reach_smtp(local_stack: LocalStack) -> None:
+    """The collection records the decline (CO-13) and Stripe's invoice.payment_failed about that
+    same attempt, delivered to the webhook function, adds no second record and no second email."""
+    billing = services.billing_service()
+    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.config.today())
+    (first,) = billing.ledger.invoices(client_id)
+    stripe_client = stripe.StripeClient("sk_test_local", base_addresses={"api": local_stack.stripe.url})
+
+    def failure_event() -> Any:
+        events = stripe_client.v1.events.list(params={"limit": 100}).data
+        return next((e for e in events if e.type == "invoice.payment_failed"
+                     and e.data.object.get("id") == first.stripe_invoice_id), None)
+
+    event = eventually(failure_event, "localstripe's invoice.payment_failed")
+    seen_key = to_item({"pk": f"WEBHOOK#{event.id}", "sk": "SEEN"})
+    eventually(lambda: aws.dynamodb().get_item(TableName=table_name("data"), Key=seen_key).get("Item"),
+               "the webhook function to apply the event")
+    failed = [h for h in billing.ledger.history(client_id) if h.kind == "payment_failed"]
+    assert len(failed) == 1 and failed[0].detail["source"] == "card_on_file"
+    assert failed[0].detail["pay_by"] == first.due_date.isoformat()
+    local_stack.drain_streams()
+    subjects = sorted(m.subject for m in local_stack.smtp.to(f"{client_id}@example.test"))
+    assert subjects == [f"Invoice {first.invoice_id}: $445.00 due by {first.due_date}",
+                        f"Payment failed: $445.00 for invoice {first.invoice_id}, please pay by {first.due_date}"]
+
+
+def test_default_voids_the_cut_off_cycles_fee_in_stripe_and_pay_now_settles_the_rest(local_stack: LocalStack) -> None:
+    billing = services.billing_service()
+    client_id, _ = new_client(local_stack, card="pm_card_chargeCustomerFail", paid_start=billing.config.today())
+    (first,) = billing.ledger.invoices(client_id)
+    second_day = account(client_id).next_billing_date
+    assert second_day is not None
+    billing.billing_day.run(second_day)
+    second = billing.ledger.invoice(client_id, f"in_{second_day:%Y%m%d}_cycle_{client_id}")
+    assert second is not None and second.stripe_invoice_id is not None and second.status is InvoiceStatus.OPEN
+    cut_off = default_date(billing.config.policy, first.issue_date, first.due_date)
+    assert cut_off >= second_day
+    assert client_id in billing.dunning.run_defaults(cut_off).defaults
+    voided = billing.ledger.invoice(client_id, second.invoice_id)
+    assert voided is not None and voided.status is InvoiceStatus.VOID
+    stripe_client = stripe.StripeClient("sk_test_local", base_addresses={"api": local_stack.stripe.url})
+    assert stripe_client.v1.invoices.retrieve(second.stripe_invoice_id).status == "void"
+    # The client fixes its card; Pay now settles what stays owed; call_on_me does not reinstate.
+    ledger_account = account(client_id)
+    assert ledger_account.stripe_customer_id is not None
+    billing.accounts.set_payment_method(client_id, services.stripe_gateway().attach_test_payment_method(
+        ledger_account.stripe_customer_id, "pm_card_visa"))
+    result = billing.settlement.pay_now(client_id)
+    assert result.paid and result.settled == [first.invoice_id] and not result.reinstated
+    assert account(client_id).status is AccountStatus.TERMINATED
+    assert stripe_client.v1.invoices.retrieve(first.stripe_invoice_id or "").status == "paid"
 
 
 def test_a_payment_the_day_before_the_late_charge_avoids_it(local_stack: LocalStack) -> None:

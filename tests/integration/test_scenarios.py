@@ -155,16 +155,19 @@ def test_co11_late_charge_on_due_plus_11_and_none_when_paid_on_due_plus_10(resul
     assert ontime["late_charges"] == [] and all(i["kind"] != "late_charge" for i in ontime["invoices"])
 
 
-def test_co10_default_on_billing_date_plus_31_deactivates_but_keeps_debt(result: Any) -> None:
+def test_co10_default_on_billing_date_plus_31_terminates_voids_the_cut_off_fee_and_keeps_debt(result: Any) -> None:
     run = result("co10_default.json")
     defaulter, on_time = client(run, "defaulter"), client(run, "just-in-time")
-    [deactivated] = events(defaulter, "service_deactivated")
-    assert deactivated["rule"] == "CO-10"
-    assert day(deactivated["date"]) == day("2026-04-06") + timedelta(days=31)
-    assert defaulter["final_status"] == "deactivated"
+    [terminated] = events(defaulter, "service_terminated")  # default is termination (CO-10)
+    assert (terminated["rule"], terminated["reason"]) == ("CO-10", "default")
+    assert day(terminated["date"]) == day("2026-04-06") + timedelta(days=31)
+    assert defaulter["final_status"] == "terminated"
     assert defaulter["chats"] == {"requested": 3, "engaged": 0, "refused": 3}  # service off: offline form
-    assert all(i["status"] == "open" for i in defaulter["invoices"])  # everything owed stays collectable
-    assert on_time["final_status"] == "active" and not events(on_time, "service_deactivated")
+    # Everything owed stays collectable; the fee of the cycle cut off (billed May 6) is voided.
+    assert {i["id"]: i["status"] for i in defaulter["invoices"]} == {
+        "in_20260406_cycle_defaulter": "open", "in_20260406_cycle_defaulter-late": "open",
+        "in_20260506_cycle_defaulter": "void"}
+    assert on_time["final_status"] == "active" and not events(on_time, "service_terminated")
     assert invoice(on_time, "2026-04-06")["payments"][0]["received_on"] == "2026-05-06"  # Billing Date + 30
     assert [c["status"] for c in on_time["late_charges"]] == ["open"]  # CO-11 still applied, and owed
 
@@ -174,8 +177,9 @@ def test_ch10_default_on_due_date_plus_4_cancels_the_service(result: Any) -> Non
     cancelled, rescued = client(run, "cancelled"), client(run, "rescued")
     first = invoice(cancelled, "2026-03-02")
     assert first["due_date"] == first["issue_date"]  # chat_outsource: the Due Date is the Billing Date
-    [deactivated] = events(cancelled, "service_deactivated")
-    assert deactivated["rule"] == "CH-10" and day(deactivated["date"]) == day(first["due_date"]) + timedelta(days=4)
+    [terminated] = events(cancelled, "service_terminated")
+    assert terminated["rule"] == "CH-10" and day(terminated["date"]) == day(first["due_date"]) + timedelta(days=4)
+    assert first["status"] == "void"  # the fee of the cycle in which the service is cut off
     assert cancelled["chats"]["refused"] == 2
     assert [(f["date"], f["rule"]) for f in cancelled["failed_payments"]] == [("2026-03-02", "CO-13")]
     assert rescued["final_status"] == "active" and rescued["chats"]["engaged"] == 2
@@ -257,7 +261,8 @@ def test_co13_a_declined_card_is_recorded_and_paid_within_10_days_with_a_new_car
     assert day(paid[0]["date"]) <= day(failed["date"]) + timedelta(days=10)
     assert fixes["late_charges"] == [] and fixes["final_status"] == "active"
     assert [(c["date"], c["amount_cents"]) for c in never["late_charges"]] == [("2026-03-23", five_percent(44500))]
-    assert [e["date"] for e in events(never, "service_deactivated")] == ["2026-04-02"]
+    assert [e["date"] for e in events(never, "service_terminated")] == ["2026-04-02"]
+    assert invoice(never, "2026-04-02")["status"] == "void"  # billed 00:10 on the default day, voided at 00:30
 
 
 # ------------------------------------------------------------------------------ invalid files

@@ -27,7 +27,8 @@ def test_presets_call_on_me_reproduces_seed_003(com: BillingPolicy) -> None:
     assert com.currency == "USD"
     assert com.unit == "engaged_chat"  # CO-7 Decision
     assert (com.rounding_increment_seconds, com.answer_grace_seconds) == (30, 4)  # CO-7
-    assert (com.trial_length_days, com.trial_unit_limit, com.trial_overage_unit_cents) == (14, 500, 175)  # CO-4
+    # CO-4: the seed's $1.75 trial usage fee is the receptionist service's; none for chat (ruling)
+    assert (com.trial_length_days, com.trial_unit_limit, com.trial_overage_unit_cents) == (14, 500, None)
     assert com.trial_limit_converts_to_paid is True  # CO-4
     assert com.setup_fee_cents == 9500  # CO-5
     assert com.payment_due_days == 10  # CO-10

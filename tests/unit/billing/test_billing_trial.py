@@ -84,11 +84,11 @@ def test_co4_co5_plan_chosen_starts_paid_with_setup_fee(com: BillingPolicy) -> N
     assert outcome.schedule.paid_start == d("2025-03-15")
 
 
-def test_co4_no_plan_stops_service_and_bills_trial_usage(com: BillingPolicy) -> None:
-    outcome = trial_end_outcome(com, trial_start=D, plan_chosen=False, trial_units=120)
+def test_co4_no_plan_stops_service_and_bills_trial_usage(receptionist: BillingPolicy) -> None:
+    outcome = trial_end_outcome(receptionist, trial_start=D, plan_chosen=False, trial_units=120)
     assert outcome.action == "stop_service"
     assert outcome.bill_trial_usage and not outcome.charge_setup_fee
-    invoice = draft_trial_usage_invoice(com, trial_start=D, trial_units=120)
+    invoice = draft_trial_usage_invoice(receptionist, trial_start=D, trial_units=120)
     assert invoice is not None
     (line,) = invoice.lines
     assert (line.kind, line.rule_id, line.quantity, line.unit_amount_cents, line.amount_cents) == (
@@ -108,8 +108,12 @@ def test_co4_no_trial_usage_nothing_to_bill(com: BillingPolicy) -> None:
     assert not trial_end_outcome(com, trial_start=D, plan_chosen=False, trial_units=0).bill_trial_usage
 
 
-def test_co4_chat_presets_never_bill_trial_usage(cho: BillingPolicy) -> None:
-    assert draft_trial_usage_invoice(cho, trial_start=D, trial_units=50) is None
+def test_co4_chat_presets_never_bill_trial_usage(cho: BillingPolicy, com: BillingPolicy) -> None:
+    # Ruling on CO-4: the trial usage fee is None for both chat presets.
+    for preset in (cho, com):
+        assert preset.trial_overage_unit_cents is None
+        assert draft_trial_usage_invoice(preset, trial_start=D, trial_units=50) is None
+    assert not trial_end_outcome(com, trial_start=D, plan_chosen=False, trial_units=50).bill_trial_usage
 
 
 def test_co5_no_setup_fee_policy_outcome(cho: BillingPolicy) -> None:

@@ -88,7 +88,7 @@ def test_the_daily_jobs_run_their_day_and_report_it(world: World) -> None:
     assert late["late_charges"] == [first.invoice_id]
     cut_off = default_date(world.policy, first.issue_date, first.due_date)
     assert handler_of("defaults").handler(scheduled(cut_off), Context())["defaults"] == ["cl_b"]
-    assert world.account("cl_b").status is AccountStatus.DEACTIVATED
+    assert world.account("cl_b").status is AccountStatus.TERMINATED
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")  # it fails before any metric

@@ -43,7 +43,7 @@ def test_an_invoice_paid_before_its_late_day_gets_no_late_charge() -> None:
     assert world.ledger.invoice("cl_a", f"{invoice_id}-late") is None
 
 
-def test_non_payment_is_a_default_on_its_day_and_the_service_goes_off() -> None:
+def test_non_payment_is_a_default_on_its_day_and_the_service_is_terminated() -> None:
     world = World()
     invoice_id = unpaid_first_invoice(world)
     first = world.ledger.invoice("cl_a", invoice_id)
@@ -51,9 +51,9 @@ def test_non_payment_is_a_default_on_its_day_and_the_service_goes_off() -> None:
     cut_off = default_date(world.policy, first.issue_date, first.due_date)
     assert world.billing.dunning.run_defaults(world.on(cut_off - days(1))).defaults == []
     assert world.billing.dunning.run_defaults(world.on(cut_off)).defaults == ["cl_a"]
-    assert world.billing.dunning.run_defaults(cut_off).defaults == []  # already off
+    assert world.billing.dunning.run_defaults(cut_off).defaults == []  # already terminated
     account = world.account()
-    assert account.status is AccountStatus.DEACTIVATED and account.in_default_since == cut_off
+    assert account.status is AccountStatus.TERMINATED and account.in_default_since == cut_off
     assert account.next_billing_date is None
     client = world.tenants.get_client("cl_a")
     assert client is not None and client.status is ClientStatus.DEACTIVATED

@@ -11,7 +11,7 @@ from parley.gateways.stripe_models import WebhookEvent
 from parley.ledger.models import InvoiceStatus
 from parley.ledger.ports import ConcurrentUpdate
 from parley.ledger.webhooks import apply_webhook, client_of_invoice
-from tests.unit.ledger.world import World
+from tests.unit.ledger.world import World, days
 
 
 def stripe_event(event_id: str, kind: str, **fields: Any) -> WebhookEvent:
@@ -43,17 +43,32 @@ def test_invoice_paid_pays_once_and_a_replay_is_ignored() -> None:
     assert [h.detail["source"] for h in world.history(kind="payment_received")] == ["stripe_webhook"]
 
 
-def test_a_failed_payment_is_recorded_with_its_deadline_unless_the_invoice_was_paid() -> None:
+def test_one_decline_one_record_the_webhook_about_the_collections_attempt_adds_nothing() -> None:
+    world = World()
+    invoice_id = open_invoice(world)  # the collection's attempt declined and recorded it (CO-13)
+    (recorded,) = world.history(kind="payment_failed")
+    assert recorded.detail["source"] == "card_on_file" and recorded.detail["pay_by"]
+    # Stripe's invoice.payment_failed about that same attempt: acknowledged, no second record or email.
+    assert not apply_webhook(world.billing, stripe_event("evt_f1", "invoice.payment_failed",
+                                                         parley_invoice_id=invoice_id))
+    assert len(world.history(kind="payment_failed")) == 1
+    assert [e.template for e in world.ledger.outbox.values()].count("billing.payment_failed") == 1
+
+
+def test_a_decline_reported_only_by_stripe_is_recorded_once_with_its_deadline_unless_paid() -> None:
     world = World()
     invoice_id = open_invoice(world)
-    before = len(world.history(kind="payment_failed"))
+    world.on(world.invoices()[0].issue_date + days(2))  # a later attempt outside Parley (the hosted page)
     assert apply_webhook(world.billing, stripe_event("evt_f1", "invoice.payment_failed", parley_invoice_id=invoice_id))
-    failed = world.history(kind="payment_failed")[before:]
-    assert [h.detail["rule"] for h in failed] == ["CO-13"] and failed[0].detail["pay_by"]
+    assert not apply_webhook(world.billing, stripe_event("evt_f1b", "invoice.payment_failed",
+                                                         parley_invoice_id=invoice_id))  # same day: one record
+    failed = world.history(kind="payment_failed")
+    assert [(h.detail["rule"], h.detail["source"]) for h in failed] == [("CO-13", "card_on_file"),
+                                                                       ("CO-13", "stripe_webhook")]
     apply_webhook(world.billing, stripe_event("evt_p", "invoice.paid", parley_invoice_id=invoice_id))
     late = stripe_event("evt_f2", "invoice.payment_failed", parley_invoice_id=invoice_id)
     assert not apply_webhook(world.billing, late)  # arrived after the payment succeeded
-    assert len(world.history(kind="payment_failed")) == before + 1
+    assert len(world.history(kind="payment_failed")) == 2
 
 
 def test_a_dispute_finds_its_invoice_through_the_charge() -> None:

@@ -160,6 +160,11 @@ def _tax_line(policy: BillingPolicy, rate: int | None, lines: list[InvoiceLine])
     return _line("tax", f"Tax {percent}% on {format_usd(subtotal)} (CH-3)", _ONE, tax, "CH-3")
 
 
+def tax_line(policy: BillingPolicy, rate: int | None, lines: list[InvoiceLine]) -> InvoiceLine | None:
+    """CH-3: the tax line of these (untaxed) lines, None when there is no tax."""
+    return _tax_line(policy, rate, lines)
+
+
 def _add_on_lines(catalog: PlanCatalog, requests: Iterable[AddOnRequest]) -> list[InvoiceLine]:
     lines = []
     for request in requests:

@@ -77,6 +77,21 @@ def failed_payment_deadline(policy: BillingPolicy, notified_on: date) -> date:
     return last_day_within(notified_on, policy.failed_payment_days)
 
 
+def failed_payment_pay_by(policy: BillingPolicy, notified_on: date, *, billing_date: date, due: date) -> date:
+    """CO-13 as implemented: after a failed payment the amount is owed within
+    ``failed_payment_days`` of the notification, but never before the invoice's own Due Date
+    (a decline does not shorten the terms) nor after its last day before default (the date whose
+    consequence, termination, is real: CO-10 / CH-10)."""
+    return min(max(failed_payment_deadline(policy, notified_on), due),
+               last_day_before_default(policy, billing_date, due))
+
+
+def default_warning_date(policy: BillingPolicy, billing_date: date, due: date) -> date:
+    """The day the default warning goes out: ``default_warning_days`` before the default date,
+    never before the invoice's issue date."""
+    return max(default_date(policy, billing_date, due) - timedelta(days=policy.default_warning_days), billing_date)
+
+
 def default_rule_id(policy: BillingPolicy) -> str:
     """CO-10 when default counts from the Billing Date, CH-10 when from the Due Date."""
     return "CO-10" if policy.default_rule.anchor == "billing_date" else "CH-10"

@@ -104,6 +104,19 @@ class BillingPolicy(BaseModel):
     failed_payment_days: Days = Field(
         description="CO-13: after a failed payment or chargeback, days from notification to pay."
     )
+    default_warning_days: Annotated[int, between(1, 60)] = Field(
+        default=3, description="The default warning email goes out this many days before the default date "
+        "(never before the invoice's issue date)."
+    )
+    reinstate_on_full_payment: bool = Field(
+        default=False, description="Decision of CO-10: full payment of everything owed within "
+        "reinstatement_window_days of a default restores the service with a new cycle from that day "
+        "(new Billing Date anchor, fee in advance, no proration). Off in both presets: default is termination."
+    )
+    reinstatement_window_days: Annotated[int, between(0, 365)] = Field(
+        default=30, description="With reinstate_on_full_payment: days after the default date in which full "
+        "payment restores the service (at most data_retention_days: the data must still be there)."
+    )
 
     # ---- plans (CH-5)
     auto_upgrade: bool = Field(
@@ -154,6 +167,9 @@ class BillingPolicy(BaseModel):
             raise ValueError("trial_unit_limit: must be null when trial_length_days is 0 (no trial)")
         if self.trial_length_days == 0 and self.trial_overage_unit_cents is not None:
             raise ValueError("trial_overage_unit_cents: must be null when trial_length_days is 0 (no trial)")
+        if self.reinstate_on_full_payment and self.reinstatement_window_days > self.data_retention_days:
+            raise ValueError("reinstatement_window_days: must not exceed data_retention_days "
+                             "(a reinstated client's data must not have been deleted)")
         if self.unit == "agent_minutes" and self.rounding_increment_seconds % 3:
             # billable minutes are exact decimals only when the increment is a multiple of 3 s
             raise ValueError(
@@ -224,8 +240,11 @@ def _call_on_me() -> dict[str, Any]:
       plans have the same shape"). The seed's numbers are Receptionist Minutes; a provider
       billing minutes overrides ``unit="agent_minutes"`` and CO-7's 30 s / 4 s apply.
     - rounding 30 s, grace 4 s: CO-7 (used only with ``agent_minutes``).
-    - trial 14 days, 500 units, usage beyond converts to paid, 175 cents per trial unit
-      when the client does not continue: CO-4. Setup fee 9500 cents: CO-5.
+    - trial 14 days, 500 units, usage beyond converts to paid: CO-4. Trial usage is not billed
+      when the client does not continue (``trial_overage_unit_cents`` None): the seed's
+      $1.75/unit is the receptionist service's; the chat preset has no trial usage fee (ruling
+      on CO-4; ``examples/policies/receptionist_trial_usage.json`` shows the $1.75 case).
+      Setup fee 9500 cents: CO-5.
     - payment due 10 days after the Billing Date (CO-10); late charge 5 % when not paid
       within 10 days of the Due Date (CO-11); default when not paid within 30 days of the
       Billing Date (CO-10); 10 days to pay after a failed payment or chargeback (CO-13).
@@ -236,6 +255,7 @@ def _call_on_me() -> dict[str, Any]:
     - tax 0 (CH-3 default). Data retention 30 days after termination: the seed states no
       period (it *may* delete at once); 30 days leaves time for the LC-3 export.
     - no inactivity termination: the seed states no threshold (LC-4 is a "may").
+    - default is termination, no reinstatement (``reinstate_on_full_payment`` off, CO-10).
     - business calendar: CO-8's seven closed days (business days are not used by this
       preset's billing rules; kept for service-hours and provider extensions).
     """
@@ -249,7 +269,7 @@ def _call_on_me() -> dict[str, Any]:
         "trial_length_days": 14,
         "trial_unit_limit": 500,
         "trial_limit_converts_to_paid": True,
-        "trial_overage_unit_cents": 175,
+        "trial_overage_unit_cents": None,
         "setup_fee_cents": 9500,
         "payment_due_days": 10,
         "late_charge_percent": Decimal(5),
@@ -288,7 +308,7 @@ def _chat_outsource() -> dict[str, Any]:
     - notice 7 business days with a mandatory reason, effective when the notice expires
       (CH-9: "cancel our service on a 7-Days notice"; no refund for the unused part of
       the cycle, no proration); no free-cancellation window; outstanding amounts due 3
-      business days after cancellation (CH-9).
+      business days after cancellation (CH-9). Default cancels: no reinstatement (CH-10).
     - tax 0 (CH-3: prices exclude taxes; rate per client). Data retention 30 days (seed
       silent; LC-3 "a reasonable period"). No inactivity termination (seed silent).
     - business calendar: US federal holidays, observed (the seed names none).

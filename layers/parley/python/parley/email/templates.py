@@ -79,6 +79,89 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "$expires_in_days days.</p>"
         ),
     ),
+    # --- billing (parley/ledger/mail.py): to the client's billing email, written to the outbox in
+    # the same ledger transaction as the event each one reports.
+    "billing.invoice_issued": EmailTemplate(
+        subject="Invoice $invoice_id: $amount due by $due_date",
+        text=(
+            "Hello $client_name,\n\nInvoice $invoice_id was issued on $issue_date.\n\n$lines\n\n"
+            "Total: $amount\nDue date: $due_date\n\n$collection\n\n$footer\n"
+        ),
+        html=(
+            "<p>Hello $client_name,</p><p>Invoice <strong>$invoice_id</strong> was issued on $issue_date.</p>"
+            "<p>$lines</p><p>Total: <strong>$amount</strong><br>Due date: <strong>$due_date</strong></p>"
+            "<p>$collection</p><p>$footer</p>"
+        ),
+    ),
+    "billing.payment_failed": EmailTemplate(
+        subject="Payment failed: $amount for invoice $invoice_id, please pay by $pay_by",
+        text=(
+            "Hello $client_name,\n\nWe could not collect $amount for invoice $invoice_id on $failed_on"
+            " ($reason).\n\nPlease pay by $pay_by (CO-13). $consequences\n\n$footer\n"
+        ),
+        html=(
+            "<p>Hello $client_name,</p><p>We could not collect <strong>$amount</strong> for invoice $invoice_id "
+            "on $failed_on ($reason).</p><p>Please pay by <strong>$pay_by</strong> (CO-13). $consequences</p>"
+            "<p>$footer</p>"
+        ),
+    ),
+    "billing.late_charge": EmailTemplate(
+        subject="Late charge of $amount on invoice $for_invoice_id",
+        text=(
+            "Hello $client_name,\n\n$description\n\nThe late charge of $amount is invoice $invoice_id (CO-11), "
+            "due now. $consequences\n\n$footer\n"
+        ),
+        html=(
+            "<p>Hello $client_name,</p><p>$description</p><p>The late charge of <strong>$amount</strong> is invoice "
+            "$invoice_id (CO-11), due now. $consequences</p><p>$footer</p>"
+        ),
+    ),
+    "billing.trial_ending": EmailTemplate(
+        subject="Your free trial ends in $days_left days ($last_day)",
+        text="Hello $client_name,\n\nYour free trial ends at the end of $last_day. $next_step\n\n$footer\n",
+        html=(
+            "<p>Hello $client_name,</p><p>Your free trial ends at the end of <strong>$last_day</strong>. "
+            "$next_step</p><p>$footer</p>"
+        ),
+    ),
+    "billing.notice_received": EmailTemplate(
+        subject="We received your cancellation notice: the service ends after $effective_date",
+        text=(
+            "Hello $client_name,\n\nWe received your cancellation notice of $given_on.\n\n$explanation\n\n"
+            "Last day of service: $effective_date\nYou can withdraw the notice until $withdraw_until.\n\n"
+            "$footer\n"
+        ),
+        html=(
+            "<p>Hello $client_name,</p><p>We received your cancellation notice of $given_on.</p><p>$explanation</p>"
+            "<p>Last day of service: <strong>$effective_date</strong><br>You can withdraw the notice until "
+            "$withdraw_until.</p><p>$footer</p>"
+        ),
+    ),
+    "billing.default_warning": EmailTemplate(
+        subject="Action needed: pay $amount by $last_day_to_pay or the service ends on $default_date",
+        text=(
+            "Hello $client_name,\n\nInvoice $invoice_id ($amount) is still unpaid. If it is not paid in full by "
+            "the end of $last_day_to_pay, the service is terminated on $default_date ($rule); everything owed "
+            "stays due.\n\n$footer\n"
+        ),
+        html=(
+            "<p>Hello $client_name,</p><p>Invoice $invoice_id (<strong>$amount</strong>) is still unpaid. If it is "
+            "not paid in full by the end of <strong>$last_day_to_pay</strong>, the service is terminated on "
+            "<strong>$default_date</strong> ($rule); everything owed stays due.</p><p>$footer</p>"
+        ),
+    ),
+    "billing.terminated": EmailTemplate(
+        subject="Your service was terminated on $terminated_on",
+        text=(
+            "Hello $client_name,\n\n$why\n\n$owed\n$reinstatement\n\nYour data (chats, visitors) is kept "
+            "until $data_deletion_date, then deleted: export it before then.\n\n$footer\n"
+        ),
+        html=(
+            "<p>Hello $client_name,</p><p>$why</p><p>$owed</p><p>$reinstatement</p><p>Your data (chats, visitors) "
+            "is kept until <strong>$data_deletion_date</strong>, then deleted: export it before then.</p>"
+            "<p>$footer</p>"
+        ),
+    ),
 }
 
 

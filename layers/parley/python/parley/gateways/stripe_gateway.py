@@ -474,6 +474,19 @@ class StripeGateway:
             raise _translate(exc) from exc
         return self._result(invoice)
 
+    def void_invoice(self, stripe_invoice_id: str) -> None:
+        """Void an open invoice (the ledger voided it: the cut-off cycle's fee at default). Voiding
+        is idempotent by state: an invoice already void is left as it is."""
+        try:
+            self._client.v1.invoices.void_invoice(stripe_invoice_id,
+                                                  options={"idempotency_key": f"{stripe_invoice_id}:void"})
+        except stripe.InvalidRequestError as exc:
+            current = self._retrieve_for_payment(stripe_invoice_id)
+            if current.status != "void":
+                raise _translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
     def _retrieve_for_payment(self, stripe_invoice_id: str) -> stripe.Invoice:
         with _mapped_errors():
             return self._client.v1.invoices.retrieve(stripe_invoice_id, params={"expand": ["payments"]})

@@ -37,6 +37,9 @@ class Accounts:
         started = trial_start.isoformat() if trial_start else None
         self._ledger.create_account(account, history=[self._config.event(client_id, day, "account_opened",
                                                                          trial_start=started)])
+        reminder = self._billing_day.trial_reminder_entry(client_id, trial_start) if trial_start else None
+        if reminder is not None:
+            self._ledger.put_agenda([reminder])
         return account
 
     def start_paid_service(self, client_id: str, plan_id: str, paid_start: date,

@@ -8,17 +8,19 @@ a billing day, or running it twice at once, bills each client once.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from parley.billing.calendar import next_billing_date, previous_billing_date
 from parley.billing.invoicing import ClientBillingState, draft_cycle_invoice
 from parley.billing.lines import InvoiceDraft
 from parley.billing.metering import billable_units
-from parley.billing.payments import default_date, late_charge_date
+from parley.billing.payments import default_date, default_warning_date, late_charge_date
+from parley.billing.trial import trial_schedule
 from parley.errors import NotFound
 from parley.ledger.collection import Collection
 from parley.ledger.config import BillingConfig
+from parley.ledger.mail import BillingMail
 from parley.ledger.models import (
     AccountStatus,
     AgendaEntry,
@@ -31,6 +33,8 @@ from parley.ledger.models import (
     UsageCounter,
 )
 from parley.ledger.ports import LedgerStore
+
+TRIAL_REMINDER_DAYS = 3  # "your free trial ends in 3 days"
 
 
 def invoice_id_for(client_id: str, day: date, kind: str) -> str:
@@ -66,9 +70,11 @@ class BillingDay:
         self._ledger = ledger
         self._config = config
         self._collection = collection
+        self._mail = BillingMail(config.clock)
 
     def run(self, day: date) -> DayReport:
         report = DayReport(day=day)
+        self.remind_trials_ending(day)
         due = [e.client_id for e in self._ledger.agenda(day, AgendaKind.BILL)]
         accounts = self._ledger.accounts(due)
         cycles = {a.client_id: ended_cycle_key(a, day) for a in accounts.values()}
@@ -108,20 +114,22 @@ class BillingDay:
         stored = self._ledger.commit_invoice(
             account, {}, invoice, agenda=self.deadlines(invoice),
             history=[self._config.event(client_id, day, "invoice_issued", invoice_id=invoice.invoice_id,
-                                        total_cents=invoice.total_cents, invoice_kind=kind)])
+                                        total_cents=invoice.total_cents, invoice_kind=kind,
+                                        email=self._mail.invoice_issued(account, invoice))])
         self._collection.collect_pending(day, DayReport(day=day))
         return stored
 
     def bill_client(self, account: BillingAccount, day: date, counter: UsageCounter | None,
-                    report: DayReport) -> bool:
+                    report: DayReport, *, kind: str = "cycle") -> bool:
         """Store the client's invoice for `day` with its next state; False when a re-run (or a
-        concurrent run) already did."""
+        concurrent run) already did. `kind` names a cycle invoice ("reinstated": the first
+        invoice of a service restored after default, whose id must not meet a voided one's)."""
         policy, catalog, price_changes = self._config.rules()
         state = ClientBillingState(**account.rule_state(), price_changes=price_changes)
         units = None if day == account.paid_start else self._units(counter)
         draft = draft_cycle_invoice(policy, catalog, state, billing_date=day, usage_units=units)
         final = draft.kind == "final"
-        invoice = new_invoice(account.client_id, day, "final" if final else "cycle", draft)
+        invoice = new_invoice(account.client_id, day, "final" if final else kind, draft)
         invoice.report = chat_report(draft, counter)
         following = None if final else next_billing_date(account.anchor_day or day.day, day)
         changes = {
@@ -138,7 +146,7 @@ class BillingDay:
             agenda.append(AgendaEntry(day=following, kind=AgendaKind.BILL, client_id=account.client_id))
         history = [self._config.event(account.client_id, day, "invoice_issued", invoice_id=invoice.invoice_id,
                                       total_cents=invoice.total_cents, invoice_kind=invoice.kind,
-                                      notes=list(draft.notes))]
+                                      notes=list(draft.notes), email=self._mail.invoice_issued(account, invoice))]
         if final:
             history.append(self._config.event(account.client_id, day, "final_invoice", rule="CO-2"))
         stored = self._ledger.commit_invoice(account, changes, invoice, agenda=agenda, history=history)
@@ -164,4 +172,26 @@ class BillingDay:
         if invoice.kind != "late_charge":
             entries.append(entry(late_charge_date(policy, invoice.due_date), AgendaKind.LATE))
             entries.append(entry(default_date(policy, invoice.issue_date, invoice.due_date), AgendaKind.DEFAULT))
+            entries.append(entry(default_warning_date(policy, invoice.issue_date, invoice.due_date), AgendaKind.WARN))
         return entries
+
+    # --- the trial reminder ------------------------------------------------------------------
+    def trial_reminder_entry(self, client_id: str, trial_start: date) -> AgendaEntry | None:
+        """The day "your trial ends in 3 days" goes out (None for a trial of 3 days or less)."""
+        schedule = trial_schedule(self._config.policy, trial_start)
+        day = schedule.paid_start - timedelta(days=TRIAL_REMINDER_DAYS)
+        return AgendaEntry(day=day, kind=AgendaKind.TRIAL_ENDING, client_id=client_id) if day > trial_start else None
+
+    def remind_trials_ending(self, day: date) -> None:
+        entries = self._ledger.agenda(day, AgendaKind.TRIAL_ENDING)
+        accounts = self._ledger.accounts([e.client_id for e in entries])
+        for entry in entries:
+            account = accounts.get(entry.client_id)
+            if account is not None and account.status is AccountStatus.TRIAL and account.trial_start is not None:
+                schedule = trial_schedule(self._config.policy, account.trial_start)
+                last_day = schedule.paid_start - timedelta(days=1)
+                email = self._mail.trial_ending(account, last_day, (schedule.paid_start - day).days)
+                self._ledger.record_once(f"trial_ending:{account.client_id}:{account.trial_start.isoformat()}", [
+                    self._config.event(account.client_id, day, "trial_ending_reminder", email=email,
+                                       last_day=last_day.isoformat(), rule="CO-4")])
+            self._ledger.remove_agenda(entry)

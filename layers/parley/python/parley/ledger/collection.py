@@ -11,12 +11,22 @@ request and propagates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from parley.billing.payments import Payment
+from parley.billing.payments import (
+    Payment,
+    default_date,
+    default_rule_id,
+    failed_payment_pay_by,
+    last_day_before_default,
+    last_day_before_late_charge,
+    late_charge_date,
+)
 from parley.errors import InvalidRequest, NotFound
 from parley.gateways.stripe_models import PaymentProviderUnavailable, PaymentResult
 from parley.ledger.config import BillingConfig
+from parley.ledger.mail import BillingMail, consequence_text
 from parley.ledger.models import (
     AgendaEntry,
     AgendaKind,
@@ -37,6 +47,9 @@ class Collection:
         self._config = config
         self._payments = payments
         self._queue = queue
+        self._mail = BillingMail(config.clock)
+        # Set by build_billing: what follows a recorded payment (reinstatement, where the policy allows).
+        self.after_payment: Callable[[str, date], object] | None = None
 
     def collect_pending(self, day: date, report: DayReport) -> None:
         """Carry the day's new invoices to Stripe and charge the card on file: through the
@@ -135,10 +148,42 @@ class Collection:
             self._ledger.put_payment_refs([result.payment_intent_id, result.charge_id], invoice.client_id,
                                           invoice.invoice_id)
             return True if self.record_payment(invoice.client_id, invoice.invoice_id, day, source=source) else None
-        self._ledger.add_history([self._config.event(invoice.client_id, day, "payment_failed",
-                                                     invoice_id=invoice.invoice_id, reason=result.declined_reason,
-                                                     rule="CO-13")])
+        self.record_decline(invoice, day, reason=result.declined_reason or "declined", source=source)
         return False
+
+    def record_decline(self, invoice: LedgerInvoice, day: date, *, reason: str, source: str) -> bool:
+        """CO-13: a failed payment, recorded ONCE per invoice and business day whoever reports it
+        (the collection that tried, or Stripe's `invoice.payment_failed` webhook about that same
+        attempt), with its `pay_by` and the payment-failed email. False for a repeat."""
+        policy = self._config.policy
+        pay_by = failed_payment_pay_by(policy, day, billing_date=invoice.issue_date, due=invoice.due_date)
+        consequences = self.consequences(invoice, day)
+        account = self._ledger.account(invoice.client_id)
+        email = self._mail.payment_failed(account, invoice, day, reason=reason, pay_by=pay_by,
+                                          consequences=consequence_text(consequences))
+        return self._ledger.record_once(f"payment_failed:{invoice.invoice_id}:{day.isoformat()}", [
+            self._config.event(invoice.client_id, day, "payment_failed", email=email, invoice_id=invoice.invoice_id,
+                               reason=reason, source=source, rule="CO-13", pay_by=pay_by.isoformat(),
+                               consequences=[{"last_day": d.isoformat(), "then": what} for d, what in consequences])])
+
+    def consequences(self, invoice: LedgerInvoice, day: date) -> list[tuple[date, str]]:
+        """The deadlines of an open invoice still ahead on `day`, each with what follows it: the
+        CO-11 late charge and the CO-10 / CH-10 termination (a late-charge invoice has neither)."""
+        if invoice.kind == "late_charge":
+            return []
+        policy = self._config.policy
+        found: list[tuple[date, str]] = []
+        if policy.late_charge_percent and invoice.late_charge_invoice_id is None:
+            last_on_time = last_day_before_late_charge(policy, invoice.due_date)
+            if last_on_time >= day:
+                found.append((last_on_time, f"a late charge of {policy.late_charge_percent.normalize():f}% on "
+                                            f"{late_charge_date(policy, invoice.due_date).isoformat()} (CO-11)"))
+        last_day = last_day_before_default(policy, invoice.issue_date, invoice.due_date)
+        if last_day >= day:
+            found.append((last_day, f"the service is terminated on "
+                                    f"{default_date(policy, invoice.issue_date, invoice.due_date).isoformat()} "
+                                    f"({default_rule_id(policy)})"))
+        return found
 
     def pay_now(self, client_id: str, invoice_id: str, day: date) -> bool:
         """The client pays an open invoice now (dashboard / portal / scenario), through Stripe."""
@@ -162,6 +207,9 @@ class Collection:
         if invoice is None or invoice.status is not InvoiceStatus.OPEN:
             return False
         payment = Payment(received_on=day, amount_cents=max(invoice.amount_due_cents, 1))
-        return self._ledger.record_payment(invoice, payment, self._config.clock.now(), history=[
+        recorded = self._ledger.record_payment(invoice, payment, self._config.clock.now(), history=[
             self._config.event(client_id, day, "payment_received", invoice_id=invoice_id,
                                amount_cents=invoice.amount_due_cents, source=source)])
+        if recorded and self.after_payment is not None:
+            self.after_payment(client_id, day)
+        return recorded

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from parley.billing.plans import PlanCatalog, PriceChange
 from parley.billing.policy import BillingPolicy
 from parley.clock import Clock
+from parley.email.models import OutboxEmail
 from parley.errors import NotFound
 from parley.ledger.models import HistoryEvent, ProviderConfig
 from parley.ledger.ports import LedgerStore
@@ -61,6 +62,8 @@ class BillingConfig:
     def today(self) -> date:
         return self.policy.business_date(self._clock.now())
 
-    def event(self, client_id: str, day: date, kind: str, **detail: Any) -> HistoryEvent:
-        """A history event stamped with the clock's time."""
-        return HistoryEvent(client_id=client_id, day=day, at=self._clock.now(), kind=kind, detail=detail)
+    def event(self, client_id: str, day: date, kind: str, *, email: OutboxEmail | None = None,
+              **detail: Any) -> HistoryEvent:
+        """A history event stamped with the clock's time, with the email it sends (if any)."""
+        return HistoryEvent(client_id=client_id, day=day, at=self._clock.now(), kind=kind, detail=detail,
+                            email=email)

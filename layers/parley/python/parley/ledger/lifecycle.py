@@ -23,7 +23,18 @@ from parley.billing.trial import early_conversion, trial_end_outcome, trial_limi
 from parley.chat.models import DEFAULT_TEAM_ID, Client, ClientStatus
 from parley.clock import iso
 from parley.errors import Conflict, InvalidRequest, NotFound
-from parley.ledger.models import TRIAL_CYCLE, AccountStatus, AgendaEntry, AgendaKind, BillingAccount, DayReport, Notice
+from parley.ledger.dunning import open_amount_cents
+from parley.ledger.mail import BillingMail
+from parley.ledger.models import (
+    TRIAL_CYCLE,
+    AccountStatus,
+    AgendaEntry,
+    AgendaKind,
+    BillingAccount,
+    DayReport,
+    Notice,
+    TerminationReason,
+)
 from parley.ledger.ports import BillingTenants, LedgerStore, Workflows
 from parley.ledger.service import Billing
 from parley.repositories.chat import ChatRepository
@@ -53,6 +64,7 @@ class AccountLifecycle:
         self._tenants = tenants
         self._chat = chat
         self._workflows = workflows
+        self._mail = BillingMail(billing.config.clock)
 
     @property
     def billing(self) -> Billing:
@@ -160,10 +172,14 @@ class AccountLifecycle:
                         effective_date=schedule.effective_date, withdraw_until=schedule.withdraw_until,
                         outstanding_due_date=schedule.outstanding_due_date, rule_id=schedule.rule_id,
                         explanation=schedule.explanation)
+        email = self._mail.notice_received(account, notice_id=notice.notice_id, given_on=today,
+                                           effective_date=notice.effective_date,
+                                           withdraw_until=notice.withdraw_until, explanation=notice.explanation)
         self._ledger.update_account(
             account, {"notice": notice, "cancellation_effective_date": notice.effective_date},
             history=[self._config.event(client_id, today, "notice_given", notice_id=notice.notice_id,
-                                        effective_date=notice.effective_date.isoformat(), rule=notice.rule_id)])
+                                        effective_date=notice.effective_date.isoformat(), rule=notice.rule_id,
+                                        email=email)])
         self._workflows.start(NOTICE, f"notice-{client_id}-{notice.notice_id}", {
             "clientId": client_id, "noticeId": notice.notice_id,
             "serviceEndsAt": self._start_of_day_utc(notice.effective_date + timedelta(days=1))})
@@ -194,16 +210,26 @@ class AccountLifecycle:
         policy = self._config.policy
         day = notice.effective_date + timedelta(days=1)
         deletion = day + timedelta(days=policy.data_retention_days)
+        if account.termination_reason is TerminationReason.DEFAULT and account.data_deletion_date is not None:
+            # Terminated for default before the notice took effect: that termination's dates stand.
+            deletion = account.data_deletion_date
+            return {"deleteDataAt": self._start_of_day_utc(deletion), "terminatedOn": str(account.terminated_on)}
         if notice.status == "pending":
             report = DayReport(day=day)
             self._billing.billing_day.bill_final(account, day, report)
             account = self._require(client_id)
+            owed = open_amount_cents(self._ledger.invoices(client_id))
+            email = self._mail.terminated(
+                account, day=day, why=f"Your cancellation notice of {notice.given_on} took effect: the last day of "
+                f"service was {notice.effective_date} ({notice.rule_id}).", owed_cents=owed,
+                data_deletion_date=deletion, reinstatable_until=None)
             self._ledger.update_account(
                 account, {"status": AccountStatus.TERMINATED, "terminated_on": day, "next_billing_date": None,
+                          "termination_reason": TerminationReason.CANCELLATION,
                           "data_deletion_date": deletion, "notice": notice.model_copy(update={"status": "effective"})},
-                history=[self._config.event(client_id, day, "service_terminated", rule=notice.rule_id,
-                                            balance_due_by=str(notice.outstanding_due_date),
-                                            data_deletion_date=deletion.isoformat())],
+                history=[self._config.event(client_id, day, "service_terminated", reason="cancellation",
+                                            rule=notice.rule_id, balance_due_by=str(notice.outstanding_due_date),
+                                            data_deletion_date=deletion.isoformat(), email=email)],
                 agenda=[AgendaEntry(day=day, kind=AgendaKind.TERMINATED, client_id=client_id)])
             self._set_service(client_id, ClientStatus.DEACTIVATED)
         return {"deleteDataAt": self._start_of_day_utc(deletion), "terminatedOn": day.isoformat()}
@@ -218,6 +244,20 @@ class AccountLifecycle:
             account, {"data_deleted": True},
             history=[self._config.event(client_id, self._config.today(), "data_deleted", items=deleted, rule="LC-3")])
         return {"deletedItems": deleted}
+
+    def delete_due_data(self, day: date) -> list[str]:
+        """LC-3 after a default: the retention period ends on the day the termination put on the
+        agenda; a client reinstated meanwhile (or already deleted) is left alone. Returns the
+        clients whose data this run deleted."""
+        deleted: list[str] = []
+        for entry in self._ledger.agenda(day, AgendaKind.DELETE_DATA):
+            account = self._ledger.account(entry.client_id)
+            if (account is not None and account.status is AccountStatus.TERMINATED and not account.data_deleted
+                    and account.data_deletion_date is not None and account.data_deletion_date <= day):
+                self.delete_data(entry.client_id)
+                deleted.append(entry.client_id)
+            self._ledger.remove_agenda(entry)
+        return deleted
 
     # --- data export (LC-3) ---------------------------------------------------------------
     def export(self, client_id: str) -> dict[str, Any]:

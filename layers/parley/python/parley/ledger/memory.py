@@ -16,6 +16,7 @@ from typing import Any
 
 from parley.billing.payments import Payment
 from parley.chat.models import Client
+from parley.email.models import OutboxEmail
 from parley.gateways.stripe_models import (
     IdempotencyKeyReused,
     InvoiceLineLike,
@@ -52,6 +53,8 @@ class InMemoryLedger:
         self._agenda: dict[tuple[date, AgendaKind, str], AgendaEntry] = {}
         self._refs: dict[str, tuple[str, str]] = {}
         self._webhooks: set[str] = set()
+        self._once: set[str] = set()
+        self.outbox: dict[str, OutboxEmail] = {}  # the emails the history events carried, by id
 
     # --- provider configuration ------------------------------------------------------
     def provider_config(self) -> ProviderConfig | None:
@@ -69,7 +72,8 @@ class InMemoryLedger:
         return {c: a for c in client_ids if (a := self.account(c)) is not None}
 
     def create_account(self, account: BillingAccount, *, history: Iterable[HistoryEvent] = ()) -> None:
-        if account.client_id in self._accounts:
+        history = list(history)
+        if account.client_id in self._accounts or not self._emails_new(history):
             raise ConcurrentUpdate("the account changed meanwhile; reload and try again")
         self._accounts[account.client_id] = account.model_copy(deep=True)
         self.add_history(history)
@@ -77,7 +81,8 @@ class InMemoryLedger:
     def update_account(self, current: BillingAccount, changes: Mapping[str, Any], *,
                        history: Iterable[HistoryEvent] = (),
                        agenda: Iterable[AgendaEntry] = ()) -> BillingAccount:
-        if not self._is_current(current):
+        history = list(history)
+        if not self._is_current(current) or not self._emails_new(history):
             raise ConcurrentUpdate("the account changed meanwhile; reload and try again")
         updated = self._next_version(current, changes)
         self.put_agenda(agenda)
@@ -119,7 +124,8 @@ class InMemoryLedger:
                        agenda: Iterable[AgendaEntry] = (), history: Iterable[HistoryEvent] = ()) -> bool:
         key = (invoice.client_id, invoice.invoice_id)
         original = self._invoices.get((invoice.client_id, invoice.for_invoice_id)) if invoice.for_invoice_id else None
-        if key in self._invoices or not self._is_current(current):
+        history = list(history)
+        if key in self._invoices or not self._is_current(current) or not self._emails_new(history):
             return False
         if invoice.for_invoice_id is not None:
             if original is None or original.late_charge_invoice_id is not None:
@@ -149,7 +155,9 @@ class InMemoryLedger:
     def record_payment(self, invoice: LedgerInvoice, payment: Payment, paid_at: datetime, *,
                        history: Iterable[HistoryEvent] = ()) -> bool:
         stored = self._invoices.get((invoice.client_id, invoice.invoice_id))
-        if invoice.status is not InvoiceStatus.OPEN or stored is None or stored.status is InvoiceStatus.PAID:
+        history = list(history)
+        if invoice.status is not InvoiceStatus.OPEN or stored is None or stored.status is not InvoiceStatus.OPEN \
+                or not self._emails_new(history):
             return False
         self._change_invoice(invoice.client_id, invoice.invoice_id, {
             "status": InvoiceStatus.PAID, "amount_paid_cents": invoice.total_cents, "paid_at": paid_at,
@@ -160,6 +168,24 @@ class InMemoryLedger:
     def mark_disputed(self, client_id: str, invoice_id: str, *, history: Iterable[HistoryEvent] = ()) -> bool:
         if not self._change_invoice(client_id, invoice_id, {"disputed": True}):
             return False
+        self.add_history(history)
+        return True
+
+    def void_invoice(self, invoice: LedgerInvoice, voided_on: date, *, reissue: LedgerInvoice | None = None,
+                     agenda: Iterable[AgendaEntry] = (), history: Iterable[HistoryEvent] = ()) -> bool:
+        stored = self._invoices.get((invoice.client_id, invoice.invoice_id))
+        history = list(history)
+        if stored is None or stored.status is not InvoiceStatus.OPEN or stored.amount_paid_cents \
+                or not self._emails_new(history) \
+                or (reissue is not None and (reissue.client_id, reissue.invoice_id) in self._invoices):
+            return False
+        self._change_invoice(invoice.client_id, invoice.invoice_id, {
+            "status": InvoiceStatus.VOID, "voided_on": voided_on,
+            "reissued_as": reissue.invoice_id if reissue else None})
+        if reissue is not None:
+            self._invoices[(reissue.client_id, reissue.invoice_id)] = LedgerInvoice.model_validate(
+                reissue.model_dump(mode="json"))
+        self.put_agenda(agenda)
         self.add_history(history)
         return True
 
@@ -176,7 +202,26 @@ class InMemoryLedger:
                       key=lambda h: h.at)
 
     def add_history(self, events: Iterable[HistoryEvent]) -> None:
-        self._history += [e.model_copy(deep=True) for e in events]
+        events = list(events)
+        if not self._emails_new(events):
+            return  # as the adapter's transaction: a repeated email cancels the event with it
+        for event in events:
+            if event.email is not None:
+                self.outbox[event.email.email_id] = event.email.model_copy(deep=True)
+            self._history.append(event.model_copy(deep=True, update={"email": None}))
+
+    def record_once(self, key: str, events: Iterable[HistoryEvent]) -> bool:
+        events = list(events)
+        if key in self._once or not self._emails_new(events):
+            return False
+        self._once.add(key)
+        self.add_history(events)
+        return True
+
+    def _emails_new(self, events: Sequence[HistoryEvent]) -> bool:
+        """The outbox refuses an email id it has (the adapter's condition): all new, or refused."""
+        ids = [e.email.email_id for e in events if e.email is not None]
+        return len(set(ids)) == len(ids) and not any(i in self.outbox for i in ids)
 
     # --- the daily agenda ----------------------------------------------------------------
     def agenda(self, day: date, kind: AgendaKind) -> list[AgendaEntry]:
@@ -295,6 +340,15 @@ class InMemoryPayments:
         found.invoice = invoice.model_copy(update={"status": "paid"})
         found.payment_intent_id = f"pi_{invoice.id}"
         return self._result(found)
+
+    def void_invoice(self, stripe_invoice_id: str) -> None:
+        self._call("void_invoice", stripe_invoice_id)
+        found = next((f for f in self.invoices.values() if f.invoice.id == stripe_invoice_id), None)
+        if found is None:
+            raise PaymentProviderRejected(f"No such invoice: '{stripe_invoice_id}'", http_status=404)
+        if found.invoice.status == "paid":
+            raise PaymentProviderRejected("a paid invoice cannot be voided", http_status=400)
+        found.invoice = found.invoice.model_copy(update={"status": "void"})
 
     @staticmethod
     def _result(found: _FakeInvoice) -> PaymentResult:

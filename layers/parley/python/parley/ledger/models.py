@@ -14,14 +14,21 @@ from parley.billing.invoicing import PendingPlanChange
 from parley.billing.lines import InvoiceLine
 from parley.billing.payments import Payment
 from parley.billing.plans import PriceChange
+from parley.email.models import OutboxEmail
 
 
 class AccountStatus(StrEnum):
     TRIAL = "trial"
     ACTIVE = "active"  # paid service
-    DEACTIVATED = "deactivated"  # default (CO-10 / CH-10): service cut off, debt collectable
     STOPPED = "stopped"  # trial ended without a plan (CO-4)
-    TERMINATED = "terminated"  # cancellation took effect (CO-2 / CH-9)
+    # Cancellation took effect (CO-2 / CH-9), or default (CO-10 / CH-10): `termination_reason`
+    # says which. What is owed stays collectable; reinstatement only where the policy allows it.
+    TERMINATED = "terminated"
+
+
+class TerminationReason(StrEnum):
+    CANCELLATION = "cancellation"  # a notice took effect (CO-2 / CH-9)
+    DEFAULT = "default"  # material default in payment (CO-10 / CH-10)
 
 
 class Notice(BaseModel):
@@ -63,6 +70,9 @@ class BillingAccount(BaseModel):
     notice: Notice | None = None
     trial_converted_early: bool = False
     terminated_on: date | None = None
+    termination_reason: TerminationReason | None = None
+    # reinstate_on_full_payment: the last day full payment of everything owed restores service
+    reinstatable_until: date | None = None
     data_deletion_date: date | None = None
     data_deleted: bool = False
     version: int = 0  # optimistic concurrency: every write checks and bumps it
@@ -80,7 +90,7 @@ class BillingAccount(BaseModel):
 class InvoiceStatus(StrEnum):
     OPEN = "open"  # issued, not (fully) paid
     PAID = "paid"
-    VOID = "void"
+    VOID = "void"  # the cut-off cycle's advance fee at default (Decision of CO-10)
 
 
 class ChatReport(BaseModel):
@@ -100,7 +110,7 @@ class LedgerInvoice(BaseModel):
 
     invoice_id: str  # deterministic: in_{client}_{issue date}[_{kind}] — a re-run finds it
     client_id: str
-    kind: str  # cycle | final | trial_usage | late_charge | add_on
+    kind: str  # cycle | final | trial_usage | late_charge | add_on | reissue | reinstated
     issue_date: date
     due_date: date
     lines: list[InvoiceLine]
@@ -114,6 +124,9 @@ class LedgerInvoice(BaseModel):
     payments: list[Payment] = Field(default_factory=list)
     paid_at: datetime | None = None
     disputed: bool = False
+    voided_on: date | None = None
+    reissued_as: str | None = None  # a voided invoice's lines that stay owed, on their own invoice
+    reissue_of: str | None = None
 
     @property
     def amount_due_cents(self) -> int:
@@ -136,6 +149,9 @@ class HistoryEvent(BaseModel):
     at: datetime
     kind: str
     detail: dict[str, Any] = Field(default_factory=dict)
+    # The email this event sends: the store writes it to the outbox in the same transaction as
+    # the event (no email without the event, no event without the email). Not part of the record.
+    email: OutboxEmail | None = Field(default=None, exclude=True)
 
 
 class ProviderConfig(BaseModel):
@@ -154,6 +170,10 @@ class AgendaKind(StrEnum):
     LATE = "LATE"  # the day an unpaid invoice's late charge is due (CO-11)
     DEFAULT = "DEFAULT"  # the day an unpaid invoice puts the client in default (CO-10 / CH-10)
     TERMINATED = "TERMINATED"  # the day a cancellation took effect (CO-2)
+    WARN = "WARN"  # the day an unpaid invoice's default warning goes out (before its default day)
+    TRIAL_ENDING = "TRIAL_ENDING"  # three days before a trial ends: the reminder email
+    DELETE_DATA = "DELETE_DATA"  # the end of the retention period after a default (LC-3)
+    VOID = "VOID"  # a void Stripe could not take at default, retried the next day
 
 
 class AgendaEntry(BaseModel):

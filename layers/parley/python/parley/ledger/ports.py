@@ -89,9 +89,22 @@ class LedgerStore(Protocol):
 
     def mark_disputed(self, client_id: str, invoice_id: str, *, history: Iterable[HistoryEvent] = ()) -> bool: ...
 
+    def void_invoice(self, invoice: LedgerInvoice, voided_on: date, *, reissue: LedgerInvoice | None = None,
+                     agenda: Iterable[AgendaEntry] = (), history: Iterable[HistoryEvent] = ()) -> bool:
+        """Void the invoice (as read: open, nothing paid) with, when given, the new invoice that
+        bills what stays owed of it (`reissue`), atomically. False, and nothing written, when the
+        stored invoice is no longer open and unpaid, or the reissue exists."""
+
     # --- history -------------------------------------------------------------------------
     def history(self, client_id: str) -> list[HistoryEvent]: ...
-    def add_history(self, events: Iterable[HistoryEvent]) -> None: ...
+    def add_history(self, events: Iterable[HistoryEvent]) -> None:
+        """Every write of history events also writes their emails (`HistoryEvent.email`) to the
+        outbox, in the same transaction as the event."""
+
+    def record_once(self, key: str, events: Iterable[HistoryEvent]) -> bool:
+        """Write the events (and their emails) unless a call with the same `key` did: one record
+        per occurrence (a decline per invoice and day, a default warning per invoice). False,
+        and nothing written, for a repeat."""
 
     # --- the daily agenda ----------------------------------------------------------------
     def agenda(self, day: date, kind: AgendaKind) -> list[AgendaEntry]: ...
@@ -131,6 +144,8 @@ class PaymentsGateway(Protocol):
         """Idempotent per ledger invoice id, also after Stripe's 24-hour key window when given
         the stored Stripe id (`known_id`) or told to look for an earlier attempt (`look_first`)."""
     def pay_invoice(self, stripe_invoice_id: str, attempt_key: str) -> PaymentResult: ...
+    def void_invoice(self, stripe_invoice_id: str) -> None:
+        """Void an open Stripe invoice (the cut-off cycle's fee at default); a void one stays void."""
 
 
 class CollectionQueue(Protocol):

@@ -6,7 +6,8 @@ decides; Stripe collects.
   accounts     opening accounts, paid service, plan changes, the card on file
   billing_day  the daily cycle invoices (and the final and trial-usage invoices)
   collection   carrying invoices to Stripe, charging, recording payments
-  dunning      late charges (CO-11) and defaults (CO-10 / CH-10)
+  dunning      late charges (CO-11), default warnings, defaults = termination (CO-10 / CH-10)
+  settlement   what is owed, Pay now, reinstatement after default (reinstate_on_full_payment)
   metering     engaged chats and agent time per cycle, package upgrades (CH-5)
 """
 
@@ -22,6 +23,7 @@ from parley.ledger.config import BillingConfig
 from parley.ledger.dunning import Dunning
 from parley.ledger.models import DayReport
 from parley.ledger.ports import BillingTenants, CollectionQueue, LedgerStore, PaymentsGateway
+from parley.ledger.settlement import Settlement
 from parley.ledger.usage import Metering
 
 __all__ = ["Billing", "DayReport", "build_billing", "invoice_id_for"]
@@ -35,6 +37,7 @@ class Billing:
     billing_day: BillingDay
     collection: Collection
     dunning: Dunning
+    settlement: Settlement
     metering: Metering
 
     @property
@@ -49,7 +52,9 @@ def build_billing(ledger: LedgerStore, tenants: BillingTenants, payments: Paymen
     config = BillingConfig(ledger, clock)
     collection = Collection(ledger, config, payments, collection_queue)
     billing_day = BillingDay(ledger, config, collection)
+    settlement = Settlement(ledger, config, collection, billing_day, tenants)
+    collection.after_payment = settlement.reinstate_if_settled
     return Billing(ledger=ledger, config=config, collection=collection, billing_day=billing_day,
                    accounts=Accounts(ledger, config, billing_day, payments),
-                   dunning=Dunning(ledger, config, billing_day, collection, tenants),
-                   metering=Metering(ledger, config))
+                   dunning=Dunning(ledger, config, billing_day, collection, tenants, payments),
+                   settlement=settlement, metering=Metering(ledger, config))

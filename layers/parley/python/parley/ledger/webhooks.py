@@ -1,8 +1,9 @@
 """Stripe events → ledger. Idempotent and order-independent:
 
 * `invoice.paid` pays the ledger invoice in full (only an open invoice changes);
-* `invoice.payment_failed` is recorded (CO-13) — a late or replayed one after the invoice
-  was paid changes nothing;
+* `invoice.payment_failed` is recorded (CO-13) once per invoice and day: the collection that
+  made the attempt has usually recorded it already; a late one after the invoice was paid
+  changes nothing;
 * `charge.dispute.*` marks the invoice disputed and records the chargeback (CO-13: the
   amount is owed within `failed_payment_days` of the notification);
 * `customer.updated` with a new `invoice_settings.default_payment_method` (a card made default
@@ -102,11 +103,12 @@ def _apply_invoice_event(billing: Billing, event: WebhookEvent, client_id: str, 
     if invoice is None:
         return False
     if event.type == "invoice.payment_failed":
-        if invoice.status is InvoiceStatus.PAID:
-            return False  # arrived after the payment succeeded
-        billing.ledger.add_history([billing.config.event(client_id, day, "payment_failed", invoice_id=invoice_id,
-                                                         rule="CO-13", pay_by=_pay_by(billing, day))])
-        return True
+        if invoice.status is not InvoiceStatus.OPEN:
+            return False  # arrived after the payment succeeded (or the invoice was voided)
+        # One decline, one record: the collection that made the attempt recorded it already
+        # (same invoice, same day), so this adds nothing; a payment tried outside Parley (the
+        # Stripe-hosted page, the portal) is recorded here, with its email.
+        return billing.collection.record_decline(invoice, day, reason="payment_failed", source="stripe_webhook")
     if event.type.startswith("charge.dispute."):
         billing.ledger.mark_disputed(client_id, invoice_id, history=[billing.config.event(
             client_id, day, "chargeback", invoice_id=invoice_id, status=event.dispute_status, rule="CO-13",

@@ -12,6 +12,8 @@
   CONV#{id} / METERED[_TIME]           marks a conversation counted / its agent time counted
   WEBHOOK#{event id} / SEEN            a Stripe event already applied
   STRIPEREF#{pi or charge id} / REF    the ledger invoice a Stripe payment paid (disputes)
+  ONCE#{key} / ONCE                    an event recorded once (a decline per invoice and day, a warning)
+  OUTBOX#{email id} / EMAIL            a billing email, written with the history event it reports
 
 A daily job reads only its day's agenda partition: clients not due that day are never read.
 Keys and condition expressions live here only: the services speak in the terms of
@@ -43,6 +45,7 @@ from parley.ledger.models import (
 )
 from parley.ledger.ports import ConcurrentUpdate
 from parley.repositories.dynamo import from_item, to_item, values
+from parley.repositories.outbox import OutboxRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -106,6 +109,7 @@ class LedgerRepository:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._db = client
         self._table = table
+        self._outbox = OutboxRepository(client, table)
 
     # --- provider ----------------------------------------------------------------------
     def provider_config(self) -> ProviderConfig | None:
@@ -247,10 +251,31 @@ class LedgerRepository:
             {"status": InvoiceStatus.PAID.value, "amount_paid_cents": invoice.total_cents,
              "paid_at": paid_at.isoformat(),
              "payments": [p.model_dump(mode="json") for p in (*invoice.payments, payment)]},
-            condition=("#f0 <> :paid", {":paid": InvoiceStatus.PAID.value}), history=history)
+            condition=("#f0 = :open", {":open": InvoiceStatus.OPEN.value}), history=history)
 
     def mark_disputed(self, client_id: str, invoice_id: str, *, history: Iterable[HistoryEvent] = ()) -> bool:
         return self._update_invoice(client_id, invoice_id, {"disputed": True}, history=history)
+
+    def void_invoice(self, invoice: LedgerInvoice, voided_on: date, *, reissue: LedgerInvoice | None = None,
+                     agenda: Iterable[AgendaEntry] = (), history: Iterable[HistoryEvent] = ()) -> bool:
+        """ONE transaction: the invoice void (if still open and unpaid), the reissue (new), agenda, history."""
+        fields = {"status": InvoiceStatus.VOID.value, "voided_on": voided_on.isoformat(),
+                  "reissued_as": reissue.invoice_id if reissue else None}
+        update: dict[str, Any] = {
+            "TableName": self._table, "Key": invoice_key(invoice.client_id, invoice.invoice_id),
+            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            "ExpressionAttributeNames": {**{f"#f{i}": k for i, k in enumerate(fields)}, "#paid": "amount_paid_cents"},
+            "ExpressionAttributeValues": values({**{f":f{i}": v for i, v in enumerate(fields.values())},
+                                                 ":open": InvoiceStatus.OPEN.value, ":zero": 0}),
+            "ConditionExpression": "attribute_exists(pk) AND #f0 = :open AND #paid = :zero",
+        }
+        items: list[dict[str, Any]] = [{"Update": update}, *self._agenda_puts(agenda)]
+        if reissue is not None:
+            items.append({"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
+                                  "Item": to_item({"pk": f"CLIENT#{reissue.client_id}",
+                                                   "sk": f"INVOICE#{reissue.invoice_id}",
+                                                   **reissue.model_dump(mode="json")})}})
+        return self._transact_if(items, history)
 
     def _update_invoice(self, client_id: str, invoice_id: str, fields: dict[str, Any], *,
                         condition: tuple[str, dict[str, Any]] | None = None,
@@ -273,7 +298,15 @@ class LedgerRepository:
 
     def add_history(self, events: Iterable[HistoryEvent]) -> None:
         for event in events:
-            self._db.put_item(TableName=self._table, Item=_history_record(event))
+            if event.email is None:
+                self._db.put_item(TableName=self._table, Item=_history_record(event))
+            else:  # the event and its email together (a repeated email id writes neither)
+                self._transact_if([], [event])
+
+    def record_once(self, key: str, events: Iterable[HistoryEvent]) -> bool:
+        marker = {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
+                          "Item": to_item({"pk": f"ONCE#{key}", "sk": "ONCE"})}}
+        return self._transact_if([marker], events)
 
     # --- agenda --------------------------------------------------------------------------
     def agenda(self, day: date, kind: AgendaKind) -> list[AgendaEntry]:
@@ -321,7 +354,9 @@ class LedgerRepository:
     # --- internals -----------------------------------------------------------------------
     def _transact_if(self, items: list[dict[str, Any]], history: Iterable[HistoryEvent]) -> bool:
         """Write `items` and their history atomically; False when a condition refused it."""
+        history = list(history)
         items = items + [{"Put": {"TableName": self._table, "Item": _history_record(h)}} for h in history]
+        items += [self._outbox.put_request(h.email) for h in history if h.email is not None]
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
