@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import billing, chat, cost, imports, routing, sizes
+from bench import billing, chat, cost, imports, routing, scenario, sizes, soak
 from bench.counting import REVOCATION_READ
 from bench.sizes import KB, REPO_ROOT
 
@@ -220,7 +220,10 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], bool 
     "imports": run_imports, "chat": run_chat, "cost": run_cost, "sizes": run_sizes, "billing": run_billing,
 }
 BENCHMARKS["routing"] = routing.entry  # bench/routing.py (issue 10)
-DEFAULT = ("imports", "chat", "cost", "sizes", "routing")  # billing (10,000 due among 100,000: 5-10 min) is opt-in
+BENCHMARKS["soak"] = soak.entry  # bench/soak.py (issue 11)
+BENCHMARKS["scenario"] = scenario.entry  # bench/scenario.py (issue 12: a year of billing in < 60 s)
+# billing (10,000 due among 100,000: 5-10 min) is opt-in
+DEFAULT = ("imports", "chat", "cost", "sizes", "routing", "scenario")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
