@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import billing, chat, cost, imports, routing, sizes, soak
+from bench import billing, chat, collection, cost, imports, routing, sizes, soak
 from bench.counting import REVOCATION_READ
 from bench.sizes import KB, REPO_ROOT
 
@@ -221,6 +221,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], bool 
 }
 BENCHMARKS["routing"] = routing.entry  # bench/routing.py (issue 10)
 BENCHMARKS["soak"] = soak.entry  # bench/soak.py (issue 11)
+BENCHMARKS["collection"] = collection.entry  # bench/collection.py (issue 12: the fan-out at Stripe's latency)
 DEFAULT = ("imports", "chat", "cost", "sizes", "routing")  # billing (10,000 due among 100,000: 5-10 min) is opt-in
 
 

@@ -6,7 +6,9 @@
     proxy.inject("timeout_after_forward", path=r"/finalize$", delay=3.0)  # Stripe did the work,
                                                                         # we never hear back in time
 Faults apply to the next matching requests (``skip`` lets the first ones through, ``times``
-says how many are hit), then the proxy forwards transparently again.
+says how many are hit), then the proxy forwards transparently again. ``latency`` (seconds) delays
+every request before it is forwarded, like the round trip to Stripe's servers (bench/collection.py
+uses 0.3 s).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class StripeFaultProxy:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []  # (method, path, "forwarded" | fault kind)
+        self.latency = 0.0  # seconds added to every request
         self._session: aiohttp.ClientSession | None = None
         self._server = BackgroundAiohttpServer(self._app, name="stripe-fault-proxy", shutdown_timeout=0.2)
 
@@ -103,6 +106,8 @@ class StripeFaultProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         fault = self._take(request.method, request.path)
         if fault is not None and fault.kind == "error_500":
             self.log.append((request.method, request.path, fault.kind))
