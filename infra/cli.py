@@ -7,7 +7,8 @@
 `parley clock` talks to the stack's control server, whose address and per-run token `make dev`
 writes to .parley/local-control.json (readable by you only; --control-file to read another).
 
-Exit status: 0 done; 1 invalid scenario file or failed request; 2 bad command line;
+Exit status: 0 done; 1 invalid scenario file (or an event the engine refuses) or failed request;
+2 bad command line;
 3 a valid scenario could not be run to its end.
 """
 
@@ -102,21 +103,25 @@ def _validate(paths: list[Path]) -> list[Any]:
     return scenarios
 
 
-def _simulate_one(scenario: Any, stripe_ids: bool) -> dict[str, Any]:
-    from infra.scenario import ScenarioRunError, run_scenario, stdout_to_stderr
+def _simulate_one(scenario: Any, stripe_ids: bool, verbose: bool = False) -> dict[str, Any]:
+    from infra.scenario import ScenarioError, ScenarioRunError, run_scenario, stdout_to_stderr
 
     with stdout_to_stderr():
         try:
-            return run_scenario(scenario, stripe_ids=stripe_ids)
+            return run_scenario(scenario, stripe_ids=stripe_ids, verbose=verbose)
+        except ScenarioError as exc:  # an event the engine refuses: the file contradicts itself
+            raise CliError(f"{scenario.path}: {exc}", status=EXIT_INVALID) from None
         except ScenarioRunError as exc:
             raise CliError(f"{scenario.path}: {exc}", status=EXIT_RUN_FAILED) from None
 
 
-def _simulate_in_subprocess(path: Path, stripe_ids: bool) -> tuple[int, str, str]:
+def _simulate_in_subprocess(path: Path, stripe_ids: bool, verbose: bool = False) -> tuple[int, str, str]:
     """One LocalStack (one localstripe) per process: each further scenario gets its own."""
     command = [sys.executable, "-m", "infra.cli", "billing", "simulate", str(path)]
     if stripe_ids:
         command.append("--stripe-ids")
+    if verbose:
+        command.append("--verbose")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
                                                                       os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -129,7 +134,7 @@ def billing_simulate(args: argparse.Namespace) -> int:
     started = time.monotonic()
     output: Any
     if len(scenarios) == 1:
-        output = _simulate_one(scenarios[0], args.stripe_ids)
+        output = _simulate_one(scenarios[0], args.stripe_ids, args.verbose)
     else:
         from infra.scenario import estimated_seconds
 
@@ -137,7 +142,8 @@ def billing_simulate(args: argparse.Namespace) -> int:
         # the longest first, so that the others fill the remaining workers (results keep the given order)
         order = sorted(range(len(paths)), key=lambda i: -estimated_seconds(scenarios[i]))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {i: pool.submit(_simulate_in_subprocess, paths[i], args.stripe_ids) for i in order}
+            futures = {i: pool.submit(_simulate_in_subprocess, paths[i], args.stripe_ids, args.verbose)
+                       for i in order}
             done = [futures[i].result() for i in range(len(paths))]
         output = []
         for path, (code, stdout, stderr) in zip(paths, done, strict=True):
@@ -190,6 +196,8 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--jobs", type=int, default=0, help="scenarios run at once (default: CPU count)")
     simulate.add_argument("--stripe-ids", action="store_true",
                           help="add Stripe's (random) customer and invoice ids to the output")
+    simulate.add_argument("--verbose", action="store_true",
+                          help="the services' INFO logs and the functions' metrics on stderr (default: warnings only)")
     simulate.set_defaults(handler=billing_simulate)
     return top
 

@@ -41,6 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_DAYS = 800  # a scenario spans at most ~2 years (3 scheduled runs per simulated day)
 MAX_CHATS_PER_EVENT = 2000
 MAX_HANDLE_SECONDS = 4 * 3600
+MAX_CONCURRENT_RERUNS = 8
 SIM_ORIGIN = "https://client-site.scenario.test"  # the clients' website (allowed widget origin)
 CARDS: dict[str, str] = {
     "visa": "pm_card_visa",  # Visa 4242: attaches and pays
@@ -84,6 +85,10 @@ class EngagedChatsEvent(_Event):
     handle_seconds: Annotated[int, Field(ge=1, le=MAX_HANDLE_SECONDS)] | None = Field(
         default=None, description="CO-7: the agent closes each chat this long after accepting it (the clock "
         "moves on meanwhile); without it the chats stay open and no agent time is metered.")
+    path: Literal["repository", "chat_service"] = Field(
+        default="repository", description="repository: each conversation item is written to DynamoDB as the "
+        "chat repository writes it (created waiting, then accepted and answered, then closed), in batches; "
+        "chat_service: every chat goes through ChatService (start, accept, reply, close), ~30 times slower.")
 
 
 class PaymentEvent(_Event):
@@ -135,9 +140,71 @@ class PriceChangeEvent(_Event):
         return self
 
 
-ClientEvent = StartPaidEvent | EngagedChatsEvent | PaymentEvent | DeclineCardEvent | CardEvent | PlanChangeEvent
-Event = Annotated[ClientEvent | PriceChangeEvent, Field(discriminator="type")]
-EVENT_TYPES = ("start_paid", "engaged_chats", "payment", "decline_card", "card", "plan_change", "price_change")
+class SignupTrialEvent(_Event):
+    """CO-4 / CO-9: the client signs up (the dashboard's signup): a free trial starts this day and
+    the real trial workflow (Step Functions) waits for its end (D+14)."""
+
+    type: Literal["signup_trial"]
+    client: str
+
+
+class ChoosePlanEvent(_Event):
+    """The dashboard's plan choice: in the trial, the plan paid service starts with; once paid,
+    a change at the next cycle (CH-7)."""
+
+    type: Literal["choose_plan"]
+    client: str
+    plan: str
+
+
+class TrialChatsEvent(EngagedChatsEvent):
+    """Engaged chats while the client is in its trial (CO-4: counted against the trial limit)."""
+
+    type: Literal["trial_chats"]  # type: ignore[assignment]
+
+
+class GiveNoticeEvent(_Event):
+    """CO-2 / CH-9: the client gives notice (the dashboard's cancellation form); the real notice
+    workflow ends the service on the effective date."""
+
+    type: Literal["give_notice"]
+    client: str
+    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+
+class WithdrawNoticeEvent(_Event):
+    """The client withdraws its pending notice (allowed until it takes effect)."""
+
+    type: Literal["withdraw_notice"]
+    client: str
+
+
+class RerunBillingDayEvent(_Event):
+    """An operator re-runs the daily billing function for `day` (default: this date), `runs`
+    invocations at once: nothing may be billed or charged twice."""
+
+    type: Literal["rerun_billing_day"]
+    day: dt.date | None = None
+    runs: Annotated[int, Field(ge=1, le=MAX_CONCURRENT_RERUNS)] = 1
+
+
+class AddOnEvent(_Event):
+    """CH-8: the client orders an add-on of the catalog; it is charged on its own invoice that day."""
+
+    type: Literal["addon"]
+    client: str
+    add_on: str
+    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
+ClientEvent = (StartPaidEvent | EngagedChatsEvent | PaymentEvent | DeclineCardEvent | CardEvent | PlanChangeEvent
+               | SignupTrialEvent | ChoosePlanEvent | TrialChatsEvent | GiveNoticeEvent | WithdrawNoticeEvent
+               | AddOnEvent)
+ProviderEvent = PriceChangeEvent | RerunBillingDayEvent
+Event = Annotated[ClientEvent | ProviderEvent, Field(discriminator="type")]
+EVENT_TYPES = ("start_paid", "engaged_chats", "payment", "decline_card", "card", "plan_change", "price_change",
+               "signup_trial", "choose_plan", "trial_chats", "give_notice", "withdraw_notice", "rerun_billing_day",
+               "addon")
 
 
 class ScenarioFile(_Strict):
@@ -282,7 +349,8 @@ def validate_scenario(data: Any, path: Path) -> Scenario:
     except ConfigError as exc:
         raise ScenarioError(f"plans: {exc}") from None
     _check_span(spec)
-    _check_events(spec, client_ids=_unique_client_ids(spec), plan_ids=[p.id for p in catalog.plans])
+    _check_events(spec, client_ids=_unique_client_ids(spec), plan_ids=[p.id for p in catalog.plans],
+                  add_on_ids=[a.id for a in catalog.add_ons])
     return Scenario(path=path, spec=spec, policy=policy, catalog=catalog)
 
 
@@ -301,10 +369,13 @@ def _unique_client_ids(spec: ScenarioFile) -> list[str]:
     return ids
 
 
-def _check_events(spec: ScenarioFile, *, client_ids: list[str], plan_ids: list[str]) -> None:
-    """Every event in date order within the scenario, naming known plans and clients, and a
-    client's events only after its start_paid."""
-    started: set[str] = set()
+def _check_events(spec: ScenarioFile, *, client_ids: list[str], plan_ids: list[str],
+                  add_on_ids: list[str]) -> None:
+    """Every event in date order within the scenario, naming known plans, add-ons and clients,
+    and a client's events only after the event that starts its service (start_paid or
+    signup_trial). What only the engine can judge (a notice in a trial, a second notice, a
+    withdrawal too late) is refused when the event runs, with the API's error."""
+    started: dict[str, tuple[str, int]] = {}  # client -> (the event type that started it, its index)
     previous = spec.start
     for index, event in enumerate(spec.events):
         where = f"events[{index}]"
@@ -313,8 +384,38 @@ def _check_events(spec: ScenarioFile, *, client_ids: list[str], plan_ids: list[s
         plan = getattr(event, "plan", None)
         if plan is not None and plan not in plan_ids:
             raise ScenarioError(f"{where}.plan: unknown plan {plan!r} (plans: {', '.join(plan_ids)})")
-        if not isinstance(event, PriceChangeEvent):
-            _check_client_event(where, event, client_ids, started)
+        if isinstance(event, AddOnEvent) and event.add_on not in add_on_ids:
+            raise ScenarioError(f"{where}.add_on: unknown add-on {event.add_on!r} "
+                                f"(add-ons: {', '.join(add_on_ids) or 'none in this catalog'})")
+        if isinstance(event, RerunBillingDayEvent):
+            if event.day is not None and not spec.start <= event.day <= event.date:
+                raise ScenarioError(f"{where}.day: {event.day} must be between the scenario start {spec.start} "
+                                    f"and the event's date {event.date} (a day already run)")
+        elif not isinstance(event, PriceChangeEvent):
+            _check_client_event(where, index, event, client_ids, started)
+
+
+def _check_client_event(where: str, index: int, event: Any, client_ids: list[str],
+                        started: dict[str, tuple[str, int]]) -> None:
+    """A client event names a known client; start_paid or signup_trial comes once and before
+    the client's other events; trial_chats only for a client that signed up for a trial."""
+    if event.client not in client_ids:
+        raise ScenarioError(f"{where}.client: unknown client {event.client!r} (clients: {', '.join(client_ids)})")
+    begun = started.get(event.client)
+    if isinstance(event, StartPaidEvent | SignupTrialEvent):
+        if begun is not None:
+            kind, at = begun
+            if kind == "start_paid":
+                raise ScenarioError(f"{where}: client {event.client!r} already started paid service")
+            raise ScenarioError(f"{where}: client {event.client!r} signed up for a trial at events[{at}] "
+                                "(paid service follows the trial: choose_plan, then the trial ends)")
+        started[event.client] = (event.type, index)
+    elif begun is None:
+        raise ScenarioError(f"{where}: client {event.client!r} has no paid service yet "
+                            "(a start_paid or signup_trial event must come first)")
+    elif isinstance(event, TrialChatsEvent) and begun[0] != "signup_trial":
+        raise ScenarioError(f"{where}: client {event.client!r} has no trial (trial_chats needs a signup_trial; "
+                            "use engaged_chats for a paid client)")
 
 
 def _check_event_date(where: str, day: dt.date, spec: ScenarioFile, previous: dt.date) -> None:
@@ -325,19 +426,6 @@ def _check_event_date(where: str, day: dt.date, spec: ScenarioFile, previous: dt
     if day < previous:
         raise ScenarioError(f"{where}.date: {day} is before the previous event's date {previous} "
                             "(events must be in date order)")
-
-
-def _check_client_event(where: str, event: Any, client_ids: list[str], started: set[str]) -> None:
-    """A client event names a known client; start_paid comes once and before the others."""
-    if event.client not in client_ids:
-        raise ScenarioError(f"{where}.client: unknown client {event.client!r} (clients: {', '.join(client_ids)})")
-    if isinstance(event, StartPaidEvent):
-        if event.client in started:
-            raise ScenarioError(f"{where}: client {event.client!r} already started paid service")
-        started.add(event.client)
-    elif isinstance(event, EngagedChatsEvent | PaymentEvent | PlanChangeEvent) and event.client not in started:
-        raise ScenarioError(f"{where}: client {event.client!r} has no paid service yet "
-                            "(a start_paid event must come first)")
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -376,59 +464,69 @@ class _ChatTally:
     engaged: int = 0
     refused: int = 0
 
+    def add(self, other: _ChatTally) -> None:
+        self.requested += other.requested
+        self.engaged += other.engaged
+        self.refused += other.refused
 
-class _Chats:
+
+Wait = Callable[[dt.timedelta], None]
+
+
+def _agent_id(client_id: str) -> str:
+    return f"sim-agent-{client_id}"
+
+
+def _agent_connection(client_id: str) -> str:
+    return f"sim-agent-conn-{client_id}"
+
+
+class _ServiceChats:
     """Real conversations through `ChatService`, called in-process with synthetic connection ids."""
 
-    def __init__(self, clients: Sequence[ScenarioClient]) -> None:
+    def __init__(self) -> None:
         from parley import services
-        from parley.auth.cognito import AgentClaims
         from parley.chat.access import ConnectAccess
-        from parley.chat.models import Agent, Client
         from parley.chat.service import ChatService
         from parley.clock import get_clock
 
         tenants = services.tenant_repository()
+        self._tenants = tenants
         self._clock = get_clock()
         self._service = ChatService(services.chat_repository(), tenants, _SilentRelay(), self._clock)
         self._access = ConnectAccess(tenants, self._clock)  # what the $connect authorizer runs
         self._agents: dict[str, Identity] = {}
         self._tokens = services.visitor_tokens()
         self._serial = 0
-        for client in clients:
-            name = client.name or client.id
-            tenants.put_client(Client(client_id=client.id, name=name, widget_key=self.widget_key(client.id),
-                                      allowed_origins=[SIM_ORIGIN]))
-            agent_id = f"sim-agent-{client.id}"
-            tenants.put_agent(Agent(agent_id=agent_id, name=f"{name} agent", client_ids=[client.id]))
+
+    def _agent(self, client_id: str) -> Identity:
+        """The client's agent, connected (once) as the $connect authorizer admits it."""
+        from parley.auth.cognito import AgentClaims
+
+        if client_id not in self._agents:
+            agent_id = _agent_id(client_id)
             identity = self._access.agent(AgentClaims(
                 sub=agent_id, username=agent_id, email=f"{agent_id}@scenario.test", groups=("agents",)))
-            self._service.connect(self.agent_connection(client.id), identity)
-            self._agents[client.id] = identity
+            self._service.connect(_agent_connection(client_id), identity)
+            self._agents[client_id] = identity
+        return self._agents[client_id]
 
-    @staticmethod
-    def widget_key(client_id: str) -> str:
-        return f"wk_scenario_{client_id}"
-
-    @staticmethod
-    def agent_connection(client_id: str) -> str:
-        return f"sim-agent-conn-{client_id}"
-
-    def run(self, client_id: str, count: int, tally: _ChatTally, handle_seconds: int | None = None,
-            wait: Callable[[dt.timedelta], None] | None = None) -> None:
+    def run(self, client_id: str, count: int, tally: _ChatTally, handle_seconds: int | None, wait: Wait) -> None:
         """`count` chats, one after the other; with `handle_seconds`, all are accepted and answered,
         `wait` moves the clock on by that much, then the agent closes each (CO-7 agent time)."""
         from parley.chat.frames import parse_action
         from parley.errors import ServiceUnavailable
 
-        agent, agent_identity = self.agent_connection(client_id), self._agents[client_id]
+        client = self._tenants.get_client(client_id)
+        assert client is not None
+        agent, agent_identity = _agent_connection(client_id), self._agent(client_id)
         tally.requested += count
         opened: list[str] = []
         for _ in range(count):
             self._serial += 1
             visitor = f"sim-visitor-{self._serial}"
             token, _ = self._tokens.issue(client_id, visitor, self._clock.now())
-            who = self._access.visitor(self.widget_key(client_id), SIM_ORIGIN, token, self._tokens)
+            who = self._access.visitor(client.widget_key, SIM_ORIGIN, token, self._tokens)
             self._service.connect(visitor, who)
             try:
                 started = self._service.handle(visitor, who, parse_action(json.dumps(
@@ -445,17 +543,132 @@ class _Chats:
             opened.append(conversation)
         if handle_seconds is None or not opened:
             return
-        if wait is not None:
-            wait(dt.timedelta(seconds=handle_seconds))
+        wait(dt.timedelta(seconds=handle_seconds))
         for conversation in opened:
             self._service.handle(agent, agent_identity, parse_action(json.dumps(
                 {"action": "closeConversation", "conversationId": conversation})))
+
+
+class _RepositoryChats:
+    """Chats written straight to the data table, item for item as `ChatRepository` writes a
+    conversation's META item: created waiting with the visitor's first message
+    (`create_conversation`), accepted and answered by the client's agent (`accept` and `append`
+    in one write), closed (`close`). 25 items per BatchWriteItem: each write is a stream record,
+    so `usage_meter` sees the same INSERT and MODIFY images as from the chat service. Refused,
+    as by `ChatService`, while the client's chat service is not active. Messages are not
+    written: nothing that bills reads them."""
+
+    BATCH = 25  # BatchWriteItem's limit
+
+    def __init__(self) -> None:
+        from parley import aws, services
+        from parley.clock import get_clock
+        from parley.settings import get_settings
+
+        self._tenants = services.tenant_repository()
+        self._db = aws.dynamodb()
+        self._table = get_settings().data_table
+        self._clock = get_clock()
+        self._serial = 0
+
+    def run(self, client_id: str, count: int, tally: _ChatTally, handle_seconds: int | None, wait: Wait) -> None:
+        from parley.chat.models import ClientStatus
+
+        client = self._tenants.get_client(client_id)
+        assert client is not None
+        tally.requested += count
+        if client.status is not ClientStatus.ACTIVE:
+            tally.refused += count
+            return
+        created = [self._created(client, self._next_id()) for _ in range(count)]
+        self._write_all(created)
+        answered = [self._answered(item, client) for item in created]
+        self._write_all(answered)  # engaged now: metered before any billing run the wait may pass
+        tally.engaged += count
+        if handle_seconds is not None:
+            wait(dt.timedelta(seconds=handle_seconds))
+            self._write_all([self._closed(item) for item in answered])
+
+    def _write_all(self, items: list[dict[str, Any]]) -> None:
+        for start in range(0, len(items), self.BATCH):
+            self._write(items[start:start + self.BATCH])
+
+    def _next_id(self) -> str:
+        self._serial += 1
+        return f"cv_scenario_{self._serial:07d}"
+
+    def _created(self, client: Any, conversation_id: str) -> dict[str, Any]:
+        """What `ChatService._start` builds and `ChatRepository.create_conversation` puts."""
+        from parley.chat.models import Conversation, ConversationStatus
+        from parley.repositories.routing import open_shard_key
+        from parley.routing.choice import routing_teams
+
+        now = self._clock.now()
+        conversation = Conversation(
+            conversation_id=conversation_id, client_id=client.client_id, status=ConversationStatus.WAITING,
+            visitor_id=f"sim-visitor-{self._serial}", visitor_name="Visitor", last_seq=1, created_at=now,
+            preview=f"Hello, question #{self._serial}", visitor_messages=1, first_visitor_message_at=now,
+            team_ids=routing_teams(client.team_ids, [client.client_id]),
+            no_answer_timeout_seconds=client.no_answer_timeout_seconds,
+            idle_timeout_seconds=client.idle_timeout_seconds)
+        data = conversation.model_dump(mode="json", exclude_none=True)
+        data.update(pk=f"CONV#{conversation_id}", sk="META", connections={f"sim-visitor-{self._serial}": "visitor"},
+                    gsi1pk=f"QUEUE#{client.client_id}", gsi1sk=data["created_at"],
+                    gsi2pk=f"CLIENTCONV#{client.client_id}", gsi2sk=data["created_at"],
+                    gsi3pk=open_shard_key(conversation_id), updated_at=data["created_at"])
+        return data
+
+    def _answered(self, created: dict[str, Any], client: Any) -> dict[str, Any]:
+        """After `accept` (status, agent, system message seq 2) and the agent's reply (`append`, seq 3)."""
+        from parley.clock import iso
+
+        now = iso(self._clock.now())
+        agent, client_id = _agent_id(client.client_id), client.client_id
+        return {**created, "status": "active", "agent_id": agent, "agent_name": f"{client.name} agent",
+                "accepted_at": created["created_at"], "last_seq": 3, "agent_messages": 1,
+                "first_agent_reply_at": created["created_at"], "preview": "Happy to help!",
+                "gsi1pk": f"AGENTOPEN#{agent}", "gsi1sk": created["created_at"], "updated_at": now,
+                "connections": {**created["connections"], _agent_connection(client_id): "agent"}}
+
+    def _closed(self, answered: dict[str, Any]) -> dict[str, Any]:
+        """After `close` (status, closed_at, system message seq 4; off the queue and open indexes)."""
+        from parley.clock import iso
+
+        now = iso(self._clock.now())
+        closed = {k: v for k, v in answered.items() if k not in ("gsi1pk", "gsi1sk", "gsi3pk")}
+        return {**closed, "status": "closed", "closed_at": now, "last_seq": 4, "updated_at": now}
+
+    def _write(self, items: list[dict[str, Any]]) -> None:
+        from parley.repositories.dynamo import to_item
+
+        pending: dict[str, Any] = {self._table: [{"PutRequest": {"Item": to_item(i)}} for i in items]}
+        while pending:
+            pending = dict(self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {})
+
+
+class ScenarioContradiction(ScenarioError):
+    """An event the engine refuses at the moment it runs (a notice in a trial, a second pending
+    notice, a withdrawal after the effective date…): the API's own status, code and message."""
+
+
+def _api_error(exc: Exception) -> tuple[int, str, str] | None:
+    """The HTTP status, code and message the dashboard API answers for this refusal (the same
+    mapping as `parley.http.build_resolver`), or None for an error that is not a refusal."""
+    from parley.billing.errors import BillingError, InvalidBillingInput, NoticeNotAllowed
+    from parley.errors import ParleyError
+
+    if isinstance(exc, ParleyError) and exc.status < 500:
+        return exc.status, exc.code, exc.message
+    if isinstance(exc, BillingError) and not isinstance(exc, InvalidBillingInput):
+        return (409 if isinstance(exc, NoticeNotAllowed) else 400), exc.code, str(exc)
+    return None
 
 
 @dataclass
 class _Run:
     scenario: Scenario
     stack: LocalStack
+    chats: dict[str, _ServiceChats | _RepositoryChats] = field(default_factory=dict)
     fired: list[tuple[str, dt.datetime]] = field(default_factory=list)
     tallies: dict[str, _ChatTally] = field(default_factory=dict)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
@@ -478,12 +691,19 @@ class _Run:
                 f"a scheduled run failed while the clock moved from {now.astimezone(self.zone).isoformat()} to "
                 f"{target.astimezone(self.zone).isoformat()}: {type(exc).__name__}: {exc}") from exc
 
+    def wait(self, delta: dt.timedelta) -> None:
+        self.move_to(self.stack.clock.now() + delta)
 
-def run_scenario(scenario: Scenario, *, stripe_ids: bool = False) -> dict[str, Any]:
+
+def run_scenario(scenario: Scenario, *, stripe_ids: bool = False, verbose: bool = False) -> dict[str, Any]:
     """Run a validated scenario on a fresh local stack; the result is deterministic JSON data
-    (Stripe's ids are left out unless `stripe_ids`)."""
+    (Stripe's ids are left out unless `stripe_ids`). Raises ScenarioContradiction when the
+    engine refuses an event, ScenarioRunError when something else stops the run. `verbose`:
+    the services' INFO logs and the functions' metrics (EMF lines) go to stderr too."""
     from infra.local.stack import LocalStack
 
+    if verbose:
+        os.environ["PARLEY_LOG_LEVEL"] = "INFO"  # read by the stack when it configures the functions
     # moto_patches (installed by the local stack) keeps moto's transactions O(items touched).
     policy, spec = scenario.policy, scenario.spec
     start = dt.datetime.combine(spec.start, dt.time(0), policy.zone).astimezone(dt.UTC)
@@ -495,76 +715,191 @@ def run_scenario(scenario: Scenario, *, stripe_ids: bool = False) -> dict[str, A
         # machine's speed. The ledger records every payment the runner makes itself; the webhook
         # path (idempotent duplicates) is covered by tests/integration/test_billing_ledger.py.
         stack.stripe.unregister_webhook("parley")
+        if verbose:  # environments start at their first invocation, with the environment as it is then
+            os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
         stack.configure_billing(policy, scenario.catalog)
-        run = _Run(scenario, stack)
+        run = _Run(scenario, stack, chats={"chat_service": _ServiceChats(), "repository": _RepositoryChats()})
         _execute(run)
         return _result(run, stripe_ids=stripe_ids)
     finally:
         stack.stop()
 
 
-def _execute(run: _Run) -> None:
+def _setup_clients(run: _Run) -> None:
+    """Each client is a chat client with one agent; a client that starts paid service directly
+    has its billing account (and card) from the start, a trial client gets both at its signup."""
     from parley import services
+    from parley.chat.models import Agent, Client
 
     spec = run.scenario.spec
-    billing = services.billing_service()
-    stripe = services.stripe_gateway()
-    chats = _Chats(spec.clients)
+    tenants = services.tenant_repository()
+    trial_clients = {e.client for e in spec.events if isinstance(e, SignupTrialEvent)}
     for client in spec.clients:
-        account = billing.accounts.open_account(client.id, client.name or client.id,
-                                                f"billing@{client.id}.scenario.test")
-        if client.card != "none" and account.stripe_customer_id:
-            billing.accounts.set_payment_method(client.id, stripe.attach_test_payment_method(
-                account.stripe_customer_id, CARDS[client.card]))
+        name = client.name or client.id
         run.tallies[client.id] = _ChatTally()
+        tenants.put_agent(Agent(agent_id=_agent_id(client.id), name=f"{name} agent", client_ids=[client.id]))
+        if client.id in trial_clients:
+            continue
+        tenants.put_client(Client(client_id=client.id, name=name, widget_key=f"wk_scenario_{client.id}",
+                                  allowed_origins=[SIM_ORIGIN]))
+        services.billing_service().accounts.open_account(client.id, name, f"billing@{client.id}.scenario.test")
+        _put_card(client.id, client.card)
+
+
+def _put_card(client_id: str, card: str) -> None:
+    from parley import services
+
+    if card == "none":
+        return
+    billing = services.billing_service()
+    account = billing.ledger.account(client_id)
+    assert account is not None and account.stripe_customer_id is not None
+    billing.accounts.set_payment_method(client_id, services.stripe_gateway().attach_test_payment_method(
+        account.stripe_customer_id, CARDS[card]))
+
+
+def _execute(run: _Run) -> None:
+    spec = run.scenario.spec
+    _setup_clients(run)
     for index, event in enumerate(spec.events):
         run.move_to(run.moment(event.date, dt.time(12)))
         try:
-            outcome = _apply(run, event, chats)
+            outcome = _APPLY[type(event)](run, event)
+        except (ScenarioError, ScenarioRunError):
+            raise
         except Exception as exc:
-            raise ScenarioRunError(f"events[{index}] ({event.type} on {event.date}): "
-                                   f"{type(exc).__name__}: {exc}") from exc
+            refusal = _api_error(exc)
+            where = f"events[{index}] ({event.type} on {event.date})"
+            if refusal is not None:
+                status, code, message = refusal
+                raise ScenarioContradiction(f"{where}: refused as the API refuses it: {status} {code}: {message}"
+                                            ) from exc
+            raise ScenarioRunError(f"{where}: {type(exc).__name__}: {exc}") from exc
         run.stack.drain_streams()  # usage_meter counts the chats now (CH-5 upgrades "at once")
+        client = getattr(event, "client", None)
         run.outcomes.append({"index": index, "date": event.date.isoformat(), "type": event.type,
-                             **({"client": event.client} if not isinstance(event, PriceChangeEvent) else {}),
-                             **outcome})
+                             **({"client": client} if client is not None else {}), **outcome})
     run.move_to(run.moment(spec.end, dt.time(23, 59)))
 
 
-def _apply(run: _Run, event: ClientEvent | PriceChangeEvent, chats: _Chats) -> dict[str, Any]:
+# ------------------------------------------------------------------------------ events
+def _price_change(run: _Run, event: PriceChangeEvent) -> dict[str, Any]:
     from parley import services
 
-    billing = services.billing_service()
-    day = event.date
-    if isinstance(event, PriceChangeEvent):
-        billing.config.announce_price_change(PriceChange(plan_id=event.plan, announced_on=day,
-                                                  monthly_fee_cents=event.monthly_fee_cents,
-                                                  overage_cents_per_unit=event.overage_cents_per_unit))
-        return {"plan": event.plan}
-    if isinstance(event, StartPaidEvent):
-        account = billing.accounts.start_paid_service(event.client, event.plan, day,
-                                                      setup_fee_charged=event.setup_fee_charged)
-        return {"plan": event.plan, "status": account.status.value}
-    if isinstance(event, EngagedChatsEvent):
-        tally = _ChatTally()
-        chats.run(event.client, event.count, tally, event.handle_seconds,
-                  lambda delta: run.move_to(run.stack.clock.now() + delta))
-        total = run.tallies[event.client]
-        total.requested += tally.requested
-        total.engaged += tally.engaged
-        total.refused += tally.refused
-        return {"engaged": tally.engaged, "refused": tally.refused}
-    if isinstance(event, DeclineCardEvent | CardEvent):
-        card = "declining" if isinstance(event, DeclineCardEvent) else event.card
-        found = billing.ledger.account(event.client)
-        assert found is not None and found.stripe_customer_id is not None
-        billing.accounts.set_payment_method(event.client, services.stripe_gateway().attach_test_payment_method(
-            found.stripe_customer_id, CARDS[card]))
-        return {"card": card}
-    if isinstance(event, PlanChangeEvent):
-        account = billing.accounts.request_plan_change(event.client, event.plan, day)
-        return {"plan": event.plan, "pending": account.pending_change is not None}
-    return _pay(event)
+    services.billing_service().config.announce_price_change(PriceChange(
+        plan_id=event.plan, announced_on=event.date, monthly_fee_cents=event.monthly_fee_cents,
+        overage_cents_per_unit=event.overage_cents_per_unit))
+    return {"plan": event.plan}
+
+
+def _start_paid(run: _Run, event: StartPaidEvent) -> dict[str, Any]:
+    from parley import services
+
+    account = services.billing_service().accounts.start_paid_service(
+        event.client, event.plan, event.date, setup_fee_charged=event.setup_fee_charged)
+    return {"plan": event.plan, "status": account.status.value}
+
+
+def _chats(run: _Run, event: EngagedChatsEvent) -> dict[str, Any]:
+    from parley import services
+
+    if isinstance(event, TrialChatsEvent):
+        account = services.ledger_repository().account(event.client)
+        if account is None or account.status.value != "trial":
+            raise ScenarioContradiction(
+                f"events[{len(run.outcomes)}] (trial_chats on {event.date}): client {event.client!r} is not in its "
+                f"trial (status {account.status.value if account else 'none'}); use engaged_chats")
+    tally = _ChatTally()
+    run.chats[event.path].run(event.client, event.count, tally, event.handle_seconds, run.wait)
+    run.tallies[event.client].add(tally)
+    return {"engaged": tally.engaged, "refused": tally.refused}
+
+
+def _card(run: _Run, event: DeclineCardEvent | CardEvent) -> dict[str, Any]:
+    card = "declining" if isinstance(event, DeclineCardEvent) else event.card
+    _put_card(event.client, card)
+    return {"card": card}
+
+
+def _plan_change(run: _Run, event: PlanChangeEvent) -> dict[str, Any]:
+    from parley import services
+
+    account = services.billing_service().accounts.request_plan_change(event.client, event.plan, event.date)
+    return {"plan": event.plan, "pending": account.pending_change is not None}
+
+
+def _signup_trial(run: _Run, event: SignupTrialEvent) -> dict[str, Any]:
+    """The dashboard's signup (`AccountLifecycle.signup`: chat client, billing account, the trial
+    workflow started on moto's Step Functions), then the client's card on file."""
+    from parley import services
+
+    client = next(c for c in run.scenario.spec.clients if c.id == event.client)
+    signed = services.lifecycle().signup(client.name or client.id, f"billing@{client.id}.scenario.test",
+                                         SIM_ORIGIN, None, client_id=client.id)
+    _put_card(client.id, client.card)
+    trial = signed["trial"]
+    return {"trial_start": trial.get("trial_start"), "paid_start": trial.get("paid_start")}
+
+
+def _choose_plan(run: _Run, event: ChoosePlanEvent) -> dict[str, Any]:
+    from parley import services
+
+    account = services.lifecycle().choose_plan(event.client, event.plan)
+    return {"plan": event.plan, "status": account.status.value,
+            "pending": account.pending_change is not None}
+
+
+def _give_notice(run: _Run, event: GiveNoticeEvent) -> dict[str, Any]:
+    from parley import services
+
+    notice = services.lifecycle().give_notice(event.client, event.reason)
+    run.stack.settle()  # the notice workflow reaches its Wait
+    return {"effective_date": notice.effective_date.isoformat(), "withdraw_until": notice.withdraw_until.isoformat(),
+            "rule": notice.rule_id}
+
+
+def _withdraw_notice(run: _Run, event: WithdrawNoticeEvent) -> dict[str, Any]:
+    from parley import services
+
+    account = services.lifecycle().withdraw_notice(event.client)
+    run.stack.settle()  # the notice workflow is stopped
+    return {"status": account.status.value}
+
+
+def _rerun_billing_day(run: _Run, event: RerunBillingDayEvent) -> dict[str, Any]:
+    """The scheduled billing function invoked again for a past (or today's) day, `runs` at once,
+    each in its own Lambda environment, as an operator's re-run would."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from infra.local import lambda_runtime
+    from parley.clock import iso
+    from parley.interfaces import SchedulePayload
+
+    day = event.day or event.date
+    payload = {**SchedulePayload.template("daily-billing", iso(run.moment(day, dt.time(0, 10)))),
+               "day": day.isoformat()}
+    with ThreadPoolExecutor(max_workers=event.runs) as pool:
+        reports = list(pool.map(lambda _: lambda_runtime.invoke("billing_cycle", payload), range(event.runs)))
+    run.stack.settle()
+    billed = Counter(client for report in reports for client in report.get("billed", []))
+    return {"day": day.isoformat(), "runs": event.runs, "billed": sorted(billed),
+            "billed_more_than_once": sorted(c for c, n in billed.items() if n > 1)}
+
+
+def _addon(run: _Run, event: AddOnEvent) -> dict[str, Any]:
+    from parley import services
+
+    stored = services.billing_service().accounts.order_add_on(event.client, event.add_on, event.quantity, event.date)
+    return {"add_on": event.add_on, "quantity": event.quantity, "invoiced": stored}
+
+
+_APPLY: dict[type, Callable[[_Run, Any], dict[str, Any]]] = {
+    PriceChangeEvent: _price_change, StartPaidEvent: _start_paid, EngagedChatsEvent: _chats,
+    TrialChatsEvent: _chats, PaymentEvent: lambda run, event: _pay(event), DeclineCardEvent: _card,
+    CardEvent: _card, PlanChangeEvent: _plan_change, SignupTrialEvent: _signup_trial,
+    ChoosePlanEvent: _choose_plan, GiveNoticeEvent: _give_notice, WithdrawNoticeEvent: _withdraw_notice,
+    RerunBillingDayEvent: _rerun_billing_day, AddOnEvent: _addon,
+}
 
 
 def _pay(event: PaymentEvent) -> dict[str, Any]:
@@ -609,11 +944,13 @@ _HISTORY_ORDER = {kind: rank for rank, kind in enumerate((
 _MONEY_KINDS = {"invoice_issued", "late_charge", "payment_received"}
 
 
-def _quantity(value: Any) -> int | str:
+def _quantity(value: Any) -> int | float:
+    """A number as the API gives it (`parley.billing.lines.json_quantity`): an integer when whole."""
     from decimal import Decimal
 
-    number = Decimal(str(value))
-    return int(number) if number == number.to_integral_value() else format(number.normalize(), "f")
+    from parley.billing.lines import json_quantity
+
+    return json_quantity(Decimal(str(value)))
 
 
 def _invoice(invoice: LedgerInvoice, stripe_ids: bool) -> dict[str, Any]:
@@ -669,8 +1006,21 @@ def _sorted_history(events: list[HistoryEvent]) -> list[HistoryEvent]:
                                          json.dumps(e.detail, sort_keys=True, default=str)))
 
 
+def _workflows(run: _Run, client_id: str) -> list[dict[str, str]]:
+    """The client's trial and notice executions on moto's Step Functions, in start order."""
+    sfn = run.stack.boto("stepfunctions")
+    name = re.compile(rf"(trial)-{re.escape(client_id)}$|(notice)-{re.escape(client_id)}-n\d{{8}}[0-9a-f]{{4}}$")
+    found = []
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]:
+            if (match := name.match(execution["name"])) is not None:
+                found.append((execution["startDate"], match.group(1) or match.group(2), execution["status"]))
+    return [{"kind": kind, "status": status} for _, kind, status in sorted(found)]
+
+
 def _client_result(run: _Run, client: ScenarioClient, stripe_ids: bool) -> dict[str, Any]:
     from parley import services
+    from parley.ledger.models import TRIAL_CYCLE
 
     ledger = services.ledger_repository()
     account: BillingAccount | None = ledger.account(client.id)
@@ -678,7 +1028,7 @@ def _client_result(run: _Run, client: ScenarioClient, stripe_ids: bool) -> dict[
     invoices = sorted(ledger.invoices(client.id), key=lambda i: (i.issue_date, i.invoice_id))
     history = _sorted_history(ledger.history(client.id))
     cycles = sorted({i.issue_date.isoformat() for i in invoices if i.kind == "cycle"})
-    counters = [ledger.usage(client.id, c) for c in cycles]
+    counters = [ledger.usage(client.id, c) for c in (TRIAL_CYCLE, *cycles)]  # the trial's counter first
     usage = [{"cycle_start": u.cycle, "engaged_chats": u.engaged_chats, "agent_seconds": u.agent_seconds}
              for u in counters if u.engaged_chats or u.agent_seconds]
     tally = run.tallies[client.id]
@@ -706,6 +1056,7 @@ def _client_result(run: _Run, client: ScenarioClient, stripe_ids: bool) -> dict[
                            if e.kind not in _MONEY_KINDS and e.kind != "payment_failed"],
         "usage": usage,
         "chats": {"requested": tally.requested, "engaged": tally.engaged, "refused": tally.refused},
+        "workflows": _workflows(run, client.id),
     }
     if stripe_ids:
         result["stripe_customer_id"] = account.stripe_customer_id

@@ -95,7 +95,21 @@ def main() -> None:
             reply = json.dumps({"ok": True, "result": result})  # Lambda returns JSON: a MarshalError otherwise
         except BaseException as exc:  # the handler failed: the caller gets Lambda's error payload
             reply = json.dumps({"ok": False, "error": _error(exc)})
+        _drop_unflushed_metrics()
         replies.write(reply + "\n")
+
+
+def _drop_unflushed_metrics() -> None:
+    """With POWERTOOLS_METRICS_DISABLED (the local default) `log_metrics` never flushes, so the
+    metric set grows across invocations and Powertools prints it anyway at 100 values — a flood
+    of EMF lines on stderr. Dropped after each invocation, as the flush on Lambda would."""
+    if "aws_lambda_powertools.metrics" not in sys.modules:
+        return
+    from aws_lambda_powertools.metrics import Metrics
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if is_metrics_disabled():
+        Metrics().clear_metrics()  # the metric set is shared by every Metrics instance
 
 
 def _error(exc: BaseException) -> dict[str, Any]:

@@ -59,7 +59,8 @@ def client(run: dict[str, Any], client_id: str) -> dict[str, Any]:
 def invoice(data: dict[str, Any], issue_date: str, kind: str = "cycle") -> dict[str, Any]:
     found = [i for i in data["invoices"] if i["issue_date"] == issue_date and i["kind"] == kind]
     assert len(found) == 1, [(i["id"], i["issue_date"]) for i in data["invoices"]]
-    return found[0]
+    one: dict[str, Any] = found[0]
+    return one
 
 
 def lines(inv: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -246,7 +247,7 @@ def test_co7_agent_time_is_rounded_up_per_chat_to_30_seconds_after_a_4_second_gr
     per_chat = [-(-(handled - 4) // 30) * 30 for handled in [95] * 12 + [20] * 3]  # 120 s and 30 s
     assert data["usage"] == [{"cycle_start": "2026-01-05", "engaged_chats": 15, "agent_seconds": sum(per_chat)}]
     [overage] = lines(invoice(data, "2026-02-05"), "overage_in_arrears")
-    assert (overage["quantity"], overage["unit_amount_cents"]) == ("15.5", 199)  # 25.5 minutes - 10 included
+    assert (overage["quantity"], overage["unit_amount_cents"]) == (15.5, 199)  # 25.5 minutes - 10 included
     assert overage["amount_cents"] == 3085  # 15.5 x 199 = 3084.5, half-up
 
 
@@ -265,10 +266,86 @@ def test_co13_a_declined_card_is_recorded_and_paid_within_10_days_with_a_new_car
     assert invoice(never, "2026-04-02")["status"] == "void"  # billed 00:10 on the default day, voided at 00:30
 
 
+def workflows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(w["kind"], w["status"]) for w in data["workflows"]]
+
+
+def test_co4_trial_chats_are_free_and_the_trial_workflow_converts_on_day_15(result: Any) -> None:
+    run = result("co4_trial.json")
+    converts, eager, lapses = (client(run, c) for c in ("converts", "eager", "lapses"))
+    assert converts["account"]["paid_start"] == "2026-03-16"  # trial March 2-15 (CO-9: D+14)
+    first = invoice(converts, "2026-03-16")
+    assert [(line["kind"], line["amount_cents"]) for line in first["lines"]] == [
+        ("monthly_fee_in_advance", 35000), ("setup_fee", 9500)]  # CO-5 on the first paid invoice
+    assert converts["usage"] == [  # the 8 trial chats are counted in the trial, billed nowhere
+        {"cycle_start": "TRIAL", "engaged_chats": 8, "agent_seconds": 0},
+        {"cycle_start": "2026-03-16", "engaged_chats": 10, "agent_seconds": 0}]
+    assert workflows(converts) == [("trial", "SUCCEEDED")]
+    # beyond the trial limit (20): converted at once, on the smallest package covering 21 chats
+    assert (eager["account"]["paid_start"], eager["account"]["plan_id"]) == ("2026-03-06", "business_starter")
+    assert "trial_converted_early" in [e["kind"] for e in eager["status_changes"]]
+    assert workflows(eager) == [("trial", "ABORTED")]
+    # no plan chosen: the service stops the day after the trial, and nothing is owed
+    assert lapses["final_status"] == "stopped" and lapses["invoices"] == []
+    assert [e["date"] for e in events(lapses, "service_stopped")] == ["2026-03-16"]
+    assert workflows(lapses) == [("trial", "SUCCEEDED")]
+
+
+def test_co2_notice_in_the_first_30_days_ends_with_the_cycle_and_a_withdrawn_notice_changes_nothing(
+        result: Any) -> None:
+    run = result("co2_notice.json")
+    leaver, stayer = client(run, "leaver"), client(run, "stayer")
+    given = next(e for e in run["events"] if e["type"] == "give_notice" and e["client"] == "leaver")
+    assert (given["effective_date"], given["rule"]) == ("2026-02-04", "CO-2")  # end of the current cycle
+    assert leaver["final_status"] == "terminated"
+    final = invoice(leaver, "2026-02-05", "final")
+    assert [(line["kind"], line["quantity"], line["amount_cents"]) for line in final["lines"]] == [
+        ("overage_in_arrears", 10, 10 * 199)]  # 210 - 200 included, no further monthly fee
+    assert [e["date"] for e in events(leaver, "service_terminated")] == ["2026-02-05"]
+    assert workflows(leaver) == [("notice", "SUCCEEDED")]
+    later = next(e for e in run["events"] if e["type"] == "give_notice" and e["client"] == "stayer")
+    assert later["effective_date"] == "2026-05-04"  # 30 days' notice through April 9, then the cycle's end
+    assert stayer["final_status"] == "active" and workflows(stayer) == [("notice", "ABORTED")]
+    assert [i["issue_date"] for i in stayer["invoices"]] == [
+        "2026-01-05", "2026-02-05", "2026-03-05", "2026-04-05", "2026-05-05"]
+
+
+def test_a_billing_day_rerun_four_times_at_once_bills_and_charges_each_client_once(result: Any) -> None:
+    run = result("rerun_billing_day.json")
+    reruns = [e for e in run["events"] if e["type"] == "rerun_billing_day"]
+    assert [(e["day"], e["runs"], e["billed"], e["billed_more_than_once"]) for e in reruns] == [
+        ("2026-02-05", 4, [], []), ("2026-02-05", 1, [], [])]
+    for client_id in ("acme", "globex"):
+        data = client(run, client_id)
+        feb = invoice(data, "2026-02-05")
+        assert feb["status"] == "paid" and feb["amount_paid_cents"] == feb["total_cents"]
+        assert [p["invoice_id"] for p in data["payments"]].count(feb["id"]) == 1
+        assert len(feb["payments"]) == 1
+    assert lines(invoice(client(run, "acme"), "2026-02-05"), "overage_in_arrears")[0]["quantity"] == 5
+
+
+def test_ch8_each_add_on_order_is_its_own_invoice_that_day(result: Any) -> None:
+    data = client(result("ch8_addon.json"), "addons")
+    setup, support = invoice(data, "2026-03-10", "add_on"), invoice(data, "2026-03-17", "add_on")
+    assert [(line["kind"], line["quantity"], line["unit_amount_cents"], line["rule_id"]) for line in setup["lines"]
+            ] == [("add_on", 1, 20000, "CH-8")]
+    assert [(line["quantity"], line["amount_cents"]) for line in support["lines"]] == [(2, 30000)]
+    assert setup["status"] == support["status"] == "paid"  # charged to the card on file at once
+    assert [i["total_cents"] for i in data["invoices"] if i["kind"] == "cycle"] == [29900, 29900]
+
+
+def test_quantities_are_json_numbers_integers_when_whole(runs: list[dict[str, Any]]) -> None:
+    quantities = [line["quantity"] for run in runs for data in run["clients"].values()
+                  for inv in data["invoices"] for line in inv["lines"]]
+    assert quantities and all(isinstance(q, int | float) and not isinstance(q, bool) for q in quantities)
+    assert all(isinstance(q, int) for q in quantities if q == int(q))
+
+
 # ------------------------------------------------------------------------------ invalid files
 BASE: dict[str, Any] = {"policy": {"preset": "call_on_me"}, "plans": "config/plans/call_on_me.json",
                         "start": "2026-01-05", "end": "2026-02-05", "clients": [{"id": "acme"}]}
 START = {"date": "2026-01-05", "type": "start_paid", "client": "acme", "plan": "business_starter"}
+TRIAL = {"date": "2026-01-05", "type": "signup_trial", "client": "acme"}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -312,6 +389,21 @@ def test_the_cli_refuses_an_invalid_file_naming_the_problem(tmp_path: Path, chan
     ({"clients": [{"id": "acme"}, {"id": "acme"}]}, "clients[1].id: duplicate client id 'acme'"),
     ({"clients": [{"id": "acme", "card": "amex"}]}, "clients[0].card: must be 'visa', 'declining' or 'none'"),
     ({"extra": True}, "extra: unknown field"),
+    ({"events": [TRIAL, {**START, "date": "2026-01-19"}]},
+     "events[1]: client 'acme' signed up for a trial at events[0] (paid service follows the trial"),
+    ({"events": [START, {**TRIAL, "date": "2026-01-06"}]}, "events[1]: client 'acme' already started paid service"),
+    ({"events": [START, {"date": "2026-01-06", "type": "trial_chats", "client": "acme", "count": 2}]},
+     "events[1]: client 'acme' has no trial (trial_chats needs a signup_trial"),
+    ({"events": [{"date": "2026-01-06", "type": "give_notice", "client": "acme"}]},
+     "events[0]: client 'acme' has no paid service yet (a start_paid or signup_trial event must come first)"),
+    ({"events": [START, {"date": "2026-01-06", "type": "addon", "client": "acme", "add_on": "sla"}]},
+     "events[1].add_on: unknown add-on 'sla' (add-ons: none in this catalog)"),
+    ({"events": [START, {"date": "2026-01-06", "type": "rerun_billing_day", "day": "2026-01-07"}]},
+     "events[1].day: 2026-01-07 must be between the scenario start 2026-01-05 and the event's date 2026-01-06"),
+    ({"events": [START, {"date": "2026-01-06", "type": "rerun_billing_day", "runs": 9}]},
+     "events[1].runs: must be at most 8"),
+    ({"events": [START, {"date": "2026-01-06", "type": "give_notice", "client": "acme", "reason": ""}]},
+     "events[1].reason: string should have at least 1 character"),
 ])
 def test_validation_names_the_field_or_event(change: dict[str, Any], message: str) -> None:
     data = {**BASE, **change}
@@ -328,6 +420,40 @@ def test_every_example_is_valid_and_documented() -> None:
         scenario = load_scenario(path)
         assert scenario.spec.description, path
         assert path.name in docs, f"{path.name} has no worked example in docs/billing.md"
+
+
+# ------------------------------------------------------------------------------ contradicting events
+
+@pytest.mark.parametrize(("events", "message"), [
+    ([TRIAL, {"date": "2026-01-07", "type": "give_notice", "client": "acme"}],  # notice before paid service
+     "events[1] (give_notice on 2026-01-07): refused as the API refuses it: 409 conflict: only a paid "
+     "subscription can be cancelled with notice (a trial simply ends, CO-4)"),
+    ([START, {"date": "2026-01-10", "type": "give_notice", "client": "acme"},
+      {"date": "2026-01-12", "type": "give_notice", "client": "acme", "reason": "again"}],
+     "events[2] (give_notice on 2026-01-12): refused as the API refuses it: 409 notice_pending: a notice is "
+     "already pending (service ends after 2026-02-04)"),
+    ([START, {"date": "2026-01-10", "type": "give_notice", "client": "acme"},
+      {"date": "2026-02-05", "type": "withdraw_notice", "client": "acme"}],  # the service ended on Feb 4
+     "events[2] (withdraw_notice on 2026-02-05): refused as the API refuses it: 404 no_notice: there is no "
+     "pending notice to withdraw"),
+])
+def test_contradicting_events_are_refused_with_the_api_error_and_the_event_index(
+        tmp_path: Path, events: list[dict[str, Any]], message: str) -> None:
+    path = tmp_path / "contradiction.json"
+    path.write_text(json.dumps({**BASE, "events": events}))
+    done = parley("billing", "simulate", str(path), timeout=300)
+    assert done.returncode == 1 and done.stdout == "", done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == f"parley: {path}: {message}", last
+
+
+def test_stderr_carries_no_metric_lines_unless_verbose(runs: list[dict[str, Any]], tmp_path: Path) -> None:
+    quiet = parley("billing", "simulate", "examples/ch8_addon.json")
+    assert quiet.returncode == 0 and '"_aws"' not in quiet.stderr, quiet.stderr[-2000:]
+    assert quiet.stderr.strip().splitlines() == [quiet.stderr.strip().splitlines()[-1]]  # the timing line only
+    loud = parley("billing", "simulate", "examples/ch8_addon.json", "--verbose")
+    assert loud.returncode == 0 and '"_aws"' in loud.stderr  # the functions' EMF metrics, on request
+    assert json.loads(loud.stdout) == json.loads(quiet.stdout)
 
 
 # ------------------------------------------------------------------------------ parley clock

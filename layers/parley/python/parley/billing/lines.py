@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from parley.billing.calendar import Cycle
 from parley.billing.money import Cents, units_times_price
@@ -27,6 +27,16 @@ LineKind = Literal[
 ]
 """Line kinds, in the order they appear on an invoice."""
 
+
+def json_quantity(value: Decimal) -> int | float:
+    """A quantity in JSON, one type everywhere (the API, the ledger item, scenario output): a
+    number, an integer when whole. Fractional quantities are agent minutes in 30-second steps
+    (CO-7), exact as binary fractions."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Quantity = Annotated[Decimal, PlainSerializer(json_quantity, return_type=int | float, when_used="json")]
+
 InvoiceKind = Literal["cycle", "final", "trial_usage", "add_on"]
 
 
@@ -37,7 +47,7 @@ class InvoiceLine(BaseModel):
 
     kind: LineKind
     description: str = Field(description="Human text shown on the invoice.")
-    quantity: Decimal = Field(description="Units charged (fractional for agent minutes, CO-7).")
+    quantity: Quantity = Field(description="Units charged (fractional for agent minutes, CO-7).")
     unit_amount_cents: Cents
     amount_cents: Cents = Field(description="quantity x unit_amount_cents, half-up to the cent.")
     period_start: date | None = Field(default=None, description="First day of the service period paid for.")

@@ -1,12 +1,12 @@
 """Billing accounts: opening one (with its Stripe customer), paid service (CO-9), plan
-changes at the next cycle (CH-7), the card on file."""
+changes at the next cycle (CH-7), add-on orders (CH-8), the card on file."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from parley.billing.invoicing import PendingPlanChange
-from parley.errors import InvalidRequest, NotFound
+from parley.billing.invoicing import AddOnRequest, PendingPlanChange, draft_add_on_invoice
+from parley.errors import Conflict, InvalidRequest, NotFound
 from parley.ledger.billing_day import BillingDay
 from parley.ledger.config import BillingConfig
 from parley.ledger.models import AccountStatus, AgendaEntry, AgendaKind, BillingAccount, DayReport
@@ -66,6 +66,19 @@ class Accounts:
         return self._ledger.update_account(
             account, {"pending_change": PendingPlanChange(plan_id=plan_id, requested_on=today), "plan_id": plan_id},
             history=[self._config.event(client_id, today, "plan_change_requested", plan_id=plan_id, rule="CH-7")])
+
+    def order_add_on(self, client_id: str, add_on_id: str, quantity: int, today: date) -> bool:
+        """CH-8: an add-on is charged on request, on its own invoice issued that day and collected
+        at once. False when that invoice already exists (one add-on invoice per client and day)."""
+        policy, catalog, _ = self._config.rules()
+        catalog.add_on(add_on_id)  # UnknownPlan (400) for an id not in the catalog
+        account = self.require(client_id)
+        if account.status is not AccountStatus.ACTIVE:
+            raise Conflict("add-ons are ordered with a paid subscription (CH-8)")
+        draft = draft_add_on_invoice(policy, catalog, request=AddOnRequest(
+            add_on_id=add_on_id, quantity=quantity, requested_on=today),
+            tax_rate_basis_points=account.tax_rate_basis_points)
+        return self._billing_day.issue_invoice(client_id, today, "add_on", draft)
 
     def set_payment_method(self, client_id: str, payment_method: str) -> None:
         self._ledger.update_account(self.require(client_id), {"payment_method": payment_method})

@@ -75,10 +75,12 @@ class AccountLifecycle:
         return iso(datetime.combine(day, time.min, self._config.policy.zone))
 
     # --- signup and trial (CO-4, CO-9) -----------------------------------------------------
-    def signup(self, company: str, email: str, website: str, user_sub: str | None) -> dict[str, Any]:
+    def signup(self, company: str, email: str, website: str, user_sub: str | None,
+               *, client_id: str | None = None) -> dict[str, Any]:
+        """`client_id`: a given id instead of a new one (scenarios: deterministic invoice ids)."""
         today = self._config.today()
         slug = re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")[:24] or "client"
-        client_id = f"cl_{slug}_{secrets.token_hex(3)}"
+        client_id = client_id or f"cl_{slug}_{secrets.token_hex(3)}"
         # A self-service signup lands in the default team, so its chats are never unanswered;
         # an admin picks it up later (GET /api/admin/clients?selfService=true).
         client = Client(client_id=client_id, name=company, widget_key=f"wk_{secrets.token_urlsafe(12)}",
