@@ -34,7 +34,7 @@ BUNDLES = (
     Bundle("widget chat UI", ("widget/dist/chat-ui.js", "widget/dist/chat-ui.css"), 15 * KB),
     Bundle("console", ("console/dist/app.js", "console/dist/app.css", "console/dist/index.html"), None),
     # The client dashboard; its budget is the one scripts/build_dashboard.mjs checks.
-    Bundle("dashboard", ("dashboard/dist/app.js", "dashboard/dist/app.css", "dashboard/dist/index.html"), 20 * KB),
+    Bundle("dashboard", ("dashboard/dist/app.js", "dashboard/dist/app.css", "dashboard/dist/index.html"), 24 * KB),
 )
 
 

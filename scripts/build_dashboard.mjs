@@ -15,7 +15,7 @@ import { gzipSync } from "node:zlib";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const p = (...parts) => join(root, ...parts);
 const check = process.argv.includes("--check");
-const BUDGET = 20 * 1024; // gzipped app.js + app.css + index.html
+const BUDGET = 24 * 1024; // gzipped app.js + app.css + index.html (docs/benchmarks.md: what it holds)
 
 const common = {
   bundle: true,

@@ -16,6 +16,8 @@ import { initPayment, renderPayment } from "./panels/payment.js";
 import { renderPlans } from "./panels/plans.js";
 import { renderStatus, setBanner } from "./panels/status.js";
 import { renderTimeline } from "./panels/timeline.js";
+import { forgetBilling, initBilling, renderBilling } from "./panels/billing.js";
+import { initPayNow } from "./panels/paynow.js";
 import { renderUsage } from "./panels/usage.js";
 import { INSTALL_KEY, loadConfig, session, store } from "./state.js";
 import { app, busy, clearError, fail, initUi, showError, toast, whenSessionOver } from "./ui.js";
@@ -98,6 +100,7 @@ async function signUp() {
 function logout(message) {
   store.token = null;
   store.data = null;
+  forgetBilling();
   session.clear();
   for (const id of ["company", "website", "email", "password", "notice-reason"]) $(id).value = "";
   $("content").hidden = true;
@@ -153,7 +156,7 @@ function render() {
   document.title = acc.name + " — Parley";
   $("company-name").textContent = acc.name || "Your account";
   $("account-meta").textContent = [acc.email, "Client ID " + acc.client_id, "Today " + data.today].filter(Boolean).join(" · ");
-  for (const panel of [renderStatus, renderInstall, renderPlans, renderPayment, renderUsage, renderInvoices, renderNotice, renderData, renderTimeline])
+  for (const panel of [renderStatus, renderInstall, renderPlans, renderPayment, renderUsage, renderInvoices, renderBilling, renderNotice, renderData, renderTimeline])
     panel(acc);
 }
 
@@ -165,6 +168,8 @@ initInstall();
 initPayment();
 initNotice();
 initData();
+initPayNow();
+initBilling();
 $("tab-login").addEventListener("click", () => setMode("login"));
 $("tab-signup").addEventListener("click", () => setMode("signup"));
 $("auth-form").addEventListener("submit", (e) => {

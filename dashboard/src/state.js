@@ -29,3 +29,12 @@ export function duration(seconds) {
   if (s < 60) return s + " s";
   return Math.floor(s / 60) + " min " + (s % 60) + " s";
 }
+
+const BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover", jcb: "JCB", diners: "Diners Club", unionpay: "UnionPay" };
+/** "Visa •••• 4242, expires 12/2030" for the server's `card` (never a raw payment method id). */
+export function cardText(card) {
+  if (!card) return "";
+  if (!card.known) return "the card on file";
+  const brand = BRANDS[card.brand] || String(card.brand || "Card");
+  return brand + " •••• " + card.last4 + ", expires " + String(card.expMonth).padStart(2, "0") + "/" + card.expYear;
+}

@@ -1,7 +1,12 @@
-// Invoices with their lines, due dates and the chat performance report (CH-4).
+// Invoices with their lines, due dates (the ledger's, as on Stripe's invoice) and the chat
+// performance report (CH-4); per invoice a PDF, Pay now when something is owed, and on AWS
+// Stripe's own invoice page. Below the table, the upcoming invoice as the engine computes it.
 import { $, h } from "../../../frontend/shared/dom.js";
 import { money, plural } from "../../../frontend/shared/format.js";
+import { api } from "../http.js";
 import { duration, store } from "../state.js";
+import { app, busy, toast } from "../ui.js";
+import { downloadPdf, openHosted, payInvoice } from "./paynow.js";
 
 const INVOICE_KINDS = { cycle: "Monthly", final: "Final", trial_usage: "Trial usage", late_charge: "Late charge", add_on: "Add-on" };
 
@@ -60,7 +65,47 @@ function invoiceDetail(inv) {
         h("div", { text: reportText(inv.report) }),
       )
     : null;
-  return h("div", {}, meta, lines, report);
+  return h("div", {}, meta, lines, report, invoiceActions(inv, due));
+}
+
+function action(text, testid, label, fn, primary) {
+  const btn = h("button", { type: "button", class: "btn btn-sm " + (primary ? "btn-primary" : "btn-ghost"), "data-testid": testid, text });
+  btn.addEventListener("click", (e) => {
+    e.stopPropagation();
+    busy(btn, label, fn);
+  });
+  return btn;
+}
+
+function invoiceActions(inv, due) {
+  const local = !!(store.cfg && store.cfg.local);
+  const pay = async () => {
+    await payInvoice(inv.invoice_id);
+    await app.reload();
+    toast("Invoice " + inv.invoice_id + " paid.");
+  };
+  return h(
+    "div",
+    { class: "row inv-actions" },
+    action("Download PDF", "dash-invoice-pdf", "Preparing…", () => downloadPdf(inv.invoice_id)),
+    inv.status === "open" && due > 0 ? action("Pay " + money(due) + " now", "dash-invoice-pay", "Paying…", pay, true) : null,
+    !local && inv.status === "open" && due > 0 ? action("Stripe invoice page", "dash-invoice-hosted", "Opening…", () => openHosted(inv.invoice_id)) : null,
+  );
+}
+
+/** The next invoice as the engine would issue it now (usage so far); only in paid service. */
+async function renderUpcoming(seen) {
+  const el = $("upcoming");
+  el.hidden = true;
+  if (seen.account.status !== "active") return;
+  try {
+    const p = await api("GET", "/api/client/billing/preview");
+    if (seen !== store.data) return;
+    el.textContent = "Next invoice on " + p.issueDate + ": " + money(p.totalCents) + " so far (due " + p.dueDate + "), computed from this cycle's usage until today.";
+    el.hidden = false;
+  } catch {
+    /* no invoice ahead (e.g. a final invoice is due): nothing to announce */
+  }
 }
 
 function invoiceBody(inv) {
@@ -98,4 +143,5 @@ export function renderInvoices() {
       ? "No invoices yet. Your first invoice is issued on " + ((data.trial && data.trial.paidStart) || "the first Billing Date") + "."
       : "No invoices yet.";
   for (const inv of invoices) table.append(invoiceBody(inv));
+  renderUpcoming(data);
 }

@@ -2,13 +2,15 @@
 // only here, never locally), then recorded; and the Stripe customer portal.
 import { $, h } from "../../../frontend/shared/dom.js";
 import { api } from "../http.js";
-import { store } from "../state.js";
+import { cardText, store } from "../state.js";
 import { app, busy, toast } from "../ui.js";
 
 const STRIPE_JS = "https://js.stripe.com/v3/";
 
 function paymentSub(acc, pm) {
-  if (pm) return "Stripe payment method " + pm + " — used for every invoice.";
+  const card = store.data.card;
+  if (pm && card && !card.known) return "The card's details can't be read from the payment provider right now — it is still used for every invoice.";
+  if (pm) return cardText(card) + " — used for every invoice.";
   if (acc.status === "trial") return "Add a card before " + ((store.data.trial && store.data.trial.paidStart) || "the trial ends") + " to keep the service (CO-4).";
   return "Add a card to pay your invoices.";
 }
@@ -23,10 +25,11 @@ export function renderPayment(acc) {
       "div",
       { class: "pm-text" },
       h("span", { class: "pm-title", text: pm ? "Card on file" : "No card on file" }),
-      h("span", { class: "pm-sub", text: paymentSub(acc, pm) }),
+      h("span", { class: "pm-sub", "data-testid": "dash-card-text", text: paymentSub(acc, pm) }),
     ),
   );
-  const open = acc.status === "trial" || acc.status === "active" || acc.status === "deactivated";
+  // A card can be changed while anything is owed, so that Pay now can use it.
+  const open = acc.status === "trial" || acc.status === "active" || !!store.data.alert;
   for (const id of ["card-visa", "card-decline", "add-card"]) $(id).disabled = !open;
   $("portal").disabled = !acc.stripe_customer_id;
 }

@@ -1,13 +1,19 @@
-// Plans: choose one in the trial (CO-9, CO-5), switch at the next cycle once paid (CH-7).
+// Plans: choose one in the trial (CO-9, CO-5), switch at the next cycle once paid (CH-7). In the
+// trial each plan shows its first invoice (setup fee included) as the billing engine computes it
+// (GET /api/client/billing/preview?planId=…); after a CH-5 upgrade one plan is "Current".
 import { h, $ } from "../../../frontend/shared/dom.js";
 import { money, num } from "../../../frontend/shared/format.js";
 import { api } from "../http.js";
-import { store, unitName } from "../state.js";
+import { planName, store, unitName } from "../state.js";
 import { app, busy, toast } from "../ui.js";
 
 
 function plansNote(acc, inTrial, active) {
   const paidStart = store.data.trial && store.data.trial.paidStart;
+  const cp = store.data.currentPlan;
+  if (active && cp && cp.upgradedFrom)
+    return "Upgraded automatically from " + planName(cp.upgradedFrom) + " to " + cp.name + (cp.upgradedOn ? " on " + cp.upgradedOn : "") +
+      " when your usage passed the package (CH-5): " + cp.name + " is your plan now; the difference is billed on " + (acc.next_billing_date || "your next invoice") + ".";
   if (inTrial)
     return "Choose the plan your paid service starts with on " + (paidStart || "the day after the trial") + " (CO-9). The first invoice adds a one-time setup fee (CO-5).";
   if (active) return "Plan changes take effect at the start of your next billing cycle, " + (acc.next_billing_date || "—") + " (CH-7). No proration.";
@@ -59,8 +65,32 @@ function planCard(p, ctx) {
       h("li", { text: money(p.overage_cents_per_unit) + " per extra " + unitName(1) }),
       h("li", { text: "Unused chats don't carry over (CH-6)" }),
     ),
+    ctx.inTrial ? h("p", { class: "plan-preview small muted", "data-testid": "dash-plan-preview", text: "First invoice: …" }) : null,
     btn,
   );
+}
+
+function previewText(p) {
+  const fee = (kind) => p.lines.filter((l) => l.kind === kind).reduce((s, l) => s + l.amount_cents, 0);
+  const parts = [money(fee("monthly_fee_in_advance")) + " monthly fee"];
+  if (fee("setup_fee")) parts.push(money(fee("setup_fee")) + " one-time setup fee (CO-5)");
+  if (fee("tax")) parts.push(money(fee("tax")) + " tax");
+  return "First invoice on " + p.issueDate + ": " + money(p.totalCents) + " = " + parts.join(" + ") + ", due " + p.dueDate + ".";
+}
+
+/** Fills each plan's first-invoice preview (one request per plan, in turn). */
+async function loadPreviews(seen) {
+  for (const el of document.querySelectorAll('[data-testid="dash-plan"]')) {
+    const out = el.querySelector('[data-testid="dash-plan-preview"]');
+    if (!out) continue;
+    try {
+      const p = await api("GET", "/api/client/billing/preview?planId=" + encodeURIComponent(el.dataset.planId));
+      if (seen !== store.data) return; // reloaded meanwhile: the new render fetches its own
+      out.textContent = previewText(p);
+    } catch (err) {
+      out.textContent = "First invoice: not available (" + err.message + ")";
+    }
+  }
 }
 
 export function renderPlans(acc) {
@@ -70,11 +100,12 @@ export function renderPlans(acc) {
     acc,
     inTrial,
     active,
-    current: inTrial ? acc.plan_id : acc.upgraded_plan_id || acc.current_plan_id || acc.plan_id,
+    current: inTrial ? acc.plan_id : (store.data.currentPlan || {}).id || acc.current_plan_id || acc.plan_id,
     pending: active && acc.pending_change ? acc.pending_change.plan_id : null,
   };
   $("plans-note").textContent = plansNote(acc, inTrial, active);
   $("plans").replaceChildren(...(store.data.plans || []).map((p) => planCard(p, ctx)));
+  if (inTrial) loadPreviews(store.data);
 }
 
 async function choosePlan(plan, btn, inTrial) {

@@ -1,7 +1,10 @@
-// The status banner: trial, active (with notice or amounts due), deactivated, stopped, ended.
+// The status banner: trial, active (with notice or amounts due), stopped, ended; in red when a
+// payment failed or the service was cut off for non-payment (the server's `alert`), with Pay now.
+// It never promises what the engine does not do: "paying restores the service" only when the
+// provider's policy reinstates on full payment (alert.reinstate.onFullPayment).
 import { $ } from "../../../frontend/shared/dom.js";
 import { money, num, plural } from "../../../frontend/shared/format.js";
-import { planName, store } from "../state.js";
+import { cardText, planName, store } from "../state.js";
 
 export function setBanner(status, title, sub) {
   const el = $("status");
@@ -39,7 +42,7 @@ function owesText(data) {
 }
 
 function activeBanner(acc, data, notice) {
-  const plan = data.plan ? data.plan.name : planName(acc.current_plan_id);
+  const plan = data.currentPlan ? data.currentPlan.name : planName(acc.current_plan_id);
   const owes = owesText(data);
   if (notice)
     return setBanner(
@@ -55,15 +58,36 @@ function activeBanner(acc, data, notice) {
   );
 }
 
-function deactivatedBanner(acc, data) {
-  const owed = (data.invoices || [])
-    .filter((i) => i.status === "open")
-    .reduce((s, i) => s + Math.max(i.total_cents - i.amount_paid_cents, 0), 0);
-  setBanner(
-    "deactivated",
-    "Service deactivated: payment overdue" + (acc.in_default_since ? " since " + acc.in_default_since : "") + ".",
-    "Visitors see the offline form and agents get no new chats (CO-10). Amount due: " + money(owed) + ". Pay the open invoices to restore the service.",
-  );
+const firstOf = (items, key) => items.map((i) => i[key]).filter(Boolean).sort()[0];
+
+/** Cut off for non-payment (CO-10 / CH-10): what is owed, and whether paying restores service. */
+function defaultBanner(acc, alert) {
+  const since = alert.inDefaultSince ? " on " + alert.inDefaultSince : "";
+  const title = "Service terminated for non-payment" + since + ".";
+  const offline = "Visitors see the offline form and agents get no new chats. ";
+  if (!alert.owedCents)
+    return setBanner("in_default", title, offline + "Nothing is owed any more; the service stays terminated.");
+  const owed = "Still owed: " + money(alert.owedCents) + " — it stays due and collectable. ";
+  const r = alert.reinstate || {};
+  const pay = r.onFullPayment
+    ? "Paying everything owed" + (r.until ? " by " + r.until : "") + " restores the service, with a new billing cycle from the day of payment (no proration)."
+    : "Paying settles the debt; it does not restore the service.";
+  const deletion = acc.data_deletion_date ? " Your chat data will be deleted on " + acc.data_deletion_date + " (LC-3): download it before then." : "";
+  setBanner("in_default", title, offline + owed + pay + deletion);
+}
+
+/** The last payment attempt failed (CO-13) or an invoice is past due: the ledger's dates. */
+function failedBanner(alert) {
+  const due = firstOf(alert.invoices, "dueDate");
+  const failed = alert.state === "payment_failed";
+  const late = due && store.data.today > due;
+  const title = (failed ? "Payment failed — " : "Payment overdue — ") + money(alert.owedCents) + (late ? " was due on " : " is due by ") + due + ".";
+  const failedOn = firstOf(alert.invoices, "failedOn");
+  const card = cardText(store.data.card);
+  const what = failed ? "We could not charge " + (card || "your card") + (failedOn ? " on " + failedOn : "") + ". " : "";
+  const cut = firstOf(alert.invoices, "defaultsOn");
+  const then = cut ? "If it is still unpaid, the service is terminated on " + cut + " (default). " : "";
+  setBanner(alert.state, title, what + "Pay now with the card on file, or change the card first. " + then);
 }
 
 function stoppedBanner() {
@@ -86,15 +110,26 @@ function terminatedBanner(acc) {
 const BANNERS = {
   trial: (acc, data) => trialBanner(acc, data.trial),
   active: (acc, data, notice) => activeBanner(acc, data, notice),
-  deactivated: deactivatedBanner,
   stopped: stoppedBanner,
   terminated: terminatedBanner,
 };
 
+function renderActions(alert) {
+  const owes = !!(alert && alert.owedCents > 0);
+  $("status-actions").hidden = !owes;
+  $("pay-now").disabled = !owes || !store.data.card;
+  $("pay-now").textContent = owes ? "Pay " + money(alert.owedCents) + " now" : "Pay now";
+  $("pay-hosted").hidden = !owes || !!(store.cfg && store.cfg.local);
+}
+
 export function renderStatus(acc) {
   const data = store.data;
+  const alert = data.alert;
   const notice = acc.notice && acc.notice.status === "pending" ? acc.notice : null;
   $("status").dataset.notice = notice ? "pending" : "";
+  renderActions(alert);
+  if (alert && alert.state === "in_default") return defaultBanner(acc, alert);
+  if (alert) return failedBanner(alert);
   const banner = Object.prototype.hasOwnProperty.call(BANNERS, acc.status) && BANNERS[acc.status];
   if (banner) banner(acc, data, notice);
   else setBanner(String(acc.status), "Status: " + acc.status, "");

@@ -4,6 +4,11 @@ import { money } from "../../../frontend/shared/format.js";
 import { planName, store } from "../state.js";
 
 const amount = (d, k) => (d[k] != null ? money(d[k]) : "");
+/** "due 2026-02-11": the invoice's one due date, the ledger's (as on Stripe's invoice). */
+function dueOf(invoiceId) {
+  const inv = (store.data.invoices || []).find((i) => i.invoice_id === invoiceId);
+  return inv ? "due " + inv.due_date : "";
+}
 
 // kind -> (detail) => [title, sub, tone]
 const EVENTS = {
@@ -12,10 +17,10 @@ const EVENTS = {
   plan_change_requested: (d) => ["Plan change requested: " + planName(d.plan_id), "Takes effect at the next billing cycle.", ""],
   paid_service_started: (d) => ["Paid service started on " + planName(d.plan_id), "", "ok"],
   trial_converted_early: (d) => ["Trial converted to paid early", d.why || "", "warn"],
-  invoice_issued: (d) => ["Invoice issued: " + amount(d, "total_cents"), d.invoice_id || "", ""],
+  invoice_issued: (d) => ["Invoice issued: " + amount(d, "total_cents"), [d.invoice_id, dueOf(d.invoice_id)].filter(Boolean).join(" · "), ""],
   final_invoice: () => ["Final invoice issued", "", ""],
   payment_received: (d) => ["Payment received: " + amount(d, "amount_cents"), d.invoice_id || "", "ok"],
-  payment_failed: (d) => ["Payment failed", [d.invoice_id, d.pay_by ? "pay by " + d.pay_by : ""].filter(Boolean).join(" · "), "bad"],
+  payment_failed: (d) => ["Payment failed", [d.invoice_id, dueOf(d.invoice_id)].filter(Boolean).join(" · "), "bad"],
   late_charge: (d) => ["Late charge added: " + amount(d, "amount_cents"), d.for_invoice_id ? "for " + d.for_invoice_id : "", "bad"],
   service_deactivated: (d) => ["Service deactivated", d.why || "", "bad"],
   package_upgraded: (d) => ["Package upgraded to " + planName(d.to_plan_id), d.why || "", "warn"],
@@ -24,7 +29,7 @@ const EVENTS = {
   service_stopped: (d) => ["Service stopped", d.why || "", "bad"],
   service_terminated: (d) => ["Service terminated", d.data_deletion_date ? "Data deletion on " + d.data_deletion_date : "", "bad"],
   data_deleted: () => ["Chat data deleted after the retention period", "", ""],
-  chargeback: (d) => ["Chargeback on " + (d.invoice_id || "an invoice"), d.pay_by ? "pay by " + d.pay_by : "", "bad"],
+  chargeback: (d) => ["Chargeback on " + (d.invoice_id || "an invoice"), dueOf(d.invoice_id), "bad"],
 };
 
 function describe(ev) {

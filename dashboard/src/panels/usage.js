@@ -4,7 +4,7 @@ import { money, num } from "../../../frontend/shared/format.js";
 import { store, unitName } from "../state.js";
 
 function usageNote(acc, trial, used, limit) {
-  const plan = store.data.plan;
+  const plan = store.data.currentPlan && (store.data.plans || []).find((p) => p.id === store.data.currentPlan.id);
   if (trial) return "Usage beyond the trial limit starts paid service at once (CO-4).";
   if (limit == null) return "";
   if (used > limit && plan)
@@ -35,4 +35,50 @@ export function renderUsage(acc) {
   bar.style.width = pct.toFixed(1) + "%";
   bar.dataset.level = limit && used > limit ? "over" : pct >= 80 ? "high" : "";
   $("usage-note").textContent = usageNote(acc, trial, used, limit);
+  renderUsageChart(store.data.usageHistory);
+}
+
+// ---------- usage per cycle: a small bar chart drawn as SVG (no charting library) ----------
+const SVG = "http://www.w3.org/2000/svg";
+function s(tag, attrs, ...kids) {
+  const el = document.createElementNS(SVG, tag);
+  for (const k in attrs) el.setAttribute(k, attrs[k]);
+  for (const kid of kids) el.append(kid);
+  return el;
+}
+
+function cycleLabel(c) {
+  return c.cycle === "TRIAL" ? "Trial" : String(c.start).slice(5);
+}
+
+function bar(c, x, y, w, over) {
+  const title = s("title", {});
+  title.textContent = (c.cycle === "TRIAL" ? "Trial" : "Cycle " + c.start + " to " + c.end) + ": " + num(c.units) + " " + unitName(c.units) +
+    (c.included != null ? " of " + num(c.included) + " included" : "");
+  return s("rect", { x, y, width: w, height: Math.max(118 - y, 0), rx: 2, class: "bar" + (over ? " bar-over" : "") + (c.current ? " bar-now" : ""),
+    "data-testid": "dash-usage-bar", "data-cycle": c.cycle, "data-units": c.units }, title);
+}
+
+/** One bar per cycle (oldest first), a tick for what the plan billed that cycle included. */
+export function renderUsageChart(history) {
+  const box = $("usage-chart");
+  const cycles = history || [];
+  box.hidden = cycles.length === 0;
+  if (!cycles.length) return box.replaceChildren();
+  const top = Math.max(1, ...cycles.map((c) => Math.max(c.units, c.included || 0)));
+  const width = 300;
+  const slot = width / cycles.length;
+  const w = Math.min(28, slot * 0.6);
+  const yOf = (v) => 118 - (v / top) * 100;
+  const parts = [];
+  cycles.forEach((c, i) => {
+    const x = i * slot + (slot - w) / 2;
+    parts.push(bar(c, x, yOf(c.units), w, c.included != null && c.units > c.included));
+    if (c.included != null) parts.push(s("line", { x1: x - 2, x2: x + w + 2, y1: yOf(c.included), y2: yOf(c.included), class: "included" }));
+    const label = s("text", { x: x + w / 2, y: 134, "text-anchor": "middle", class: "tick" });
+    label.textContent = cycleLabel(c);
+    parts.push(label);
+  });
+  const svg = s("svg", { viewBox: "0 0 " + width + " 140", role: "img", "aria-label": "Usage per billing cycle" }, ...parts);
+  box.replaceChildren(svg);
 }

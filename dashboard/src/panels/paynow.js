@@ -1,0 +1,50 @@
+// Pay now: the owed invoices charged to the card on file, oldest first (POST
+// /api/client/billing/invoices/{id}/pay); on AWS also Stripe's hosted invoice page. A decline
+// or a Stripe failure is shown as the server says it, and nothing else is attempted.
+import { $ } from "../../../frontend/shared/dom.js";
+import { api } from "../http.js";
+import { store } from "../state.js";
+import { app, busy, toast } from "../ui.js";
+
+const path = (id) => "/api/client/billing/invoices/" + encodeURIComponent(id);
+
+/** Pays one invoice; a refusal comes back as an Error with the server's message. */
+export async function payInvoice(id) {
+  return api("POST", path(id) + "/pay");
+}
+
+async function payOwed() {
+  const alert = store.data.alert;
+  const owing = ((alert && alert.invoices) || []).filter((i) => i.amountDueCents > 0);
+  for (const inv of owing) await payInvoice(inv.invoiceId);
+  await app.reload();
+  const acc = store.data.account;
+  toast(acc.status === "active" ? "Paid — your service is active." : "Paid. The service stays " + acc.status + ".");
+}
+
+/** Stripe's hosted page of an invoice (AWS only: localstripe has none). */
+export async function openHosted(id) {
+  const links = await api("GET", path(id) + "/stripe");
+  if (!links.hostedInvoiceUrl || !/^https:\/\//i.test(links.hostedInvoiceUrl)) throw new Error("Stripe has no invoice page for this invoice yet.");
+  location.assign(links.hostedInvoiceUrl);
+}
+
+/** The invoice PDF, downloaded with the session's token. */
+export async function downloadPdf(id) {
+  const res = await api("GET", path(id) + "/pdf", undefined, { raw: true });
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = id + ".pdf";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function initPayNow() {
+  $("pay-now").addEventListener("click", () => busy($("pay-now"), "Paying…", payOwed));
+  $("pay-hosted").addEventListener("click", () =>
+    busy($("pay-hosted"), "Opening…", () => openHosted(store.data.alert.invoices[0].invoiceId)),
+  );
+}
