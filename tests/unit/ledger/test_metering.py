@@ -101,3 +101,16 @@ def test_usage_beyond_the_package_upgrades_at_once_ch_5() -> None:
     account = world.account()
     assert account.upgraded_plan_id == plans[1].id
     assert [h.detail["rule"] for h in world.history(kind="package_upgraded")] == ["CH-5"]
+
+
+def test_one_delivery_of_many_chats_upgrades_through_each_package_it_passes_ch_5() -> None:
+    """300 chats in one call are counted in transactions of 99: the second passes the starter's
+    100, the fourth growth's 250; each upgrade works on the account the previous one left
+    (a stale version failed the whole stream batch with ConcurrentUpdate)."""
+    world = World("chat_outsource")
+    plans = world.billing.config.rules().catalog.plans
+    world.paying(plan=plans[0].id)
+    now = world.clock.now()
+    world.billing.metering.meter([EngagedChat("cl_a", f"cv_{i}", now, now) for i in range(300)])
+    assert world.account().upgraded_plan_id == plans[2].id  # business: the smallest covering 300
+    assert [h.detail["to_plan_id"] for h in world.history(kind="package_upgraded")] == [plans[1].id, plans[2].id]

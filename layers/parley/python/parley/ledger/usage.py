@@ -115,7 +115,9 @@ class Metering:
             self._count(UsageBatch(client_id=client_id, cycle=cycle, conversation_ids=()), chats)
             account = accounts.get(client_id)
             if account is not None and cycle != TRIAL_CYCLE and account.current_plan_id:
-                self._maybe_upgrade(account, cycle)
+                # the upgraded account for the client's next batch (> 99 chats): a stale version
+                # would fail the next upgrade with ConcurrentUpdate and the whole stream batch with it
+                accounts[client_id] = self._maybe_upgrade(account, cycle)
         return {client_id for client_id, cycle in groups if cycle == TRIAL_CYCLE}
 
     def meter_agent_time(self, closed: Sequence[ClosedChat]) -> None:
@@ -141,16 +143,17 @@ class Metering:
             counted = self._ledger.count_usage(_usage_of(batch, remaining), self._config.clock.now())
             remaining = [c for c in remaining if c[0] not in counted] if counted else []
 
-    def _maybe_upgrade(self, account: BillingAccount, cycle: str) -> None:
-        """CH-5: usage beyond the package upgrades the client at once."""
+    def _maybe_upgrade(self, account: BillingAccount, cycle: str) -> BillingAccount:
+        """CH-5: usage beyond the package upgrades the client at once. Returns the account as it
+        is now."""
         policy, catalog, _ = self._config.rules()
         if not policy.auto_upgrade or account.current_plan_id is None:
-            return
+            return account
         usage = self._ledger.usage(account.client_id, cycle)
         decision = upgrade_for_usage(policy, catalog, current_plan_id=account.current_plan_id,
                                      cycle_units=usage.engaged_chats, upgraded_plan_id=account.upgraded_plan_id)
         if decision is None:
-            return
-        self._ledger.update_account(account, {"upgraded_plan_id": decision.to_plan_id}, history=[
+            return account
+        return self._ledger.update_account(account, {"upgraded_plan_id": decision.to_plan_id}, history=[
             self._config.event(account.client_id, self._config.today(), "package_upgraded",
                                to_plan_id=decision.to_plan_id, rule="CH-5", why=decision.explanation)])
