@@ -39,6 +39,7 @@ RUNTIME_VARIABLES = (
 )
 LOCAL_ONLY_VARIABLES = (
     "AWS_ENDPOINT_URL", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_LOG_LEVEL",
+    "PARLEY_CHAT_LIMITS",  # raised chat rate limits for a whole local stack (the chat benchmark)
 )
 # Local stand-ins that exist only because a granted resource lives elsewhere locally.
 LOCAL_COMPANIONS: dict[str, Callable[[FunctionSpec], bool]] = {

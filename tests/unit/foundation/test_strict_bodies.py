@@ -3,13 +3,16 @@ parsing, no coercion, lone surrogates refused, the wrong shape a 400 — never a
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley.gateways.stripe_gateway import WebhookPayloadInvalid, WebhookSignatureInvalid, parse_webhook
+from parley.gateways.stripe_gateway import WebhookEvent, WebhookPayloadInvalid, WebhookSignatureInvalid, parse_webhook
 from parley.http import MAX_BODY_BYTES, build_resolver, parse_body
 from tests.unit.ledger.test_billing_handlers import (  # noqa: F401  (world: a fixture used here)
     WEBHOOK_SECRET,
@@ -95,3 +98,30 @@ class TestSignedWebhookShape:
         reply = handler_of("stripe_webhook").handler(webhook_request(body, signed(body)), Context())
         assert reply["statusCode"] == 400
         assert json.loads(reply["body"])["code"] == "invalid_webhook_payload"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=15,
+)
+fields = st.sampled_from(["name", "count", "enabled", "tags", "other"])
+bodies = st.text(max_size=100) | json_values.map(json.dumps) | st.dictionaries(fields, json_values).map(json.dumps)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=bodies)
+def test_fuzzed_bodies_are_accepted_or_a_documented_400(body: str) -> None:
+    status, reply = post(body)
+    assert status in (200, 400), reply
+    if status == 400:
+        assert reply["code"] == "invalid_request" and reply["message"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values | st.fixed_dictionaries({"id": st.text(max_size=8), "type": st.text(max_size=8),
+                                                  "created": json_values, "data": json_values}))
+def test_fuzzed_signed_webhooks_are_an_event_or_a_payload_refusal(value: Any) -> None:
+    body = json.dumps(value).encode()
+    with contextlib.suppress(WebhookPayloadInvalid):  # a 400 invalid_webhook_payload
+        assert isinstance(parse_webhook(body, signed(body), WEBHOOK_SECRET), WebhookEvent)

@@ -147,8 +147,10 @@ def load_frame(body: str | None) -> dict[str, Any]:
     try:
         data = strict_json.load(body, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
     except strict_json.JsonRefused as exc:
-        if exc.reason in (strict_json.Refusal.NOT_JSON, strict_json.Refusal.TOO_DEEP):
-            raise InvalidJson(f"the frame is not valid JSON: {exc.message}") from exc
+        if exc.reason is strict_json.Refusal.NOT_JSON:
+            raise InvalidJson("the frame is not valid JSON") from exc
+        if exc.reason is strict_json.Refusal.TOO_DEEP:
+            raise InvalidJson(exc.message) from exc
         raise InvalidRequest(f"frame: {exc.message}") from exc
     if not isinstance(data, dict):
         raise InvalidJson("the frame must be a JSON object")

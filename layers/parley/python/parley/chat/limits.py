@@ -48,8 +48,9 @@ class WindowLimit(BaseModel):
 
 class ChatLimits(BaseModel):
     """The defaults are the deployed limits. `PARLEY_CHAT_LIMITS` (JSON, any of these fields)
-    overrides them for a whole deployment or local stack — the chat benchmark raises the message
-    limits that way so that its back-to-back sends measure the cost of a send, not refusals."""
+    overrides them for a whole local stack (infra/local/lambda_runtime.py passes it on) — the
+    chat benchmark raises the message limits so that its back-to-back sends measure the cost of
+    a send, not refusals."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
