@@ -139,9 +139,10 @@ class QueueSubscription:
     function: str
     batch_size: int = 10
     max_batching_window_seconds: int = 0
-    # Concurrent invocations the mapping may run; with ~3 Stripe requests per invoice and
-    # Stripe's live limit of 100 requests/s, 10 workers stay well under it (docs/benchmarks.md).
-    max_concurrency: int = 10
+    # Concurrent invocations the mapping may run. A worker makes one Stripe request at a time,
+    # each at least Stripe's round trip (~0.3 s from a Lambda): 25 workers send at most ~83
+    # requests/s, under Stripe's live limit of 100/s (bench/collection.py, docs/benchmarks.md).
+    max_concurrency: int = 25
 
 
 QUEUE_SUBSCRIPTIONS: tuple[QueueSubscription, ...] = (

@@ -78,7 +78,7 @@ RESERVED_CONCURRENCY = {
     "trial_end": 5,  # workflow steps: many trials may end the same day
     "cancellation": 5,  # workflow steps
     "usage_meter": 5,  # the stream's consumer: one batch per shard at a time
-    "collection_worker": 10,  # the collection queue's consumer (its mapping runs at most 10)
+    "collection_worker": 25,  # the collection queue's consumer: its mapping's MaximumConcurrency
     "stripe_webhook": 20,  # Stripe retries a throttled delivery
 }
 

@@ -48,7 +48,7 @@ def test_the_money_path_has_reserved_concurrency_and_chat_does_not(synth: Synth)
         props = synth.resources[synth.function_id(name)]["Properties"]
         assert props.get("ReservedConcurrentExecutions") == RESERVED_CONCURRENCY.get(name), name
     # What an account must allow (AWS keeps 100 unreserved): documented in docs/security.md.
-    assert sum(RESERVED_CONCURRENCY.values()) == 51
+    assert sum(RESERVED_CONCURRENCY.values()) == 66
 
 
 def test_reserved_concurrency_can_be_turned_off_for_a_small_account() -> None:

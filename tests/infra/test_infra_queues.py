@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from infra import wiring
+from infra.constructs.function_factory import RESERVED_CONCURRENCY
 from tests.infra.template import Resource, Synth, as_list, statements_of_role
 
 pytestmark = pytest.mark.infra
@@ -43,6 +44,8 @@ def test_consumer_mapping(synth: Synth, sub: wiring.QueueSubscription) -> None:
     assert props["BatchSize"] == sub.batch_size
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["ScalingConfig"] == {"MaximumConcurrency": sub.max_concurrency}
+    # The consumer's reserved concurrency covers the mapping's (else SQS deliveries are throttled).
+    assert RESERVED_CONCURRENCY[sub.function] >= sub.max_concurrency
 
 
 @pytest.mark.parametrize("function", sorted(wiring.FUNCTIONS))
