@@ -194,7 +194,7 @@ def test_one_decline_one_record_and_the_billing_emails_reach_smtp(local_stack: L
     def failure_event() -> Any:
         events = stripe_client.v1.events.list(params={"limit": 100}).data
         return next((e for e in events if e.type == "invoice.payment_failed"
-                     and e.data.object.get("id") == first.stripe_invoice_id), None)
+                     and getattr(e.data.object, "id", None) == first.stripe_invoice_id), None)
 
     event = eventually(failure_event, "localstripe's invoice.payment_failed")
     seen_key = to_item({"pk": f"WEBHOOK#{event.id}", "sk": "SEEN"})
