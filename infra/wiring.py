@@ -377,6 +377,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/api/client/billing", "client_billing"),
     HttpRoute("POST", "/api/client/billing/portal", "client_billing"),
     HttpRoute("GET", "/api/client/billing/preview", "client_billing"),
+    HttpRoute("POST", "/api/client/billing/pay-now", "client_billing"),
     HttpRoute("POST", "/api/client/billing/invoices/{invoice_id}/pay", "client_billing"),
     HttpRoute("GET", "/api/client/billing/invoices/{invoice_id}/pdf", "client_billing"),
     HttpRoute("GET", "/api/client/billing/invoices/{invoice_id}/stripe", "client_billing"),

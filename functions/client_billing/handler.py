@@ -4,7 +4,8 @@ that client only.
 
 - GET  /api/client/billing                            plan, usage, invoices, timeline, card, alert
 - GET  /api/client/billing/preview?planId=            the next invoice as the engine would issue it
-- POST /api/client/billing/invoices/{id}/pay          Pay now with the card on file
+- POST /api/client/billing/pay-now                     Pay now: everything owed, with the card on file
+- POST /api/client/billing/invoices/{id}/pay          Pay now for one invoice
 - GET  /api/client/billing/invoices/{id}/pdf          the invoice as a PDF
 - GET  /api/client/billing/invoices/{id}/stripe       Stripe's hosted invoice page and PDF links
 - GET  /api/client/billing/details                    billing address and tax id (on the Stripe customer)
@@ -85,6 +86,15 @@ def pay_now(invoice_id: str) -> dict[str, Any]:
     paid = dashboard.pay_now(billing, client_id, _invoice(client_id, invoice_id).invoice_id)
     account = billing.accounts.require(client_id)
     return {"invoice": paid.model_dump(mode="json"), "account": account.model_dump(mode="json", exclude={"version"})}
+
+
+@app.post("/api/client/billing/pay-now")
+def pay_everything() -> dict[str, Any]:
+    client_id = caller_client_id(app)
+    billing = services.billing_service()
+    result = dashboard.pay_everything(billing, client_id)
+    account = billing.accounts.require(client_id)
+    return {**result, "account": account.model_dump(mode="json", exclude={"version"})}
 
 
 @app.get("/api/client/billing/invoices/<invoice_id>/pdf")

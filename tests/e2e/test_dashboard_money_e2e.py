@@ -91,20 +91,12 @@ def open_dashboard(browser: Browser, local_stack: LocalStack) -> Iterator[Callab
     assert errors == [], f"uncaught errors on the dashboard: {errors}"
 
 
-# Both settings of the provider's `reinstate_on_full_payment`; True joins once the billing policy
-# has the flag (the ledger's part of issue 12) — until then the engine never reinstates.
-REINSTATEMENT = [False, True] if "reinstate_on_full_payment" in BillingPolicy.model_fields else [False]
-
-
-@pytest.fixture(params=REINSTATEMENT, ids=lambda flag: "reinstatement_on" if flag else "reinstatement_off")
+@pytest.fixture(params=[False, True], ids=["reinstatement_off", "reinstatement_on"])
 def reinstatement(request: pytest.FixtureRequest, local_stack: LocalStack) -> Iterator[bool]:
     """The provider's policy with `reinstate_on_full_payment` set each way (restored after)."""
     stored = services.billing_service().config.rules()
     flag = bool(request.param)
-    fields = stored.policy.model_dump(mode="json")
-    if "reinstate_on_full_payment" in BillingPolicy.model_fields:
-        fields["reinstate_on_full_payment"] = flag
-    policy = BillingPolicy.model_validate(fields)
+    policy = BillingPolicy.model_validate({**stored.policy.model_dump(mode="json"), "reinstate_on_full_payment": flag})
     local_stack.configure_billing(policy, PlanCatalog.model_validate(stored.catalog.model_dump(mode="json")))
     try:
         yield flag

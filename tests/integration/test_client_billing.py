@@ -251,3 +251,20 @@ def test_stripe_links_are_none_locally(local_stack: LocalStack, declined: tuple[
     status, reply = request(local_stack, "GET",
                             f"/api/client/billing/invoices/{only_invoice(client_id).invoice_id}/stripe", token=token)
     assert status == 200 and reply == {"hostedInvoiceUrl": None, "invoicePdf": None}
+
+
+def test_pay_now_of_everything_owed_declined_paid_then_nothing_owed(local_stack: LocalStack,
+                                                                    declined: tuple[str, str]) -> None:
+    client_id, token = declined
+    status, reply = request(local_stack, "POST", "/api/client/billing/pay-now", token=token)
+    assert (status, reply["code"]) == (402, "payment_declined"), reply
+    assert only_invoice(client_id).invoice_id in reply["message"]
+    status, reply = request(local_stack, "POST", "/api/client/payment-method", {"paymentMethod": "pm_card_visa"},
+                            token=token)
+    assert status == 200, reply
+    status, reply = request(local_stack, "POST", "/api/client/billing/pay-now", token=token)
+    assert status == 200, reply
+    assert (reply["paid"], reply["settled"], reply["owedAfterCents"]) == (True, [only_invoice(client_id).invoice_id], 0)
+    assert reply["reinstated"] is False and reply["account"]["status"] == "active"
+    status, reply = request(local_stack, "POST", "/api/client/billing/pay-now", token=token)
+    assert (status, reply["code"]) == (409, "nothing_owed"), reply

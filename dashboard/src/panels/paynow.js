@@ -1,6 +1,6 @@
-// Pay now: the owed invoices charged to the card on file, oldest first (POST
-// /api/client/billing/invoices/{id}/pay); on AWS also Stripe's hosted invoice page. A decline
-// or a Stripe failure is shown as the server says it, and nothing else is attempted.
+// Pay now: everything owed charged to the card on file, oldest first (POST
+// /api/client/billing/pay-now), or one invoice (…/invoices/{id}/pay); on AWS also Stripe's
+// hosted invoice page. A decline or a Stripe failure is shown as the server says it.
 import { $ } from "../../../frontend/shared/dom.js";
 import { api } from "../http.js";
 import { store } from "../state.js";
@@ -13,13 +13,17 @@ export async function payInvoice(id) {
   return api("POST", path(id) + "/pay");
 }
 
+/** Everything owed (POST /api/client/billing/pay-now); the server stops at a decline and
+ * restores the service only where the provider's policy says so (`reinstated`). */
 async function payOwed() {
-  const alert = store.data.alert;
-  const owing = ((alert && alert.invoices) || []).filter((i) => i.amountDueCents > 0);
-  for (const inv of owing) await payInvoice(inv.invoiceId);
-  await app.reload();
+  let result;
+  try {
+    result = await api("POST", "/api/client/billing/pay-now");
+  } finally {
+    await app.reload(); // what was paid before a decline shows either way
+  }
   const acc = store.data.account;
-  toast(acc.status === "active" ? "Paid — your service is active." : "Paid. The service stays " + acc.status + ".");
+  toast(result.reinstated || acc.status === "active" ? "Paid — your service is active." : "Paid. The service stays " + acc.status + ".");
 }
 
 /** Stripe's hosted page of an invoice (AWS only: localstripe has none). */

@@ -9,7 +9,7 @@ The preview is the billing engine's own invoice: `draft_cycle_invoice` over the 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from parley.billing.calendar import cycle_for
@@ -22,6 +22,7 @@ from parley.billing.trial import trial_schedule
 from parley.errors import Conflict, InvalidRequest, NotFound, ParleyError
 from parley.ledger.models import TRIAL_CYCLE, AccountStatus, BillingAccount, HistoryEvent, InvoiceStatus, LedgerInvoice
 from parley.ledger.service import Billing
+from parley.ledger.settlement import NoCardOnFile
 
 USAGE_HISTORY_CYCLES = 12  # the chart shows the last year of cycles
 
@@ -80,22 +81,21 @@ def _preview(kind: str, draft: InvoiceDraft, *, usage: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- the alert
-def _reinstatement(policy: BillingPolicy, account: BillingAccount) -> dict[str, Any]:
-    """Whether full payment restores service (the provider's opt-in) and until when."""
-    allowed = bool(getattr(policy, "reinstate_on_full_payment", False))
-    window = getattr(policy, "reinstatement_window_days", None)
-    until = None
-    if allowed and account.in_default_since is not None and isinstance(window, int):
-        until = (account.in_default_since + timedelta(days=window)).isoformat()
-    return {"onFullPayment": allowed, "until": until}
+def _reinstatement(billing: Billing, client_id: str) -> dict[str, Any]:
+    """Whether a full payment today restores the service (the provider's opt-in, within its
+    window), as the settlement service decides it."""
+    owed = billing.settlement.owed(client_id)
+    until = owed.reinstatable_until if owed.reinstates_on_full_payment else None
+    return {"onFullPayment": owed.reinstates_on_full_payment, "until": until.isoformat() if until else None}
 
 
 def payment_alert(billing: Billing, account: BillingAccount, invoices: list[LedgerInvoice],
                   history: list[HistoryEvent]) -> dict[str, Any] | None:
     """The red state of the dashboard, when there is one:
 
-    * ``in_default`` — the service was cut off for non-payment (CO-10 / CH-10); what is owed
-      stays owed; `reinstate.onFullPayment` says whether paying restores the service;
+    * ``in_default`` — the service was terminated for non-payment (CO-10 / CH-10); what is owed
+      stays owed; `reinstate.onFullPayment` says whether paying it all today restores the
+      service (`reinstate_on_full_payment`, within `reinstatable_until`);
     * ``payment_failed`` — an open invoice's last payment attempt failed (CO-13);
     * ``overdue`` — an open invoice is past its due date.
     Each owing invoice carries its ledger due date and the day default would fall on."""
@@ -117,7 +117,7 @@ def payment_alert(billing: Billing, account: BillingAccount, invoices: list[Ledg
         return None  # open, not yet due: the normal state
     return {"state": state, "owedCents": sum(i.amount_due_cents for i in owing), "invoices": items,
             "inDefaultSince": account.in_default_since.isoformat() if account.in_default_since else None,
-            "reinstate": _reinstatement(policy, account)}
+            "reinstate": _reinstatement(billing, account.client_id)}
 
 
 def _owing_item(policy: BillingPolicy, invoice: LedgerInvoice, failure: dict[str, Any]) -> dict[str, Any]:
@@ -206,10 +206,6 @@ class InvoiceNotPayable(Conflict):
     code = "invoice_not_payable"
 
 
-class NoCardOnFile(Conflict):
-    code = "no_card_on_file"
-
-
 class InvoiceNotSent(Conflict):
     """The invoice has not reached Stripe yet (the day's collection carries it)."""
 
@@ -254,3 +250,18 @@ def pay_now(billing: Billing, client_id: str, invoice_id: str) -> LedgerInvoice:
     paid = billing.ledger.invoice(client_id, invoice_id)
     assert paid is not None
     return paid
+
+
+def pay_everything(billing: Billing, client_id: str) -> dict[str, Any]:
+    """The banner's Pay now: everything owed, oldest first, through the settlement service
+    (`Settlement.pay_now`: it stops at the first decline and reinstates where the policy allows).
+    409 nothing_owed / no_card_on_file; a decline is 402 payment_declined, naming what was paid
+    before it; Stripe's own failures propagate (503 / 502)."""
+    result = billing.settlement.pay_now(client_id)
+    if not result.paid:
+        failure = _last_failures(billing.ledger.history(client_id)).get(result.declined_invoice_id or "", {})
+        reason = failure.get("reason") if isinstance(failure.get("reason"), str) else None
+        before = f"; paid before it: {', '.join(result.settled)}" if result.settled else ""
+        raise PaymentDeclined(f"the card on file was declined for invoice {result.declined_invoice_id}"
+                              + (f" ({reason})" if reason else "") + before, reason)
+    return result.public()
