@@ -22,6 +22,8 @@ from parley.billing import (
     late_charge_date,
     late_charge_line,
 )
+from parley.billing.errors import ConfigError
+from parley.billing.payments import default_warning_date, failed_payment_pay_by
 
 from .support import d
 
@@ -167,3 +169,39 @@ def test_ch10_default_around_deadline(cho: BillingPolicy, today: str, expected: 
 def test_co13_failed_payment_deadline(com: BillingPolicy, cho: BillingPolicy) -> None:
     assert failed_payment_deadline(com, d("2025-04-20")) == d("2025-04-30")
     assert failed_payment_deadline(cho, d("2025-04-20")) == d("2025-04-23")
+
+
+# --------------------------------------------------------------------------- CO-13 pay_by, default warning
+
+
+def test_co13_pay_by_is_notification_plus_10_within_the_due_date_and_the_last_day_before_default(
+    com: BillingPolicy, cho: BillingPolicy
+) -> None:
+    billing = d("2026-04-06")
+    due = due_date(com, billing)  # 2026-04-16
+    # A decline on the Billing Date: notification + 10 is the Due Date itself.
+    assert failed_payment_pay_by(com, billing, billing_date=billing, due=due) == due
+    # Later declines: notification + 10 ...
+    assert failed_payment_pay_by(com, d("2026-04-10"), billing_date=billing, due=due) == d("2026-04-20")
+    # ... but never after the last day before default (Billing Date + 30).
+    assert failed_payment_pay_by(com, d("2026-05-01"), billing_date=billing, due=due) == d("2026-05-06")
+    # chat_outsource: due on the Billing Date, 3 days to pay, default on Due Date + 4.
+    assert failed_payment_pay_by(cho, billing, billing_date=billing, due=billing) == d("2026-04-09")
+
+
+def test_the_default_warning_is_three_days_before_default_never_before_the_issue_date(
+    com: BillingPolicy, cho: BillingPolicy
+) -> None:
+    assert default_warning_date(com, d("2026-04-06"), d("2026-04-16")) == d("2026-05-04")  # default May 7
+    assert default_warning_date(cho, d("2026-03-02"), d("2026-03-02")) == d("2026-03-03")  # default Mar 6
+    short = BillingPolicy.from_preset("chat_outsource", default_warning_days=10)
+    assert default_warning_date(short, d("2026-03-02"), d("2026-03-02")) == d("2026-03-02")
+
+
+def test_reinstatement_window_must_fit_in_the_retention_period() -> None:
+    with pytest.raises(ConfigError, match="reinstatement_window_days"):
+        BillingPolicy.from_preset("call_on_me", reinstate_on_full_payment=True, reinstatement_window_days=31)
+    assert BillingPolicy.from_preset("call_on_me", reinstate_on_full_payment=True,
+                                     reinstatement_window_days=30).reinstate_on_full_payment
+    presets = [BillingPolicy.from_preset(name) for name in ("call_on_me", "chat_outsource")]
+    assert [p.reinstate_on_full_payment for p in presets] == [False, False]  # default is termination

@@ -8,7 +8,7 @@ from datetime import date, time
 from parley.billing.payments import default_date, default_warning_date, late_charge_date
 from parley.chat.models import Client
 from parley.email.models import OutboxEmail
-from parley.ledger.models import HistoryEvent
+from parley.ledger.models import HistoryEvent, TerminationReason
 from tests.unit.ledger.test_default_termination import APRIL, defaulter, run_day, run_through
 from tests.unit.ledger.world import World, days
 
@@ -111,3 +111,36 @@ def test_an_account_without_a_valid_address_gets_the_event_and_no_email() -> Non
     world.billing.accounts.start_paid_service("cl_a", "business_starter", world.on(APRIL))
     assert len(world.history(kind="invoice_issued")) == 1 and len(world.history(kind="payment_failed")) == 1
     assert world.ledger.outbox == {}
+
+
+def test_a_cancellation_taking_effect_sends_the_termination_email_with_reason_cancellation() -> None:
+    world = World()
+    world.paying()
+    world.on(date(2026, 3, 15))
+    notice = world.lifecycle.give_notice("cl_a", "moving on")
+    day = world.on(notice.effective_date + days(1))
+    world.lifecycle.finalize_cancellation("cl_a", notice.notice_id)
+    world.lifecycle.finalize_cancellation("cl_a", notice.notice_id)  # a replay sends nothing more
+    assert world.account().termination_reason is TerminationReason.CANCELLATION
+    email = only(world, "billing.terminated")
+    assert email.subject == f"Your service was terminated on {day}"
+    assert f"Your cancellation notice of {notice.given_on} took effect" in email.text
+    assert event_of(world, "service_terminated").detail["reason"] == "cancellation"
+
+
+def test_a_default_after_a_notice_keeps_the_defaults_dates_when_the_notice_comes_due() -> None:
+    world = World()
+    first = defaulter(world, APRIL)
+    cut_off = default_date(world.policy, first.issue_date, first.due_date)
+    run_through(world, APRIL + days(1), cut_off - days(1))
+    world.on(cut_off - days(1), time(9))
+    notice = world.lifecycle.give_notice("cl_a", None)  # after the first 30 days: 30 days' notice (CO-2)
+    assert notice.effective_date > cut_off
+    run_day(world, cut_off)
+    terminated = world.account()
+    assert terminated.termination_reason is TerminationReason.DEFAULT
+    world.on(notice.effective_date + days(1))
+    done = world.lifecycle.finalize_cancellation("cl_a", notice.notice_id)
+    assert done["terminatedOn"] == cut_off.isoformat()
+    assert world.account().data_deletion_date == terminated.data_deletion_date
+    assert len(world.history(kind="service_terminated")) == 1

@@ -335,3 +335,17 @@ def test_no_cut_off_usage_invoice_when_the_cut_off_cycle_starts_on_the_default_d
     cut_off = default_day(world, first)  # = the Billing Date: no day of service in that cycle
     run_through(world, MARCH + days(1), cut_off)
     assert [i for i in world.invoices() if i.kind == "cutoff"] == []
+
+
+def test_stripes_invoice_paid_webhook_reinstates_like_any_payment() -> None:
+    from parley.gateways.stripe_models import WebhookEvent
+    from parley.ledger.webhooks import apply_webhook
+
+    world = reinstating_world()
+    cut_off = terminated_then_card_fixed(world)
+    world.on(cut_off + days(2))
+    owed = [i.invoice_id for i in world.billing.settlement.owed("cl_a").invoices]
+    for n, invoice_id in enumerate(owed):  # paid on the Stripe-hosted page: only the webhooks tell
+        assert apply_webhook(world.billing, WebhookEvent(id=f"evt_{n}", type="invoice.paid",
+                                                         created=world.clock.now(), parley_invoice_id=invoice_id))
+    assert world.account().status is AccountStatus.ACTIVE and world.account().anchor_day == 9
