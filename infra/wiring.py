@@ -44,6 +44,8 @@ TABLES: dict[str, TableSpec] = {
         env_var="PARLEY_DATA_TABLE",
         # gsi3: open conversations by last activity (`updated_at`), for the idle-close sweep.
         gsis=(("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk"), ("gsi3", "gsi3pk", "updated_at")),
+        # Rate-limit counters and pending signups expire (the stream's filters never see the removals).
+        ttl_attribute="expires_at",
         stream=True,
     ),
     # Live WebSocket connections and presence; short-lived, expired by TTL as a safety net.
@@ -254,8 +256,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables={"data": Access.WRITE},
             uses_stripe=True,
             verifies_jwt=True,
+            # Signup: create (and, on any failure, delete) the user, look up an email, verify it.
             cognito_actions=("cognito-idp:AdminCreateUser", "cognito-idp:AdminSetUserPassword",
-                             "cognito-idp:AdminAddUserToGroup"),
+                             "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminDeleteUser",
+                             "cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser",
+                             "cognito-idp:AdminUpdateUserAttributes"),
             starts_workflows=("trial", "notice"),
             timeout_seconds=30,
         ),
@@ -302,9 +307,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         FunctionSpec(
             name="auth_login",
-            description="HTTP: agent/client login against the Cognito user pool",
-            # ListUsers: staff sign in with their email (their usernames are opaque)
-            cognito_actions=("cognito-idp:InitiateAuth", "cognito-idp:ListUsers"),
+            description="HTTP: agent/client login against the Cognito user pool (TOTP MFA, brute-force limits)",
+            tables={"data": Access.WRITE},  # failed-login counters, TOTP setups in progress
+            # ListUsers: staff sign in with their email (their usernames are opaque); the rest: the
+            # sign-in challenges (new password, TOTP) and a TOTP setup.
+            cognito_actions=("cognito-idp:InitiateAuth", "cognito-idp:ListUsers",
+                             "cognito-idp:RespondToAuthChallenge", "cognito-idp:AssociateSoftwareToken",
+                             "cognito-idp:VerifySoftwareToken", "cognito-idp:SetUserMFAPreference"),
         ),
     )
 }
@@ -373,6 +382,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/clients/{client_id}/leads/{lead_id}/notes", "leads_api"),
     HttpRoute("POST", "/api/conversations/{conversation_id}/lead", "leads_api"),
     HttpRoute("POST", "/api/auth/login", "auth_login"),
+    HttpRoute("POST", "/api/auth/mfa/setup", "auth_login"),
     HttpRoute("POST", "/api/stripe/webhook", "stripe_webhook"),
     HttpRoute("GET", "/api/client/billing", "client_billing"),
     HttpRoute("POST", "/api/client/billing/portal", "client_billing"),
@@ -384,6 +394,9 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/api/client/billing/details", "client_billing"),
     HttpRoute("PUT", "/api/client/billing/details", "client_billing"),
     HttpRoute("POST", "/api/signup", "client_account"),
+    HttpRoute("POST", "/api/signup/verify", "client_account"),
+    HttpRoute("POST", "/api/signup/resend", "client_account"),
+    HttpRoute("GET", "/api/signup/policy", "client_account"),
     HttpRoute("POST", "/api/client/plan", "client_account"),
     HttpRoute("POST", "/api/client/payment-method", "client_account"),
     HttpRoute("POST", "/api/client/notice", "client_account"),

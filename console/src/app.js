@@ -2,7 +2,6 @@
 // queue.js, chats.js, conversation.js (+ info.js, transfer.js), attention.js (sound,
 // notifications, title), connection.js (connection pill, online/away).
 // Protocol: docs/protocol.md. All data is written with textContent.
-import { fetchJSON } from "../../frontend/shared/api.js";
 import { claims, expired } from "../../frontend/shared/auth.js";
 import { resumeFrom } from "../../frontend/shared/chatsync.js";
 import { createConn } from "../../frontend/shared/conn.js";
@@ -24,6 +23,7 @@ import {
 } from "./conversation.js";
 import { wireAdmin } from "./admin/index.js";
 import { wireLeads } from "./leads.js";
+import { signInSteps, submitMfaCode } from "./login.js";
 import { dequeue, initQueue, renderQueue, subscribeQueue } from "./queue.js";
 import { initTransfer } from "./transfer.js";
 import { initViews, wireViews } from "./views.js";
@@ -46,8 +46,9 @@ function showLogin(message) {
   $("username").focus();
 }
 
-async function signIn(e) {
-  e.preventDefault();
+async function signIn(e, setupMfa = false) {
+  if (e) e.preventDefault();
+  if (submitMfaCode()) return; // the code step of a sign-in already under way (login.js)
   const username = $("username").value.trim();
   const password = $("password").value;
   const err = $("login-error");
@@ -60,8 +61,7 @@ async function signIn(e) {
   btn.disabled = true;
   btn.textContent = "Signing in…";
   try {
-    const cfg = await loadConfig();
-    const data = await fetchJSON(cfg.apiUrl + "/api/auth/login", { method: "POST", body: { username, password } });
+    const data = await signInSteps(username, password, setupMfa); // a TOTP code or setup if asked
     store.token = data.idToken;
     session.set(store.token);
     $("password").value = "";
@@ -278,6 +278,7 @@ function onEvent(f) {
 
 // ---------- boot ----------
 $("login-form").addEventListener("submit", signIn);
+$("login-mfa").addEventListener("click", () => signIn(null, true));
 $("logout").addEventListener("click", () => logout());
 initConversation();
 initStatusControl();

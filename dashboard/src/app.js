@@ -19,6 +19,7 @@ import { renderTimeline } from "./panels/timeline.js";
 import { forgetBilling, initBilling, renderBilling } from "./panels/billing.js";
 import { initPayNow } from "./panels/paynow.js";
 import { renderUsage } from "./panels/usage.js";
+import { closeCodeStep, initSignup, loadPolicy, passwordProblem, signInSteps, submitCode, verifyEmail } from "./signup.js";
 import { INSTALL_KEY, loadConfig, session, store } from "./state.js";
 import { app, busy, clearError, fail, initUi, showError, toast, whenSessionOver } from "./ui.js";
 
@@ -34,6 +35,8 @@ function setMode(next) {
   $("auth-sub").textContent =
     next === "login" ? "Plan, billing, invoices and your data." : "Live chat for your website, answered by our agents.";
   $("password").autocomplete = next === "login" ? "current-password" : "new-password";
+  closeCodeStep();
+  if (next === "signup") loadPolicy().catch(() => {}); // the hint; signUp checks it again
   clearError();
   (next === "login" ? $("username") : $("company")).focus();
 }
@@ -46,19 +49,19 @@ function showAuth(message) {
   showError(message || "");
 }
 
-async function signIn(username, password) {
-  const res = await api("POST", "/api/auth/login", { username, password }, { auth: false });
+async function signIn(username, password, setupMfa = false) {
+  const res = await signInSteps(username, password, setupMfa); // a TOTP code or setup if asked
   store.token = res.idToken;
   session.set(store.token);
 }
 
-async function logIn() {
+async function logIn(setupMfa = false) {
   const password = $("password").value;
   const username = $("username").value.trim();
   if (!username || !password) return showError("Enter your email and password.");
   await busy($("login-btn"), "Signing in…", async () => {
     try {
-      await signIn(username, password);
+      await signIn(username, password, setupMfa);
     } catch (err) {
       throw err.status === 401 ? new Error("Wrong email or password.") : err;
     }
@@ -75,7 +78,6 @@ function signupFields() {
   let website = $("website").value.trim();
   if (website && !/^https?:\/\//i.test(website)) website = "https://" + website;
   if (!company || !email || !website || !password) return { problem: "Fill in every field." };
-  if (password.length < 8) return { problem: "Choose a password of at least 8 characters." };
   return { company, email, password, website };
 }
 
@@ -83,7 +85,10 @@ async function signUp() {
   const f = signupFields();
   if (f.problem) return showError(f.problem);
   await busy($("signup-btn"), "Creating your account…", async () => {
-    const res = await api("POST", "/api/signup", { company: f.company, email: f.email, password: f.password, website: f.website }, { auth: false });
+    const weak = passwordProblem(await loadPolicy(), f.password);
+    if (weak) return showError(weak);
+    const started = await api("POST", "/api/signup", { company: f.company, email: f.email, password: f.password, website: f.website }, { auth: false });
+    const res = await verifyEmail(started.email); // step 2: the emailed code; then the client exists
     try {
       localStorage.setItem(INSTALL_KEY + res.clientId, JSON.stringify({ widgetKey: res.widgetKey, website: f.website }));
     } catch {
@@ -172,8 +177,11 @@ initPayNow();
 initBilling();
 $("tab-login").addEventListener("click", () => setMode("login"));
 $("tab-signup").addEventListener("click", () => setMode("signup"));
+initSignup();
+$("login-mfa").addEventListener("click", () => logIn(true));
 $("auth-form").addEventListener("submit", (e) => {
   e.preventDefault();
+  if (submitCode()) return; // the code step of a signup or a sign-in
   if (mode === "login") logIn();
   else signUp();
 });

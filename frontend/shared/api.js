@@ -1,10 +1,11 @@
 // HTTP with JSON bodies and the API's JSON errors (`4xx {"code", "message"}`, docs/protocol.md).
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, data) {
     super(message || code || "HTTP " + status);
     this.status = status;
     this.code = code || "";
+    this.data = data || {}; // the whole error body (retryAfter, a TOTP setup's secretCode…)
   }
 }
 
@@ -29,7 +30,7 @@ export async function fetchJSON(url, { method = "GET", body, token, credentials,
     throw new ApiError(0, "network", err && err.message);
   }
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, data.code, data.message);
+  if (!res.ok) throw new ApiError(res.status, data.code, data.message, data);
   return data;
 }
 

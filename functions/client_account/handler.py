@@ -1,37 +1,85 @@
-"""The client dashboard's account actions: signup (starts the trial workflow), plan choice,
-payment method, cancellation notice (give / withdraw, starts / stops the notice workflow),
-data export. Every route but signup acts on the caller's own client only."""
+"""The client dashboard's account actions: signup (verified by an emailed code, then the trial
+workflow starts), plan choice, payment method, cancellation notice (give / withdraw, starts /
+stops the notice workflow), data export. Every route but signup acts on the caller's own client only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from parley.auth.passwords import PASSWORD_POLICY
+from parley.auth.signup import SignupForm, normalize_email
+from parley.composition import auth as auth_services
 from parley.composition import billing as services
 from parley.composition.leads import lead_repository
 from parley.errors import InvalidRequest
-from parley.gateways.users import CognitoUsers
 from parley.http import build_resolver, caller_client_id, parse_body
 from parley.observability import logger, tracer
 
 app = build_resolver()
 
 
+def _email(value: object) -> object:
+    return normalize_email(value) if isinstance(value, str) else value  # trimmed and lower-cased first
+
+
+Email = Annotated[str, BeforeValidator(_email), Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
 class SignupRequest(BaseModel):
     company: str = Field(min_length=2, max_length=100)
-    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    password: str = Field(min_length=8, max_length=128)
+    email: Email
+    # The policy (parley.auth.passwords) explains what a password lacks; this only bounds the size.
+    password: str = Field(min_length=1, max_length=PASSWORD_POLICY.max_length)
     website: str = Field(min_length=8, max_length=200, pattern=r"^https?://[^/\s]+/?$")
 
 
+class VerifyRequest(BaseModel):
+    email: Email
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class ResendRequest(BaseModel):
+    email: Email
+
+
+def _source_ip() -> str:
+    """The caller's address as API Gateway saw it (the local gateway fills it from the socket)."""
+    return app.current_event.request_context.http.source_ip or "unknown"
+
+
+def _accepted(body: dict[str, Any]) -> Response[Any]:
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
+
+
 @app.post("/api/signup")
-def signup() -> dict[str, Any]:
+def signup() -> Response[Any]:
+    """Step 1: the user and a mailed code (202); the client exists only after step 2."""
     request = parse_body(app, SignupRequest)
-    sub = CognitoUsers().create_client_user(request.email, request.password)
-    return services.lifecycle().signup(request.company, request.email, request.website, sub)
+    form = SignupForm(company=request.company, email=request.email, password=request.password,
+                      website=request.website)
+    return _accepted(auth_services.signup_service().start(form, _source_ip()))
+
+
+@app.post("/api/signup/verify")
+def verify_signup() -> dict[str, Any]:
+    """Step 2: the code from the email → the client, its billing account and trial workflow."""
+    request = parse_body(app, VerifyRequest)
+    return auth_services.signup_service().verify(request.email, request.code)
+
+
+@app.post("/api/signup/resend")
+def resend_code() -> Response[Any]:
+    return _accepted(auth_services.signup_service().resend(parse_body(app, ResendRequest).email))
+
+
+@app.get("/api/signup/policy")
+def signup_policy() -> dict[str, Any]:
+    """What the signup form checks before sending (the same policy the user pool enforces)."""
+    return {"password": PASSWORD_POLICY.public()}
 
 
 class PlanRequest(BaseModel):

@@ -8,6 +8,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
+from parley.auth.passwords import PASSWORD_POLICY
 from parley.auth.roles import GROUP_DESCRIPTIONS
 
 # One source for the group names: the checks read the same list (parley.auth.roles).
@@ -21,17 +22,19 @@ class Auth(Construct):
         self.user_pool = cognito.UserPool(
             self,
             "UserPool",
-            # Accounts are created by the provider (agents) or at onboarding (clients), never by visitors.
+            # Accounts are created by the provider (agents) or by signup's own API (clients: rate-limited,
+            # the email verified by our code), never by Cognito's public SignUp.
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(username=True, email=True),
             sign_in_case_sensitive=False,
+            # The one password policy: the API and the signup form check the same (parley.auth.passwords).
             password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
+                min_length=PASSWORD_POLICY.min_length,
+                require_lowercase=PASSWORD_POLICY.require_lowercase,
+                require_uppercase=PASSWORD_POLICY.require_uppercase,
+                require_digits=PASSWORD_POLICY.require_digits,
+                require_symbols=PASSWORD_POLICY.require_symbols,
+                temp_password_validity=Duration.days(PASSWORD_POLICY.temporary_password_days),
             ),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             # TOTP for every user who enrols (no SMS: no phone numbers, no SIM-swap path); the app

@@ -20,6 +20,7 @@ def main() -> None:
     stack = LocalStack(port=args.port, control_file=DEFAULT_CONTROL_FILE).start()
     stack.run_in_background()
     demo = stack.demo
+    totp = demo.totp_secrets
     print(f"""
 Parley is running on 127.0.0.1 (Ctrl-C stops everything)
 
@@ -35,6 +36,8 @@ Parley is running on 127.0.0.1 (Ctrl-C stops everything)
   Client dashboard       {stack.base_url}/dashboard/   owner-sierra / {demo.agent_password}
   Admin (admin area)     {demo.admin_username} / {demo.agent_password}   (clients, agents, teams)
   Supervisor login       {demo.supervisor_username} / {demo.agent_password}   (both tenants)
+  TOTP secret, admin     {totp[demo.admin_username]}   (admins and supervisors sign in with an
+  TOTP secret, sam       {totp[demo.supervisor_username]}    authenticator's code; new secrets each run)
 
   Move the clock (billing runs on the way):  .venv/bin/parley clock advance --days 30   (or make clock DAYS=30)
   Control server         {stack.control.url}   token in {stack.control_file} (mode 0600)

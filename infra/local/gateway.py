@@ -402,7 +402,9 @@ class LocalGateway:
                 "requestContext": {
                     "accountId": "000000000000", "apiId": "local", "domainName": request.host,
                     "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
-                             "sourceIp": "127.0.0.1", "userAgent": request.headers.get("User-Agent", "")},
+                             # the peer's address, as API Gateway reports it (rate limits key on it)
+                             "sourceIp": request.remote or "127.0.0.1",
+                             "userAgent": request.headers.get("User-Agent", "")},
                     "requestId": str(uuid.uuid4()), "routeKey": f"{route.method} {route.path}", "stage": "$default",
                     "time": "", "timeEpoch": _now_ms(),
                 },

@@ -15,6 +15,8 @@
 5. Lambda tasks invoke our handlers through the local control server's Lambda Invoke endpoint
    (moto's own Lambda needs Docker): moto's Step Functions builds its Lambda client pointing at
    moto; we point it at the control server instead, with the run's token (infra/local/control.py).
+6. Cognito: a TOTP secret per user, codes always checked, and an email-shaped username refused
+   in an email-alias pool, as on AWS (`install_cognito_patches`).
 
 Nothing here changes what our code sends: the same ASL, the same `lambda:invoke` tasks.
 """
@@ -77,6 +79,7 @@ def install(lambda_endpoint: str, lambda_token: str = "") -> None:
 
     DynamoHandler.call_action = serialized_call_action  # type: ignore[method-assign]
     _install_transaction_undo_log()
+    install_cognito_patches()
 
     original_boto_client_for = getattr(lambda_eval_utils, "boto_client_for")  # noqa: B009 - not exported
 
@@ -251,3 +254,97 @@ def unchecked_item_sizes() -> Iterator[None]:
         yield
     finally:
         LimitedSizeDict.__setitem__ = check  # type: ignore[method-assign]
+
+
+
+_cognito_originals: dict[str, Any] = {}
+
+
+def install_cognito_patches() -> None:
+    """Cognito as AWS behaves where our sign-in depends on it (moto 5.2.5 does otherwise):
+
+    a. TOTP: moto hands every user the same secret ("asdfasdfasdf") and checks codes only when
+       an environment switch is on. Here AssociateSoftwareToken makes a random secret per user,
+       and VerifySoftwareToken and the SOFTWARE_TOKEN_MFA challenge check the code against that
+       user's secret (±1 time step, as authenticator clocks drift) — always.
+    b. A pool with the email as a sign-in alias refuses an email-shaped username, as Cognito does
+       ("Username cannot be of email format…"), so the local stack catches code that sends one.
+
+    Idempotent."""
+    require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
+    from moto.cognitoidp import models
+
+    backend = models.CognitoIdpBackend
+    if _cognito_originals:
+        return
+    for name, patched in (("associate_software_token", _associate_software_token),
+                          ("verify_software_token", _verify_software_token),
+                          ("respond_to_auth_challenge", _respond_to_auth_challenge),
+                          ("admin_create_user", _admin_create_user)):
+        _cognito_originals[name] = getattr(backend, name)
+        setattr(backend, name, patched)
+
+
+def _totp_user(backend: Any, access_token: str, session: str) -> Any:
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+
+    if session:
+        if session not in backend.sessions:
+            raise NotAuthorizedError(session)
+        username, pool = backend.sessions[session]
+        return pool._get_user(username)
+    for pool in backend.user_pools.values():
+        if access_token in pool.access_tokens:
+            return pool._get_user(pool.access_tokens[access_token][1])
+    raise NotAuthorizedError(access_token)
+
+
+def _check_totp(secret: str | None, code: str) -> None:
+    from cryptography.hazmat.primitives.twofactor import InvalidToken
+    from moto.cognitoidp.exceptions import CodeMismatchException
+    from moto.cognitoidp.utils import cognito_totp, verify_totp
+
+    if not secret:
+        raise CodeMismatchException("no software token is associated with this user")
+    try:
+        verify_totp(cognito_totp(secret), code.encode(), valid_window=1)
+    except InvalidToken:
+        raise CodeMismatchException("Invalid code received for user") from None
+
+
+def _associate_software_token(self: Any, access_token: str, session: str) -> dict[str, str]:
+    import base64
+    import secrets
+
+    user = _totp_user(self, access_token, session)
+    user.parley_totp_pending = base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+    return {"SecretCode": user.parley_totp_pending, **({"Session": session} if session else {})}
+
+
+def _verify_software_token(self: Any, access_token: str, session: str, user_code: str,
+                           friendly_device_name: str) -> Any:
+    user = _totp_user(self, access_token, session)
+    _check_totp(getattr(user, "parley_totp_pending", None), user_code)
+    user.parley_totp_secret = user.parley_totp_pending
+    return _cognito_originals["verify_software_token"](self, access_token, session, user_code, friendly_device_name)
+
+
+def _respond_to_auth_challenge(self: Any, session: str, client_id: str, challenge_name: str,
+                               challenge_responses: dict[str, str]) -> Any:
+    if challenge_name == "SOFTWARE_TOKEN_MFA" and session in self.sessions:
+        username, pool = self.sessions[session]
+        user = pool._get_user(username)
+        _check_totp(getattr(user, "parley_totp_secret", None) if user else None,
+                    challenge_responses.get("SOFTWARE_TOKEN_MFA_CODE", ""))
+    return _cognito_originals["respond_to_auth_challenge"](self, session, client_id, challenge_name,
+                                                           challenge_responses)
+
+
+def _admin_create_user(self: Any, user_pool_id: str, username: str, *args: Any, **kwargs: Any) -> Any:
+    from moto.cognitoidp.exceptions import InvalidParameterException
+
+    pool = self.describe_user_pool(user_pool_id)
+    if "email" in (pool.extended_config.get("AliasAttributes") or []) and "@" in username:
+        raise InvalidParameterException(
+            "Username cannot be of email format, since user pool is configured for email alias.")
+    return _cognito_originals["admin_create_user"](self, user_pool_id, username, *args, **kwargs)

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
 from infra.wiring import QUEUE_SUBSCRIPTIONS, QUEUES, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
 from parley import services
+from parley.auth.passwords import PASSWORD_POLICY
 from parley.auth.roles import Group
 from parley.billing.plans import PlanCatalog
 from parley.billing.policy import BillingPolicy
@@ -75,6 +76,9 @@ class DemoData:
     agent_subs: dict[str, str]  # username -> Cognito sub
     admin_username: str = ADMIN_USERNAME  # the provider's admin (admin area)
     supervisor_username: str = SUPERVISOR_USERNAME
+    # Admins and supervisors must sign in with TOTP (parley.auth.login): the demo's are enrolled
+    # at start with a fresh secret each run, printed by `make dev` (username -> base32 secret).
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def sierra(self) -> DemoClient:
@@ -334,7 +338,10 @@ class LocalStack:
         secrets_manager.create_secret(Name=STRIPE_SECRET_NAME, SecretString=json.dumps(
             {"api_key": LocalStripe.API_KEY, "webhook_secret": self._webhook_secret}))
         idp = self.boto("cognito-idp")
-        self.user_pool_id = idp.create_user_pool(PoolName="parley-local")["UserPool"]["Id"]
+        # As the CDK pool: the email is a sign-in alias, and the one password policy.
+        self.user_pool_id = idp.create_user_pool(
+            PoolName="parley-local", AliasAttributes=["email"], UsernameConfiguration={"CaseSensitive": False},
+            Policies={"PasswordPolicy": PASSWORD_POLICY.cognito()})["UserPool"]["Id"]
         self.user_pool_client_id = idp.create_user_pool_client(
             UserPoolId=self.user_pool_id, ClientName="parley-console",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
@@ -350,7 +357,9 @@ class LocalStack:
 
     def create_user(self, username: str, password: str, group: str, email: str = "") -> str:
         idp = self.boto("cognito-idp")
-        attrs = [{"Name": "email", "Value": email or f"{username}@parley.local"}]
+        # Verified: only a self-service signup starts unverified (parley.auth.signup).
+        attrs = [{"Name": "email", "Value": email or f"{username}@parley.local"},
+                 {"Name": "email_verified", "Value": "true"}]
         idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username, UserAttributes=attrs,
                               MessageAction="SUPPRESS")
         idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username, Password=password,
@@ -387,7 +396,21 @@ class LocalStack:
                   {d.agent_username: (subs[d.agent_username], d.client_id) for d in clients.values()})
         if self._seed_demo:
             self._seed_billing(clients)
-        return DemoData(clients=clients, agent_password=DEMO_PASSWORD, agent_subs=subs)
+        totp = {user: self.enrol_totp(user, DEMO_PASSWORD) for user in (ADMIN_USERNAME, SUPERVISOR_USERNAME)}
+        return DemoData(clients=clients, agent_password=DEMO_PASSWORD, agent_subs=subs, totp_secrets=totp)
+
+    def enrol_totp(self, username: str, password: str) -> str:
+        """Set up TOTP MFA for a user as the console's setup does (the authenticator's code made
+        here); returns the secret an authenticator app needs."""
+        idp = self.boto("cognito-idp")
+        signed_in = idp.initiate_auth(ClientId=self.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                      AuthParameters={"USERNAME": username, "PASSWORD": password})
+        access = signed_in["AuthenticationResult"]["AccessToken"]
+        secret = idp.associate_software_token(AccessToken=access)["SecretCode"]
+        idp.verify_software_token(AccessToken=access, UserCode=totp_code(secret), FriendlyDeviceName="demo")
+        idp.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True,
+                                                                                  "PreferredMfa": True})
+        return str(secret)
 
     def _seed_billing(self, clients: dict[str, DemoClient]) -> None:
         """Sierra Vista Motors pays monthly (card on file) from today; Harbor Dental is in its trial."""
@@ -443,6 +466,13 @@ class LocalStack:
 
         self.control.add_route("GET", CLOCK_PATH, get_clock)
         self.control.add_route("POST", CLOCK_PATH, move_clock)
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The 6-digit TOTP code of a base32 secret now (RFC 6238, as authenticator apps compute it)."""
+    from moto.cognitoidp.utils import cognito_totp
+
+    return str(cognito_totp(secret).generate(int(time.time() if at is None else at)).decode())
 
 
 def local_function_arn(function: str) -> str:

@@ -54,7 +54,7 @@ def page(browser: Browser, local_stack: LocalStack) -> Iterator[Page]:
     assert errors == [], f"uncaught errors on the dashboard: {errors}"
 
 
-def sign_up(page: Page, company: str) -> str:
+def sign_up(page: Page, company: str, stack: LocalStack) -> str:
     email = f"owner-{uuid.uuid4().hex[:10]}@e2e.parley.test"
     page.get_by_test_id("dash-signup-tab").click()
     page.get_by_test_id("dash-company").fill(company)
@@ -62,7 +62,24 @@ def sign_up(page: Page, company: str) -> str:
     page.get_by_test_id("dash-email").fill(email)
     page.get_by_test_id("dash-password").fill(PASSWORD)
     page.get_by_test_id("dash-signup").click()
+    enter_the_mailed_code(page, stack, email)
     return email
+
+
+def mailed_code(stack: LocalStack, email: str) -> str:
+    """The signup code, as the person reads it in their mailbox (the local SMTP server's; the
+    email path runs when the stream is drained, as the background poller of `make dev` does)."""
+    stack.drain_streams()
+    codes = [m.group(1) for mail in stack.smtp.to(email) if mail.subject == "Your Parley verification code"
+             for m in [re.search(r"^\s+(\d{6})$", mail.text, re.MULTILINE)] if m]
+    assert codes, f"no verification code reached {email}"
+    return codes[-1]  # the newest
+
+
+def enter_the_mailed_code(page: Page, stack: LocalStack, email: str) -> None:
+    expect(page.get_by_test_id("dash-code-step")).to_be_visible(timeout=T)
+    page.get_by_test_id("dash-code").fill(mailed_code(stack, email))
+    page.get_by_test_id("dash-code-submit").click()
 
 
 def move_clock(page: Page, stack: LocalStack, days: int) -> None:
@@ -77,7 +94,7 @@ def move_clock(page: Page, stack: LocalStack, days: int) -> None:
 
 
 def test_trial_to_paid_notice_and_withdrawal(page: Page, local_stack: LocalStack) -> None:
-    sign_up(page, "Acme Widgets Inc.")
+    sign_up(page, "Acme Widgets Inc.", local_stack)
     status = page.get_by_test_id("dash-status")
     see_the_trial(page, status)
     starter = choose_business_starter(page)
@@ -202,14 +219,14 @@ def download_all_my_data(page: Page) -> None:
         "monthly_fee_in_advance", "setup_fee"]
 
 
-def test_errors_are_shown_and_data_is_text(page: Page) -> None:
+def test_errors_are_shown_and_data_is_text(page: Page, local_stack: LocalStack) -> None:
     page.get_by_test_id("dash-username").fill("nobody@e2e.parley.test")
     page.get_by_test_id("dash-password").fill("not-the-password")
     page.get_by_test_id("dash-login").click()
     expect(page.get_by_test_id("dash-error")).to_have_text("Wrong email or password.", timeout=T)
 
     company = 'Dup <img src=x onerror="window.__pwned=1"> Ltd'
-    email = sign_up(page, company)
+    email = sign_up(page, company, local_stack)
     expect(page.get_by_test_id("dash-status")).to_have_attribute("data-status", "trial", timeout=T)
     expect(page.locator("#company-name")).to_have_text(company)  # data is text, never HTML
     assert page.evaluate("window.__pwned") is None

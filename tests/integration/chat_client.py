@@ -9,6 +9,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote
 
+import pyotp
 from websockets.sync.client import ClientConnection, connect
 
 _ids = itertools.count(1)
@@ -114,8 +115,11 @@ class Harness:
         return username
 
     def agent_token(self, username: str, password: str | None = None) -> str:
-        status, body = http_post(f"{self.stack.base_url}/api/auth/login",
-                                 {"username": username, "password": password or self.stack.demo.agent_password})
+        credentials = {"username": username, "password": password or self.stack.demo.agent_password}
+        status, body = http_post(f"{self.stack.base_url}/api/auth/login", credentials)
+        if status == 409 and body.get("code") == "mfa_required":  # the demo admin and supervisor
+            code = pyotp.TOTP(self.stack.demo.totp_secrets[username]).now()
+            status, body = http_post(f"{self.stack.base_url}/api/auth/login", {**credentials, "totpCode": code})
         assert status == 200, body
         return str(body["idToken"])
 

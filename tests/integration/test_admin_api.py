@@ -22,6 +22,7 @@ from parley.chat.models import DEFAULT_TEAM_ID
 from parley.email.outbox import email_id_for
 from parley.repositories.outbox import OutboxRepository
 from tests.integration.chat_client import ChatClient, Harness, http_post
+from tests.integration.identity_support import signup_verified
 
 
 def api(stack: Any, method: str, path: str, token: str | None, body: Any = None) -> tuple[int, dict[str, Any]]:
@@ -179,9 +180,7 @@ def test_disabling_an_agent_closes_their_open_sockets_and_refuses_them_after(cha
 def test_a_self_service_signup_lands_in_the_default_team_for_the_admin_to_pick_up(chat: Harness, admin: str) -> None:
     stack = chat.stack
     email = f"owner-{time.time_ns()}@selfserve.test"
-    status, signed_up = http_post(f"{stack.base_url}/api/signup", {
-        "company": "Self Serve Bikes", "email": email, "password": "Self-serve-2026!", "website": "https://bikes.test"})
-    assert status == 200, signed_up
+    signed_up = signup_verified(stack, "Self Serve Bikes", email, "Self-serve-2026!", "https://bikes.test")
     client_id = signed_up["clientId"]
     picked = {c["client_id"]: c for c in api(stack, "GET", "/api/admin/clients?selfService=true", admin)[1]["clients"]}
     assert picked[client_id]["team_ids"] == [DEFAULT_TEAM_ID] and picked[client_id]["self_service"] is True

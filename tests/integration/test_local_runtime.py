@@ -18,6 +18,7 @@ from infra.local.stack import LocalStack
 from infra.wiring import FUNCTIONS, environment_variables
 from parley import services
 from tests.integration.billing_support import account, login, post_raw, request
+from tests.integration.identity_support import signup_verified
 from tests.integration.test_billing_ledger import signed
 
 pytestmark = pytest.mark.integration
@@ -27,9 +28,7 @@ PLANS = ("business_starter", "business_development", "advanced_business")
 
 def signup(stack: LocalStack, n: int) -> tuple[str, str]:
     email = f"runtime-{n}-{secrets.token_hex(3)}@example.test"
-    status, body = request(stack, "POST", "/api/signup", {"company": f"Runtime Co {n}", "email": email,
-                                                         "password": PASSWORD, "website": f"https://rt{n}.test"})
-    assert status == 200, body
+    body = signup_verified(stack, f"Runtime Co {n}", email, PASSWORD, f"https://rt{n}.test")  # with its code
     return body["clientId"], login(stack, email, PASSWORD)
 
 

@@ -16,6 +16,7 @@ from parley.billing.plans import Plan, PlanCatalog
 from parley.billing.policy import BillingPolicy
 from parley.ledger.models import AccountStatus, InvoiceStatus
 from tests.integration.billing_support import account, engaged_chats, login, request
+from tests.integration.identity_support import signup_verified
 
 pytestmark = pytest.mark.integration
 PASSWORD = "Trial-pass-2026!"
@@ -23,9 +24,7 @@ PASSWORD = "Trial-pass-2026!"
 
 def signup(stack: LocalStack) -> tuple[str, str]:
     email = f"owner-{secrets.token_hex(4)}@example.test"
-    status, body = request(stack, "POST", "/api/signup", {"company": "Blue Lagoon Spa", "email": email,
-                                                         "password": PASSWORD, "website": "https://lagoon.test"})
-    assert status == 200, body
+    body = signup_verified(stack, "Blue Lagoon Spa", email, PASSWORD, "https://lagoon.test")  # with its code
     return body["clientId"], login(stack, email, PASSWORD)
 
 

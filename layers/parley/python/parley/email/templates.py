@@ -79,6 +79,21 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "$expires_in_days days.</p>"
         ),
     ),
+    # To a new client's email at signup: the code that proves the mailbox (parley/auth/signup.py).
+    "signup.verification": EmailTemplate(
+        subject="Your Parley verification code",
+        text=(
+            "Hello,\n\nYour verification code for $company's Parley account is:\n\n    $code\n\n"
+            "Enter it on the signup page within $expires_in_minutes minutes. If you did not sign up, "
+            "ignore this email: no account is usable without the code.\n"
+        ),
+        html=(
+            "<p>Hello,</p><p>Your verification code for $company's Parley account is:</p>"
+            "<p style=\"font-size:24px;letter-spacing:4px\"><strong>$code</strong></p>"
+            "<p>Enter it on the signup page within $expires_in_minutes minutes. If you did not sign up, "
+            "ignore this email: no account is usable without the code.</p>"
+        ),
+    ),
     # --- billing (parley/ledger/mail.py): to the client's billing email, written to the outbox in
     # the same ledger transaction as the event each one reports.
     "billing.invoice_issued": EmailTemplate(
