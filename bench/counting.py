@@ -286,13 +286,13 @@ class ServerCounter:
             self._server = None
 
 
-REVOCATION_READ = "GetItem AGENT# (revocation cache)"
+REVOCATION_READ = "GetItem AGENT#/CLIENT# (revocation cache)"
 
 
 def classify_revocation(label: str, op: str, body: bytes) -> str:
-    """Name the agent-status read of the revocation cache (parley.auth.revocation: at most one
-    GetItem of `AGENT#{id}` per agent per execution environment per 30 s) apart from the
-    message's own requests."""
-    if label == "dynamodb" and op == "GetItem" and b'"AGENT#' in body:
+    """Name the status reads of the revocation cache (parley.auth.revocation: at most one GetItem
+    of `AGENT#{id}` per agent, and of `CLIENT#{id}` per visitors' client, per execution
+    environment per 30 s) apart from the message's own requests."""
+    if label == "dynamodb" and op == "GetItem" and (b'"AGENT#' in body or b'"CLIENT#' in body):
         return REVOCATION_READ
     return op

@@ -407,6 +407,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/admin/clients", "admin_api"),
     HttpRoute("GET", "/api/admin/clients/{client_id}", "admin_api"),
     HttpRoute("PATCH", "/api/admin/clients/{client_id}", "admin_api"),
+    HttpRoute("POST", "/api/admin/clients/{client_id}/disable", "admin_api"),
+    HttpRoute("POST", "/api/admin/clients/{client_id}/enable", "admin_api"),
     HttpRoute("GET", "/api/admin/agents", "admin_api"),
     HttpRoute("POST", "/api/admin/agents", "admin_api"),
     HttpRoute("PATCH", "/api/admin/agents/{agent_id}", "admin_api"),

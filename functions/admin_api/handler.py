@@ -64,6 +64,18 @@ def edit_client(client_id: str) -> dict[str, Any]:
     return {"client": client_view(client, get_clock().now())}
 
 
+@app.post("/api/admin/clients/<client_id>/disable")
+def disable_client(client_id: str) -> dict[str, Any]:
+    client, closed = _service(app).set_client_disabled(client_id, disabled=True)
+    return {"client": client_view(client, get_clock().now()), "closedConnections": closed}
+
+
+@app.post("/api/admin/clients/<client_id>/enable")
+def enable_client(client_id: str) -> dict[str, Any]:
+    client, _ = _service(app).set_client_disabled(client_id, disabled=False)
+    return {"client": client_view(client, get_clock().now())}
+
+
 # --- agents ----------------------------------------------------------------------------
 @app.get("/api/admin/agents")
 def list_agents() -> dict[str, Any]:

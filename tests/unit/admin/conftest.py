@@ -55,6 +55,9 @@ class FakeConnections:
     def connections_of_agent(self, agent_id: str) -> list[str]:
         return list(self.open.get(agent_id, []))
 
+    def visitor_connections_of_client(self, client_id: str) -> list[str]:
+        return list(self.open.get(client_id, []))
+
     def close(self, connection_ids: Iterable[str]) -> int:
         ids = list(connection_ids)
         self.closed += ids

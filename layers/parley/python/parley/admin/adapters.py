@@ -107,5 +107,8 @@ class LiveAgentConnections:
     def connections_of_agent(self, agent_id: str) -> list[str]:
         return self._chat.connections_of_agent(agent_id)
 
+    def visitor_connections_of_client(self, client_id: str) -> list[str]:
+        return self._chat.visitor_connections_for_client(client_id)
+
     def close(self, connection_ids: Iterable[str]) -> int:
         return self._gateway.close(connection_ids)

@@ -37,8 +37,11 @@ class InvitationMailer(Protocol):
 
 
 class AgentConnections(Protocol):
-    """An agent's open WebSocket connections, and closing them (`@connections` DELETE)."""
+    """An agent's (or a client's visitors') open WebSocket connections, and closing them
+    (`@connections` DELETE)."""
 
     def connections_of_agent(self, agent_id: str) -> list[str]: ...
+
+    def visitor_connections_of_client(self, client_id: str) -> list[str]: ...
 
     def close(self, connection_ids: Iterable[str]) -> int: ...

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from parley.admin.ports import AgentConnections, InvitationMailer, StaffDirectory
 from parley.admin.requests import AgentPatch, ClientSettingsPatch, InviteAgent, OnboardClient, TeamBody, TeamPatch
 from parley.auth.roles import StaffRole
-from parley.chat.models import Agent, Client, Team
+from parley.chat.models import Agent, Client, ClientStatus, Team
 from parley.errors import InvalidRequest, NotFound
 from parley.hours.client_hours import with_hours
 from parley.ids import new_id
@@ -156,6 +156,23 @@ class AdminService:
             closed = self._connections.close(self._connections.connections_of_agent(agent_id))
         logger.info("agent disabled" if disabled else "agent enabled", agent_id=agent_id, closed=closed)
         return agent.model_copy(update={"disabled": disabled}), closed
+
+    def set_client_disabled(self, client_id: str, disabled: bool) -> tuple[Client, int]:
+        """Disable (or enable) a client's widget: its key is refused at `$connect`, every open
+        visitor connection is closed at once and their later actions refused (parley.auth.revocation).
+        Enabling gives back the status the disable replaced (a client cut off for non-payment stays
+        cut off). Returns the client and the number of connections closed."""
+        client = self.client(client_id)
+        if disabled and client.status is not ClientStatus.DISABLED:
+            client = client.model_copy(update={"status": ClientStatus.DISABLED, "disabled_from": client.status})
+            self._tenants.put_client(client)
+        elif not disabled and client.status is ClientStatus.DISABLED:
+            client = client.model_copy(update={"status": client.disabled_from or ClientStatus.ACTIVE,
+                                               "disabled_from": None})
+            self._tenants.put_client(client)
+        closed = self._connections.close(self._connections.visitor_connections_of_client(client_id)) if disabled else 0
+        logger.info("client disabled" if disabled else "client enabled", client_id=client_id, closed=closed)
+        return client, closed
 
     # --- teams -------------------------------------------------------------------------
     def list_teams(self) -> list[Team]:

@@ -102,6 +102,7 @@ class Client(BaseModel):
     widget_key: str
     allowed_origins: list[str] = Field(default_factory=list)
     status: ClientStatus = ClientStatus.ACTIVE
+    disabled_from: ClientStatus | None = None  # the status an admin's disable replaced (enable restores it)
     accent_color: str = "#1f6feb"
     greeting: str = ""
     team_ids: list[str] = Field(default_factory=list)  # the teams whose agents answer this client

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from parley.auth.revocation import AGENT_STATUS
+from parley.auth.revocation import AGENT_STATUS, CLIENT_STATUS
 from parley.chat import limits, paging, queue
 from parley.chat.frames import (
     AcceptConversation,
@@ -91,7 +91,7 @@ class ChatService:
     def handle(self, connection_id: str, identity: Identity, action: ChatAction) -> dict[str, Any]:
         """Run one action of `identity` (from the `$connect` authorizer's context: no read).
         Membership is checked on every action by the repository's conditional writes."""
-        self._refuse_revoked(identity)
+        self._refuse_revoked(identity, action)
         handler = self._handlers.get(type(action))
         if handler is None:
             raise NotFound("unknown action")  # unreachable: parse_action only yields the handled types
@@ -232,10 +232,14 @@ class ChatService:
         return {"conversation": moved.public()}
 
     # --- helpers -----------------------------------------------------------------------
-    def _refuse_revoked(self, identity: Identity) -> None:
-        """Revocation: a disabled agent's every action is refused (their status cached ≤ 30 s)."""
+    def _refuse_revoked(self, identity: Identity, action: ChatAction) -> None:
+        """Revocation: a disabled agent's every action is refused, and a disabled client's
+        visitors' (their status cached ≤ 30 s, parley.auth.revocation). A start reads the
+        client itself (and refuses any client that is not active)."""
         if identity.role is Role.AGENT:
             AGENT_STATUS.require_active(identity.user_id, self._tenants.get_agent, self._clock.now())
+        elif identity.role is Role.VISITOR and not isinstance(action, StartConversation):
+            CLIENT_STATUS.require_enabled(identity.client_id, self._tenants.get_client, self._clock.now())
 
     @staticmethod
     def _require(identity: Identity, role: Role) -> None:

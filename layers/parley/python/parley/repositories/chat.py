@@ -15,6 +15,7 @@ Connections table
   CONN#{id} / META                 identity established at $connect, conversations joined
   AGENTS#{client} / CONN#{id}      agents online for a client (queue broadcasts)
   AGENTCONN#{agent} / CONN#{id}    an agent's connections (all its tabs join an accepted chat)
+  VISITORS#{client} / CONN#{id}    a client's visitor connections (closed when the client is disabled)
 
 A relayed message costs two requests whatever the number of open connections: UpdateItem
 conversation (next seq, membership checked in its condition, the connections to post to) and
@@ -160,6 +161,8 @@ class ChatRepository:
             items += [{"pk": f"AGENTS#{cid}", "sk": f"CONN#{connection.connection_id}", **base,
                        "agent_id": identity.user_id} for cid in identity.client_ids]
             items.append({"pk": f"AGENTCONN#{identity.user_id}", "sk": f"CONN#{connection.connection_id}", **base})
+        elif identity.role is Role.VISITOR:  # disabling the client closes these (parley.admin)
+            items.append({"pk": f"VISITORS#{identity.client_id}", "sk": f"CONN#{connection.connection_id}", **base})
         self._batch_write(self._conns, [{"PutRequest": {"Item": to_item(i)}} for i in items])
 
     def get_connection(self, connection_id: str) -> tuple[Connection, set[str]] | None:
@@ -184,6 +187,8 @@ class ChatRepository:
         if identity.role is Role.AGENT:
             keys += [{"pk": f"AGENTS#{cid}", "sk": f"CONN#{connection_id}"} for cid in identity.client_ids]
             keys.append({"pk": f"AGENTCONN#{identity.user_id}", "sk": f"CONN#{connection_id}"})
+        elif identity.role is Role.VISITOR:
+            keys.append({"pk": f"VISITORS#{identity.client_id}", "sk": f"CONN#{connection_id}"})
         self._batch_write(self._conns, [{"DeleteRequest": {"Key": to_item(k)}} for k in keys])
         for conversation_id in conversations:
             self.detach(conversation_id, connection_id)
@@ -194,6 +199,10 @@ class ChatRepository:
 
     def connections_of_agent(self, agent_id: str) -> list[str]:
         return self._query_connection_ids(f"AGENTCONN#{agent_id}")
+
+    def visitor_connections_for_client(self, client_id: str) -> list[str]:
+        """Every open visitor connection of a client (closed at once when it is disabled)."""
+        return self._query_connection_ids(f"VISITORS#{client_id}")
 
     def _query_connection_ids(self, pk: str) -> list[str]:
         ids: list[str] = []
