@@ -349,3 +349,21 @@ def test_stripes_invoice_paid_webhook_reinstates_like_any_payment() -> None:
         assert apply_webhook(world.billing, WebhookEvent(id=f"evt_{n}", type="invoice.paid",
                                                          created=world.clock.now(), parley_invoice_id=invoice_id))
     assert world.account().status is AccountStatus.ACTIVE and world.account().anchor_day == 9
+<<<<<<< ours
+=======
+
+
+def test_a_voided_invoice_stripe_never_received_is_not_carried_there_afterwards() -> None:
+    world = World()
+    first = defaulter(world, APRIL)
+    cut_off = default_day(world, first)
+    run_through(world, APRIL + days(1), date(2026, 5, 5))
+    world.payments.unavailable = True  # May 6 and 7: the cut-off cycle's invoice never reaches Stripe
+    run_through(world, date(2026, 5, 6), cut_off)
+    world.payments.unavailable = False
+    second = invoice(world, "in_20260506_cycle_cl_a")
+    assert second.stripe_invoice_id is None and second.status is InvoiceStatus.VOID  # voided all the same
+    assert world.account().status is AccountStatus.TERMINATED  # the first invoice defaulted
+    run_through(world, cut_off + days(1), cut_off + days(2))  # its collection entry rolls on: a no-op
+    assert second.invoice_id not in world.payments.invoices
+>>>>>>> theirs

@@ -115,9 +115,10 @@ class Collection:
 
     @staticmethod
     def _settled(invoice: LedgerInvoice) -> bool:
-        """Nothing to carry to Stripe: a zero invoice, or one Stripe has and that is paid."""
-        return invoice.total_cents == 0 or (invoice.stripe_invoice_id is not None
-                                            and invoice.status is InvoiceStatus.PAID)
+        """Nothing to carry to Stripe: a zero invoice, a voided one (the cut-off cycle's fee at
+        default, voided in Stripe by dunning if Stripe has it), or one Stripe has and that is paid."""
+        return invoice.total_cents == 0 or invoice.status is InvoiceStatus.VOID or (
+            invoice.stripe_invoice_id is not None and invoice.status is InvoiceStatus.PAID)
 
     def _collect(self, account: BillingAccount, invoice: LedgerInvoice, day: date, report: DayReport) -> None:
         assert self._payments is not None
