@@ -349,8 +349,6 @@ def test_stripes_invoice_paid_webhook_reinstates_like_any_payment() -> None:
         assert apply_webhook(world.billing, WebhookEvent(id=f"evt_{n}", type="invoice.paid",
                                                          created=world.clock.now(), parley_invoice_id=invoice_id))
     assert world.account().status is AccountStatus.ACTIVE and world.account().anchor_day == 9
-<<<<<<< ours
-=======
 
 
 def test_a_voided_invoice_stripe_never_received_is_not_carried_there_afterwards() -> None:
@@ -366,4 +364,3 @@ def test_a_voided_invoice_stripe_never_received_is_not_carried_there_afterwards(
     assert world.account().status is AccountStatus.TERMINATED  # the first invoice defaulted
     run_through(world, cut_off + days(1), cut_off + days(2))  # its collection entry rolls on: a no-op
     assert second.invoice_id not in world.payments.invoices
->>>>>>> theirs
