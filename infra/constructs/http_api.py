@@ -22,6 +22,9 @@ HTTP_BURST_LIMIT = 200
 ROUTE_THROTTLES = {
     "POST /api/signup": (2, 5),  # each creates a tenant, a Cognito user, a Stripe customer
     "POST /api/auth/login": (10, 20),  # password guessing
+    "POST /api/auth/mfa/setup": (5, 10),  # TOTP code guessing (5 tries per setup besides)
+    "POST /api/signup/verify": (5, 10),  # signup code guessing (5 tries per code besides)
+    "POST /api/signup/resend": (2, 5),  # each sends an email
     "POST /api/visitor/offline-message": (5, 10),  # each becomes a lead and an email
 }
 
@@ -90,7 +93,8 @@ class HttpApi(Construct):
             self.api,
             "AwsSolutions-APIG4",
             "Decision: no API Gateway authorizer. The routes are either public by nature "
-            "(/api/auth/login; /api/signup, which creates the account; /api/visitor/session, checked "
+            "(/api/auth/login and /api/auth/mfa/setup; /api/signup and its /verify, /resend and /policy, "
+            "which create and confirm the account; /api/visitor/session, checked "
             "against widget key and Origin; /api/stripe/webhook, called by Stripe and verified by its "
             "Stripe-Signature HMAC) or verify the Cognito JWT in the handler (JWKS, iss, aud, "
             "token_use: /api/client/*), the same code that runs in the local stack, where no API "

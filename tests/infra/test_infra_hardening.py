@@ -154,7 +154,8 @@ def _stage(synth: Synth, stage: Any) -> Resource:
 def test_http_routes_that_cost_much_have_tighter_throttles(synth: Synth) -> None:
     stage = _stage(synth, synth.stack.http_api.stage)
     settings = stage["Properties"]["RouteSettings"]
-    assert set(settings) == {"POST /api/signup", "POST /api/auth/login", "POST /api/visitor/offline-message"}
+    assert set(settings) == {"POST /api/signup", "POST /api/signup/verify", "POST /api/signup/resend",
+                             "POST /api/auth/login", "POST /api/auth/mfa/setup", "POST /api/visitor/offline-message"}
     default = stage["Properties"]["DefaultRouteSettings"]
     for key, (rate, burst) in http_api.ROUTE_THROTTLES.items():
         assert settings[key] == {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
