@@ -6,7 +6,7 @@ import { money, plural } from "../../../frontend/shared/format.js";
 import { api } from "../http.js";
 import { duration, store } from "../state.js";
 import { app, busy, toast } from "../ui.js";
-import { downloadPdf, openHosted, payInvoice } from "./paynow.js";
+import { downloadPdf, openStripe, payInvoice } from "./paynow.js";
 
 const INVOICE_KINDS = { cycle: "Monthly", final: "Final", trial_usage: "Trial usage", late_charge: "Late charge", add_on: "Add-on" };
 
@@ -89,7 +89,8 @@ function invoiceActions(inv, due) {
     { class: "row inv-actions" },
     action("Download PDF", "dash-invoice-pdf", "Preparing…", () => downloadPdf(inv.invoice_id)),
     inv.status === "open" && due > 0 ? action("Pay " + money(due) + " now", "dash-invoice-pay", "Paying…", pay, true) : null,
-    !local && inv.status === "open" && due > 0 ? action("Stripe invoice page", "dash-invoice-hosted", "Opening…", () => openHosted(inv.invoice_id)) : null,
+    !local && inv.status === "open" && due > 0 ? action("Stripe invoice page", "dash-invoice-hosted", "Opening…", () => openStripe(inv.invoice_id)) : null,
+    !local && inv.stripe_invoice_id ? action("Stripe's PDF", "dash-invoice-stripe-pdf", "Opening…", () => openStripe(inv.invoice_id, "invoicePdf")) : null,
   );
 }
 

@@ -26,11 +26,12 @@ async function payOwed() {
   toast(result.reinstated || acc.status === "active" ? "Paid — your service is active." : "Paid. The service stays " + acc.status + ".");
 }
 
-/** Stripe's hosted page of an invoice (AWS only: localstripe has none). */
-export async function openHosted(id) {
-  const links = await api("GET", path(id) + "/stripe");
-  if (!links.hostedInvoiceUrl || !/^https:\/\//i.test(links.hostedInvoiceUrl)) throw new Error("Stripe has no invoice page for this invoice yet.");
-  location.assign(links.hostedInvoiceUrl);
+/** Stripe's own page (`hostedInvoiceUrl`, pay there) or PDF (`invoicePdf`) of an invoice; AWS
+ * only: localstripe has neither. */
+export async function openStripe(id, which = "hostedInvoiceUrl") {
+  const url = (await api("GET", path(id) + "/stripe"))[which];
+  if (!url || !/^https:\/\//i.test(url)) throw new Error("Stripe has no such page for this invoice yet.");
+  location.assign(url);
 }
 
 /** The invoice PDF, downloaded with the session's token. */
@@ -49,6 +50,6 @@ export async function downloadPdf(id) {
 export function initPayNow() {
   $("pay-now").addEventListener("click", () => busy($("pay-now"), "Paying…", payOwed));
   $("pay-hosted").addEventListener("click", () =>
-    busy($("pay-hosted"), "Opening…", () => openHosted(store.data.alert.invoices[0].invoiceId)),
+    busy($("pay-hosted"), "Opening…", () => openStripe(store.data.alert.invoices[0].invoiceId)),
   );
 }
