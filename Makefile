@@ -11,6 +11,7 @@ export TZ := UTC
 help:
 	@echo "make dev    run the whole platform locally (demo site, agent console, APIs) on 127.0.0.1"
 	@echo "make test   run every test (unit, integration, e2e in Chromium, infra)"
+	@echo "make dev PORT=… START=YYYY-MM-DD POLICY=call_on_me|chat_outsource   (all optional)"
 	@echo "make lint | lock | synth | bench | frontend | simulate FILE=… | clock DAYS=… | clean"
 
 # Python dependencies come from uv.lock (exact versions and hashes; pyproject.toml holds the
@@ -57,8 +58,10 @@ chromium:
 lambda-deps: setup
 	UV=$(UV) bash infra/build_lambda_deps.sh
 
+# make dev [PORT=8765] [START=2027-01-05] [POLICY=call_on_me|chat_outsource]: START begins the
+# business clock at 09:00 that day (policy zone), POLICY picks the preset and its plan catalog.
 dev: setup frontend
-	$(PY) -m infra.local
+	$(PY) -m infra.local $(if $(PORT),--port $(PORT)) $(if $(START),--start $(START)) $(if $(POLICY),--policy $(POLICY))
 
 test: setup frontend chromium lambda-deps
 	$(PY) -m pytest -q
@@ -89,7 +92,8 @@ synth: setup lambda-deps frontend
 simulate: setup
 	$(VENV)/bin/parley billing simulate $(FILE)
 
-# Move the clock of a running `make dev`: make clock DAYS=30
+# Move the clock of a running `make dev` (whatever its PORT: the CLI reads the address and token
+# the stack wrote to .parley/local-control.json): make clock DAYS=30
 clock: setup
 	$(VENV)/bin/parley clock advance --days $(or $(DAYS),1)
 
