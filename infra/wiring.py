@@ -72,6 +72,7 @@ class FunctionSpec:
     starts_workflows: tuple[str, ...] = ()  # may start/stop executions of these state machines
     sends_email: bool = False  # talks SMTP (SES on AWS): EMAIL_ENVIRONMENT + reads the SMTP secret
     sends_to_queues: tuple[str, ...] = ()  # may send messages to these QUEUES (their URL variables)
+    writes_exports: bool = False  # writes data exports to EXPORTS_BUCKET and presigns their download
     timeout_seconds: int = 10
     memory_mb: int = 256
 
@@ -112,7 +113,22 @@ def environment_variables(spec: FunctionSpec) -> frozenset[str]:
         names.update(EMAIL_ENVIRONMENT)
     names.update(STATE_MACHINES[name].env_var for name in spec.starts_workflows)
     names.update(QUEUES[name].env_var for name in spec.sends_to_queues)
+    if spec.writes_exports:
+        names.add(EXPORTS_BUCKET.env_var)
     return frozenset(names)
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """An S3 bucket: private, encrypted, TLS only; objects expire after `expire_days`."""
+
+    logical_id: str
+    env_var: str  # the bucket name, for the functions granted it
+    expire_days: int
+
+
+# A client's data export (LC-3): written whole, downloaded through a short-lived presigned URL.
+EXPORTS_BUCKET = BucketSpec(logical_id="ExportsBucket", env_var="PARLEY_EXPORTS_BUCKET", expire_days=7)
 
 
 @dataclass(frozen=True)
@@ -263,6 +279,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                              "cognito-idp:AdminUpdateUserAttributes"),
             starts_workflows=("trial", "notice"),
             timeout_seconds=30,
+            writes_exports=True,  # the data export goes to S3 whole (LC-3)
         ),
         FunctionSpec(
             name="trial_end",

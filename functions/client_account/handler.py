@@ -12,12 +12,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from parley.auth.passwords import PASSWORD_POLICY
 from parley.auth.signup import SignupForm, normalize_email
+from parley.clock import get_clock, iso
 from parley.composition import auth as auth_services
 from parley.composition import billing as services
 from parley.composition.leads import lead_repository
 from parley.errors import InvalidRequest
+from parley.gateways.exports import S3Exports
 from parley.http import build_resolver, caller_client_id, parse_body
 from parley.observability import logger, tracer
+from parley.settings import get_settings
 
 app = build_resolver()
 
@@ -134,13 +137,16 @@ def withdraw_notice() -> dict[str, Any]:
 
 
 @app.get("/api/client/export")
-def export() -> Response[Any]:
+def export() -> dict[str, Any]:
+    """All of the caller's client's data (LC-3), every page of it, written to S3; the reply is a
+    presigned download URL valid for a few minutes (a whole export does not fit an API reply)."""
     client_id = caller_client_id(app)
     body = services.lifecycle().export(client_id)
     body["leads"] = [lead.public() for lead in lead_repository().all_of_client(client_id)]  # the client's too (LC-3)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
-                    body=body,
-                    headers={"Content-Disposition": f'attachment; filename="parley-export-{client_id}.json"'})
+    stored = S3Exports(get_settings().exports_bucket).save(client_id, body, get_clock().now())
+    return {"downloadUrl": stored.download_url, "expiresAt": iso(stored.expires_at), "bytes": stored.bytes,
+            "conversations": len(body["conversations"]),
+            "messages": sum(len(c["messages"]) for c in body["conversations"]), "leads": len(body["leads"])}
 
 
 @logger.inject_lambda_context

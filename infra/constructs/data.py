@@ -1,14 +1,16 @@
-"""DynamoDB tables, one per `wiring.TABLES` entry."""
+"""DynamoDB tables, one per `wiring.TABLES` entry, and the data exports bucket (`wiring.EXPORTS_BUCKET`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import wiring
+from infra.constructs.nag import acknowledge
 
 
 def _string_key(name: str) -> dynamodb.Attribute:
@@ -54,3 +56,23 @@ class Data(Construct):
             assert isinstance(cfn_table, dynamodb.CfnTable)
             cfn_table.override_logical_id(spec.logical_id)
             self.tables[key] = table
+        self.exports_bucket = self._exports_bucket(wiring.EXPORTS_BUCKET)
+
+    def _exports_bucket(self, spec: wiring.BucketSpec) -> s3.Bucket:
+        """Clients' data exports: private, SSE-S3, TLS only, expired after `expire_days`, every
+        download (presigned GET) in its own access log."""
+        access_logs = s3.Bucket(
+            self, f"{spec.logical_id}AccessLogs", block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED, object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))], removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(access_logs, "AwsSolutions-S1",
+                    "This is the exports bucket's access-log bucket itself; logging it into itself would log "
+                    "its own log deliveries.")
+        return s3.Bucket(
+            self, spec.logical_id, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED, server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="exports/",
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(spec.expire_days))],
+            removal_policy=RemovalPolicy.RETAIN,  # a deletion must not fail on (or lose) a pending export
+        )

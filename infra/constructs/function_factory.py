@@ -20,6 +20,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -101,6 +102,7 @@ class FunctionResources:
     layers: Sequence[lambda_.ILayerVersion]
     email: Email | None = None  # SES and the SMTP secret: needed once a function `sends_email`
     queues: Mapping[str, sqs.IQueue] = field(default_factory=dict)  # wiring.QUEUES, for `sends_to_queues`
+    exports_bucket: s3.IBucket | None = None  # wiring.EXPORTS_BUCKET, for `writes_exports`
 
 
 class ParleyFunction(Construct):
@@ -228,6 +230,24 @@ class ParleyFunction(Construct):
             queue = resources.queues[name]
             queue.grant_send_messages(fn)
             fn.add_environment(wiring.QUEUES[name].env_var, queue.queue_url)
+
+        self._grant_exports(resources.exports_bucket)
+
+    def _grant_exports(self, bucket: s3.IBucket | None) -> None:
+        """`writes_exports`: put an export and get it (the presigned GET is signed with this role)."""
+        if not self.spec.writes_exports:
+            return
+        if bucket is None:
+            raise ValueError(f"{self.spec.name} writes exports: FunctionResources needs the exports bucket")
+        self.function.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"],
+                                                             resources=[bucket.arn_for_objects("*")]))
+        self.function.add_environment(wiring.EXPORTS_BUCKET.env_var, bucket.bucket_name)
+        self._findings.append((
+            f"AwsSolutions-IAM5[Resource::{attr_ref(bucket)}/*]",
+            "Risk accepted: put and get of any object in the exports bucket (keys are per client and "
+            "per export, known only at runtime); which client's prefix is written is the route's "
+            "tenant-scoped decision, and the bucket holds nothing but exports.",
+        ))
 
     def _grant_email(self, email: Email | None) -> None:
         # SMTP to SES: the function's role needs only the credentials secret (SES authorizes

@@ -38,7 +38,15 @@ from infra.local.scheduler import LocalScheduler
 from infra.local.smtp import LocalSmtpServer, add_mail_routes
 from infra.local.streams import StreamPoller
 from infra.local.tables import create_tables
-from infra.wiring import QUEUE_SUBSCRIPTIONS, QUEUES, SCHEDULES, STATE_MACHINES, STREAM_SUBSCRIPTIONS, TABLES
+from infra.wiring import (
+    EXPORTS_BUCKET,
+    QUEUE_SUBSCRIPTIONS,
+    QUEUES,
+    SCHEDULES,
+    STATE_MACHINES,
+    STREAM_SUBSCRIPTIONS,
+    TABLES,
+)
 from parley import services
 from parley.auth.passwords import PASSWORD_POLICY
 from parley.auth.roles import Group
@@ -52,6 +60,7 @@ from parley.observability import logger
 REGION = "us-east-1"
 VISITOR_SECRET_NAME = "parley/local/visitor-token-secret"
 STRIPE_SECRET_NAME = "parley/local/stripe"
+EXPORTS_BUCKET_NAME = "parley-local-exports"
 SMTP_SECRET_NAME = "parley/local/smtp"  # no login locally: empty credentials, read like on AWS
 EMAIL_FROM = "no-reply@parley.local"
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -181,6 +190,17 @@ class LocalStack:
     def drain_streams(self) -> int:
         """Deliver what the streams and queues hold now (streams first: queues are fed by runs)."""
         return sum(p.drain() for p in self.pollers) + sum(q.drain() for q in self.queue_pollers)
+
+    def _create_exports_bucket(self) -> None:
+        """wiring.EXPORTS_BUCKET on moto: encrypted by default, objects expire as on AWS (moto
+        stores the rule; nothing here runs long enough for it to bite)."""
+        s3 = self.boto("s3")
+        s3.create_bucket(Bucket=EXPORTS_BUCKET_NAME)
+        s3.put_bucket_encryption(Bucket=EXPORTS_BUCKET_NAME, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        s3.put_bucket_lifecycle_configuration(Bucket=EXPORTS_BUCKET_NAME, LifecycleConfiguration={"Rules": [
+            {"ID": "expire-exports", "Status": "Enabled", "Filter": {"Prefix": ""},
+             "Expiration": {"Days": EXPORTS_BUCKET.expire_days}}]})
 
     def _create_queues(self) -> None:
         """The SQS queues of wiring.QUEUES on moto, each with its dead-letter queue and redrive."""
@@ -323,6 +343,7 @@ class LocalStack:
             "PARLEY_SMTP_STARTTLS": "false", "PARLEY_SMTP_SECRET_NAME": SMTP_SECRET_NAME,
             "PARLEY_EMAIL_FROM": EMAIL_FROM, "PARLEY_SES_CONFIGURATION_SET": "",
             **{spec.env_var: table_name(name) for name, spec in TABLES.items()},
+            EXPORTS_BUCKET.env_var: EXPORTS_BUCKET_NAME,
         }
         os.environ.update(env)
         logger.setLevel(env["POWERTOOLS_LOG_LEVEL"])  # built at import, before this environment
@@ -331,6 +352,7 @@ class LocalStack:
     def _create_resources(self) -> None:
         create_tables(self.boto("dynamodb"), table_name)
         self._create_queues()
+        self._create_exports_bucket()
         secrets_manager = self.boto("secretsmanager")
         secrets_manager.create_secret(Name=VISITOR_SECRET_NAME, SecretString=secrets.token_hex(32))
         secrets_manager.create_secret(Name=SMTP_SECRET_NAME, SecretString=json.dumps({"username": "", "password": ""}))

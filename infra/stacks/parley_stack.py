@@ -146,6 +146,7 @@ class ParleyStack(Stack):
                 layers=self.layers.all,
                 email=self.email,
                 queues=self.queues.queues,
+                exports_bucket=self.data.exports_bucket,
             ),
             provider_time_zone=settings.provider_time_zone,
             reserve_concurrency=settings.reserve_billing_concurrency,

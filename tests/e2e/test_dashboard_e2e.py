@@ -208,7 +208,7 @@ def withdraw_the_notice(page: Page, status: Locator, notice: Locator) -> None:
 
 
 def download_all_my_data(page: Page) -> None:
-    """Fetched with the bearer token, saved from a Blob."""
+    """Asked for with the bearer token, downloaded from the presigned S3 link it returns."""
     with page.expect_download() as download_info:
         page.get_by_test_id("dash-export").click()
     download = download_info.value

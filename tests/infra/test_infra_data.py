@@ -1,4 +1,5 @@
-"""Tables: keys, GSIs, TTL and stream per TableSpec; on-demand, PITR, encryption, retained."""
+"""Tables: keys, GSIs, TTL and stream per TableSpec; on-demand, PITR, encryption, retained. The
+data exports bucket: private, encrypted, TLS only, logged, objects expired."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ def test_table(synth: Synth, key: str) -> None:
         assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     else:
         assert "StreamSpecification" not in props
+
+
+def test_the_exports_bucket_expires_its_objects_and_logs_every_access(synth: Synth) -> None:
+    data = synth.stack.data
+    bucket = synth.resources[synth.logical_id(data.exports_bucket)]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    assert [(r["Status"], r["ExpirationInDays"]) for r in props["LifecycleConfiguration"]["Rules"]] == [
+        ("Enabled", wiring.EXPORTS_BUCKET.expire_days)]
+    assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"] != synth.logical_id(data.exports_bucket)
+    env = synth.resources[synth.function_id("client_account")]["Properties"]["Environment"]["Variables"]
+    assert env[wiring.EXPORTS_BUCKET.env_var] == {"Ref": synth.logical_id(data.exports_bucket)}

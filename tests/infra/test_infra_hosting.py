@@ -16,7 +16,7 @@ pytestmark = pytest.mark.infra
 
 def test_buckets_private_encrypted_ssl_only(synth: Synth) -> None:
     buckets = synth.of_type("AWS::S3::Bucket")
-    assert len(buckets) == 2  # sites + access logs
+    assert len(buckets) == 4  # sites, data exports, and an access-log bucket for each
     for props in (b["Properties"] for b in buckets.values()):
         assert props["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,
@@ -26,7 +26,7 @@ def test_buckets_private_encrypted_ssl_only(synth: Synth) -> None:
         }
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in synth.of_type("AWS::S3::BucketPolicy").values()]
-    assert len(policies) == 2
+    assert len(policies) == 4
     for statements in policies:
         assert any(
             s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements

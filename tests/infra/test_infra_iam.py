@@ -172,6 +172,19 @@ def test_client_account_cognito_actions(synth: Synth) -> None:
     }
 
 
+def test_exports_writers_put_and_get_export_objects_only(synth: Synth) -> None:
+    bucket_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.data.exports_bucket), "Arn"]}
+    for name, spec in wiring.FUNCTIONS.items():
+        grants = [(action, resource) for s in _statements(synth, name) for action in as_list(s["Action"])
+                  if action.startswith("s3:") for resource in as_list(s["Resource"])]
+        if not spec.writes_exports:
+            assert grants == [], name
+            continue
+        assert sorted(a for a, _ in grants) == ["s3:GetObject", "s3:PutObject"], name
+        assert all(r == {"Fn::Join": ["", [bucket_arn, "/*"]]} for _, r in grants), grants
+    assert [n for n, spec in wiring.FUNCTIONS.items() if spec.writes_exports] == ["client_account"]
+
+
 @pytest.mark.parametrize("name", sorted(wiring.FUNCTIONS))
 def test_nothing_else(synth: Synth, name: str) -> None:
     """Logs to its own group, X-Ray, and the services above (SQS: a stream subscriber's
@@ -180,6 +193,8 @@ def test_nothing_else(synth: Synth, name: str) -> None:
     allowed_prefixes = ("logs:", "xray:", "dynamodb:", "execute-api:", "cognito-idp:", "secretsmanager:", "sqs:")
     if wiring.FUNCTIONS[name].starts_workflows:
         allowed_prefixes += ("states:",)
+    if wiring.FUNCTIONS[name].writes_exports:
+        allowed_prefixes += ("s3:",)
     assert all(a.startswith(allowed_prefixes) for a in _actions(_statements(synth, name)))
     # What may have Resource '*': X-Ray (no resource-level permissions) and, for a stream
     # subscriber, dynamodb:ListStreams (CDK's stream grant; it lists stream ARNs, reads nothing).

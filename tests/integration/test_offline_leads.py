@@ -348,8 +348,10 @@ def test_an_agent_turns_a_chat_into_a_lead_once(local_stack: Any, chat: Harness)
 def test_the_clients_export_includes_its_leads(local_stack: Any) -> None:
     sierra = Tenant(client=_client(local_stack, "cl_sierra"), agent_username="alex", inbox="leads@sierra.test")
     lead_id = offline(local_stack, sierra, session(local_stack, sierra)["visitorToken"])[1]["leadId"]
-    status, export, _ = call(local_stack, "GET", "/api/client/export", token=login(local_stack, "owner-sierra"))
-    assert status == 200, export
+    status, reply, _ = call(local_stack, "GET", "/api/client/export", token=login(local_stack, "owner-sierra"))
+    assert status == 200, reply
+    with urllib.request.urlopen(reply["downloadUrl"], timeout=60) as response:  # the export is in S3
+        export = json.loads(response.read())
     assert lead_id in {lead["leadId"] for lead in export["leads"]}
     assert all(lead["clientId"] == "cl_sierra" for lead in export["leads"])
 

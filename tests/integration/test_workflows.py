@@ -3,7 +3,9 @@ simulated clock, driven through the client dashboard's HTTP API (CO-2, CO-4, CO-
 
 from __future__ import annotations
 
+import json
 import secrets
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -187,8 +189,10 @@ def test_dashboard_bad_input_is_a_clear_4xx_that_changes_nothing(local_stack: Lo
 def test_the_data_export_holds_conversations_visitors_and_invoices(local_stack: LocalStack) -> None:
     client_id, token = signup(local_stack)
     engaged_chats(client_id, 2)
-    status, export = request(local_stack, "GET", "/api/client/export", None, token)
+    status, reply = request(local_stack, "GET", "/api/client/export", None, token)
     assert status == 200
+    with urllib.request.urlopen(reply["downloadUrl"], timeout=30) as response:  # the export is in S3
+        export = json.loads(response.read())
     assert export["clientId"] == client_id and len(export["conversations"]) == 2
     assert [m["text"] for m in export["conversations"][0]["messages"] if m["kind"] == "text"] == ["hi", "hello!"]
     assert len(export["visitors"]) == 2

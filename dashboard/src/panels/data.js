@@ -1,4 +1,4 @@
-// The client's data: retention notes and the export (LC-3) as a download.
+// The client's data: retention notes and the export (LC-3), downloaded from its S3 link.
 import { $, h } from "../../../frontend/shared/dom.js";
 import { api } from "../http.js";
 import { busy, toast } from "../ui.js";
@@ -13,18 +13,14 @@ export function renderData(acc) {
 }
 
 async function exportData() {
-  const res = await api("GET", "/api/client/export", undefined, { raw: true });
-  const blob = await res.blob();
-  const cd = res.headers.get("content-disposition") || "";
-  const m = /filename="?([^";]+)"?/i.exec(cd);
-  const name = (m && m[1].replace(/[^A-Za-z0-9._-]/g, "_")) || "parley-export.json";
-  const url = URL.createObjectURL(blob);
-  const a = h("a", { href: url, download: name, hidden: true });
+  // The whole export is written to S3; the reply is a link valid for a few minutes, which
+  // downloads it under the name the server gave it (a navigation, so no token goes along).
+  const res = await api("GET", "/api/client/export");
+  const a = h("a", { href: res.downloadUrl, hidden: true });
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-  toast("Your data was downloaded as " + name + ".");
+  toast("Your data export (" + res.conversations + " conversations) is downloading.");
 }
 
 export function initData() {

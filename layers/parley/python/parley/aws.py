@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -42,6 +43,12 @@ def sqs() -> SQSClient:
     return boto3.client("sqs", config=_CONFIG)
 
 
+@lru_cache(maxsize=1)
+def s3() -> S3Client:
+    # SigV4 for presigned URLs (every region accepts it; some accept nothing else).
+    return boto3.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4")))
+
+
 @lru_cache(maxsize=8)
 def connections_api(endpoint: str) -> ApiGatewayManagementApiClient:
     # One attempt per call: a 410 is an answer, and the relay's own short retry budget
@@ -59,4 +66,5 @@ def reset_clients() -> None:
     cognito.cache_clear()
     stepfunctions.cache_clear()
     sqs.cache_clear()
+    s3.cache_clear()
     connections_api.cache_clear()

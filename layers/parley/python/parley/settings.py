@@ -28,6 +28,7 @@ RESOURCE_VARIABLES = {
     "visitor_token_secret_name": "PARLEY_VISITOR_TOKEN_SECRET_NAME",
     "stripe_secret_name": "PARLEY_STRIPE_SECRET_NAME",
     "collection_queue_url": "PARLEY_COLLECTION_QUEUE_URL",
+    "exports_bucket": "PARLEY_EXPORTS_BUCKET",
 }
 
 
@@ -82,6 +83,10 @@ class Settings(BaseModel):
     @property
     def collection_queue_url(self) -> str:
         return self._resource("collection_queue_url")
+
+    @property
+    def exports_bucket(self) -> str:
+        return self._resource("exports_bucket")
 
     @property
     def data_table(self) -> str:

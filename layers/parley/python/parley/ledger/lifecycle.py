@@ -267,7 +267,7 @@ class AccountLifecycle:
         visitors: dict[str, dict[str, Any]] = {}
         out = []
         for conversation in conversations:
-            messages, _ = self._chat.messages_since(conversation.conversation_id, 0, limit=10_000)
+            messages = self._chat.all_messages(conversation.conversation_id)  # every page, not DynamoDB's first 1 MB
             out.append({**conversation.public(), "visitorEmail": conversation.visitor_email,
                         "messages": [m.public() for m in messages]})
             visitor = visitors.setdefault(conversation.visitor_id, {

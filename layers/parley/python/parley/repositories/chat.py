@@ -515,6 +515,14 @@ class ChatRepository:
         messages = [Message.model_validate(from_item(i)) for i in page.get("Items", [])]
         return messages, "LastEvaluatedKey" in page
 
+    def all_messages(self, conversation_id: str) -> list[Message]:
+        """Every message of a conversation, oldest first, page by page (the data export, LC-3)."""
+        found, more = self.messages_since(conversation_id, 0)
+        while more and found:
+            page, more = self.messages_since(conversation_id, found[-1].seq)
+            found += page
+        return found
+
     def waiting(self, client_id: str) -> list[Conversation]:
         return self._query_gsi(f"QUEUE#{client_id}")
 
