@@ -9,7 +9,7 @@ frontend/shared/chatsync.js:
 * every send carries a clientMessageId and stays pending until its ack; after a reconnect the
   client resumes first (a resumed copy with its id confirms it) and sends what is still pending
   again with the same id (an ack with `duplicate: true` confirms it);
-* a `rate_limited` refusal is sent again after `retryAfter`;
+* a `rate_limited` or `send_in_progress` refusal is sent again after `retryAfter`;
 * no answer within 10 s: the socket is taken for dead and replaced.
 
 Each conversation has a visitor and an agent (one agent account per conversation, cap 1, so the
@@ -53,6 +53,9 @@ REQUEST_TIMEOUT = 10.0  # no answer: the socket is dead (the clients' request ti
 GAP_WAIT = 1.0  # a hole in the live seqs is given this long to fill before a resume
 SETTLE_TIMEOUT = 60.0  # after the sends, how long a side waits for the other's last messages
 MAX_RESUME_PAGES = 1000
+# Refusals that store nothing and say when to try again: a rate limit, and a retry that overtook
+# its original (still being stored; docs/protocol.md "Idempotent sends").
+RETRY_LATER = ("rate_limited", "send_in_progress")
 
 
 @dataclass(frozen=True)
@@ -113,13 +116,14 @@ class Stats:
     duplicate_acks: int = 0
     confirmed_by_resume: int = 0
     rate_limited: int = 0
+    in_progress: int = 0  # send_in_progress: a retry that overtook its original
     gap_resumes: int = 0
     ack_ms: list[float] = field(default_factory=list)  # a clean attempt: send -> its ack
     confirm_ms: list[float] = field(default_factory=list)  # first try -> confirmed, drops included
 
     def merge(self, other: Stats) -> None:
         for name in ("drops", "reconnects", "resends", "duplicate_acks", "confirmed_by_resume", "rate_limited",
-                     "gap_resumes"):
+                     "in_progress", "gap_resumes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.ack_ms += other.ack_ms
         self.confirm_ms += other.confirm_ms
@@ -207,9 +211,12 @@ class RuleClient:
             request_id = uuid.uuid4().hex[:16]
             self._send({"action": action, "requestId": request_id, **fields})
             reply = self.await_reply(request_id)
-            if reply.get("code") != "rate_limited":
+            if reply.get("code") not in RETRY_LATER:
                 return reply
-            self.stats.rate_limited += 1
+            if reply.get("code") == "rate_limited":
+                self.stats.rate_limited += 1
+            else:
+                self.stats.in_progress += 1
             time.sleep(min(10.0, float(reply.get("retryAfter") or 1)))
 
     def ok(self, action: str, **fields: Any) -> dict[str, Any]:
@@ -302,8 +309,11 @@ class RuleClient:
             self.pending.pop(cmid, None)
             self.render(data["message"])
             self.mind_gaps()
-        elif reply.get("code") == "rate_limited":
-            self.stats.rate_limited += 1
+        elif reply.get("code") in RETRY_LATER:
+            if reply["code"] == "rate_limited":
+                self.stats.rate_limited += 1
+            else:
+                self.stats.in_progress += 1
             time.sleep(min(10.0, float(reply.get("retryAfter") or 1)))
         else:
             raise RuntimeError(f"sendMessage refused: {reply}")
@@ -482,7 +492,7 @@ def run_soak(stack: Any, cfg: SoakConfig) -> dict[str, Any]:
         "lost": totals["lost"], "duplicated": totals["duplicated"], "out_of_order": totals["out_of_order"],
         "late": totals["late"], "drops": stats.drops, "reconnects": stats.reconnects, "resends": stats.resends,
         "duplicate_acks": stats.duplicate_acks, "confirmed_by_resume": stats.confirmed_by_resume,
-        "rate_limited": stats.rate_limited, "gap_resumes": stats.gap_resumes,
+        "rate_limited": stats.rate_limited, "send_in_progress": stats.in_progress, "gap_resumes": stats.gap_resumes,
         "ack_p50_ms": percentile(stats.ack_ms, 50), "ack_p99_ms": percentile(stats.ack_ms, 99),
         "confirm_p50_ms": percentile(stats.confirm_ms, 50), "confirm_p99_ms": percentile(stats.confirm_ms, 99),
         "setup_s": round(setup_s, 2), "run_s": round(run_s, 2),
@@ -505,12 +515,12 @@ def run(cfg: SoakConfig) -> dict[str, Any]:
 
 def print_results(r: dict[str, Any]) -> None:
     print(f"\n== soak: {r['conversations']} conversations x {r['messages_per_side']} messages each way, "
-          f"{r['drop_rate']:.0%} abrupt drops after a send ==")
+          f"{r['drop_rate']:.0%} of tries with an abrupt drop (half before the frame, half after) ==")
     print(f"sent {r['sent']}: lost {r['lost']}, duplicated {r['duplicated']}, out of order {r['out_of_order']} "
           f"(late, recovered by the next resume: {r['late']})")
     print(f"drops {r['drops']}, reconnects {r['reconnects']}, resends {r['resends']} (answered duplicate: "
           f"{r['duplicate_acks']}), confirmed by a resumed copy {r['confirmed_by_resume']}, gap resumes "
-          f"{r['gap_resumes']}, rate limited {r['rate_limited']}")
+          f"{r['gap_resumes']}, rate limited {r['rate_limited']}, send_in_progress {r['send_in_progress']}")
     print(f"ack p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms (a clean attempt: send -> ack); confirmed p50 "
           f"{r['confirm_p50_ms']} ms, p99 {r['confirm_p99_ms']} ms (first try -> confirmed, drops included)")
     print(f"{'PASS' if r['pass'] else 'FAIL'}  targets: lost, duplicated, out of order all 0 "

@@ -154,32 +154,39 @@ async function flush(chat) {
         });
         confirmItem(chat, item, data.message);
       } catch (err) {
-        if (err.code === "disconnected" || err.code === "timeout") {
-          item.state = "unsure"; // maybe stored: sent again with the same id after the reconnect
-          break;
-        }
-        if (err.code === "rate_limited") {
-          item.state = "queued"; // nothing was stored; it goes out when the server says
-          toast(errorText(err.code), "info");
-          setTimeout(() => flush(chat), retryAfterMs(err));
-          break;
-        }
-        chat.outbox.splice(chat.outbox.indexOf(item), 1);
-        if (item.el) {
-          item.el.dataset.status = "failed";
-          item.el.querySelector(".meta").textContent = "Not delivered: " + errorText(err.code);
-        }
-        if (err.code === "conversation_closed") {
-          chat.conv.status = "closed";
-          renderPane(false);
-          renderChats();
-        }
-        toast(errorText(err.code));
+        if (!sendFailed(chat, item, err)) break;
       }
     }
   } finally {
     flushing.delete(chat.id);
   }
+}
+
+/** After a refused or unanswered send: true to go on with the next reply, false to stop. */
+function sendFailed(chat, item, err) {
+  if (err.code === "disconnected" || err.code === "timeout") {
+    item.state = "unsure"; // maybe stored: sent again with the same id after the reconnect
+    return false;
+  }
+  if (err.code === "rate_limited" || err.code === "send_in_progress") {
+    // Nothing stored (or the first copy is still being stored): again when the server says.
+    item.state = "queued";
+    if (err.code === "rate_limited") toast(errorText(err.code), "info");
+    setTimeout(() => flush(chat), retryAfterMs(err));
+    return false;
+  }
+  chat.outbox.splice(chat.outbox.indexOf(item), 1);
+  if (item.el) {
+    item.el.dataset.status = "failed";
+    item.el.querySelector(".meta").textContent = "Not delivered: " + errorText(err.code);
+  }
+  if (err.code === "conversation_closed") {
+    chat.conv.status = "closed";
+    renderPane(false);
+    renderChats();
+  }
+  toast(errorText(err.code));
+  return true;
 }
 
 // ---------- typing ----------

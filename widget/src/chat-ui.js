@@ -349,9 +349,10 @@ function main(boot) {
       item.state = "unsure"; // maybe stored: sent again with the same id after the reconnect
       return false;
     }
-    if (code === "rate_limited") {
-      item.state = "queued"; // nothing was stored; it goes out when the server says
-      flash(code);
+    if (code === "rate_limited" || code === "send_in_progress") {
+      // Nothing stored (or the first copy is still being stored): again when the server says.
+      item.state = "queued";
+      if (code === "rate_limited") flash(code);
       clearTimeout(retryTimer);
       retryTimer = setTimeout(flush, retryAfterMs(err));
       return false;
