@@ -222,7 +222,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], bool 
 BENCHMARKS["routing"] = routing.entry  # bench/routing.py (issue 10)
 BENCHMARKS["soak"] = soak.entry  # bench/soak.py (issue 11)
 BENCHMARKS["collection"] = collection.entry  # bench/collection.py (issue 12: the fan-out at Stripe's latency)
-DEFAULT = ("imports", "chat", "cost", "sizes", "routing")  # billing (10,000 due among 100,000: 5-10 min) is opt-in
+DEFAULT = ("imports", "chat", "cost", "sizes", "routing", "soak")  # billing (10,000 due among 100,000: 5-10 min) is opt-in; soak ~15 min
 
 
 def main(argv: Sequence[str] | None = None) -> int:
