@@ -80,8 +80,8 @@ def current() -> ChatLimits:
 
 
 OPEN_CAP_RETRY_AFTER = 60.0  # a hint: the cap frees up when a conversation closes
-# How many past windows' counters a write removes (older ones stay until the conversation
-# closes, or the limits item expires).
+# How many past windows' counters a write removes: a counter older than that (after a pause of
+# over a minute) stays on its item, a few bytes; the visitor limits item expires by TTL.
 STALE_WINDOWS_REMOVED = 12
 # A retried send is recognised for at least DEDUPE_WINDOW_SECONDS (at most twice that): the
 # conversation keeps the ids of the current and the previous window.
