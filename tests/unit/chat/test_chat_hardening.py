@@ -226,13 +226,43 @@ class TestConversationLimits:
         other = world.visitor("V2")  # another visitor is not affected
         assert self.start(world, other)["conversation"]["status"] == "waiting"
 
-    def test_a_start_costs_no_extra_request(self, world: World) -> None:
+    def test_what_a_start_costs(self, world: World) -> None:
         visitor = world.visitor("V1")
         world.requests.clear()
         self.start(world, visitor)
-        # As before the limits: the client, the transaction (now also the visitor's limits item),
-        # attaching the connection, the agents to tell.
-        assert world.requests == {"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1, "Query": 1}
+        # The client, the transaction (also the visitor's limits item), attaching the connection,
+        # the agents to tell — and the client's ceiling: read before, counted after (a GetItem and
+        # an UpdateItem per start; nothing per message).
+        assert world.requests == {"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 2, "Query": 1}
+
+    def test_a_client_has_a_ceiling_of_new_conversations_over_all_its_visitors(
+            self, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv(limits.LIMITS_ENV, '{"client_starts": {"limit": 3, "window_seconds": 60}}')
+        agent = world.agent("A1")
+        for n in range(3):  # three fresh visitors (a flood of new visitor tokens looks like this)
+            self.start(world, world.visitor(f"V{n}"))
+        before = conversations(world)
+        world.relay.posts.clear()
+        world.clock.set(T0 + timedelta(seconds=59))
+        with pytest.raises(RateLimited) as refused:
+            self.start(world, world.visitor("V9"))
+        assert (refused.value.limit, refused.value.retry_after) == ("client_starts", 1)
+        assert conversations(world) == before and world.relay.to(agent) == []
+        other_client = world.visitor("W1", client_id="cl_b")  # another client's visitors are not affected
+        assert self.start(world, other_client)["conversation"]["status"] == "waiting"
+        world.clock.set(T0 + timedelta(seconds=60))  # the next window
+        assert self.start(world, world.visitor("V9"))["conversation"]["status"] == "waiting"
+
+    def test_starts_a_visitors_own_limits_refuse_do_not_use_up_the_clients_ceiling(
+            self, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv(limits.LIMITS_ENV, '{"client_starts": {"limit": 4, "window_seconds": 60}}')
+        flooder = world.visitor("V1")
+        opened = [self.start(world, flooder) for _ in range(limits.current().max_open_conversations)]
+        for _ in range(10):  # refused by the visitor's open-conversation cap: not counted for the client
+            with pytest.raises(RateLimited):
+                self.start(world, flooder)
+        assert len(opened) == 3
+        assert self.start(world, world.visitor("V2"))["conversation"]["status"] == "waiting"  # 4 of 4
 
 
 def test_typing_in_a_closed_conversation_is_refused(world: World) -> None:

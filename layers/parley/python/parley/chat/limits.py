@@ -7,7 +7,11 @@ requests (parley.repositories.chat):
 - messages: a counter per sender role and window on the conversation item, bumped by the
   sequence UpdateItem; its condition refuses the write when the window's count is spent;
 - conversations: the visitor's limits item (open conversations, starts per window), updated in
-  the TransactWriteItems that creates the conversation.
+  the TransactWriteItems that creates the conversation;
+- a client's new conversations per window (a ceiling over all its visitors, against a flood of
+  fresh visitor tokens): read before a start, counted after one (two requests per start, none
+  per message; a start the visitor's limits refuse is not counted, so one visitor's flood
+  cannot use up the client's ceiling).
 
 Windows are fixed and aligned on the epoch (a burst of at most `limit` per window, so at most
 twice that across a window boundary); they follow the business clock.
@@ -61,6 +65,9 @@ class ChatLimits(BaseModel):
     # startConversation per visitor: 5 a minute, and at most 3 of their conversations open at once.
     starts: WindowLimit = WindowLimit(limit=5, window_seconds=60)
     max_open_conversations: int = Field(default=3, ge=1)
+    # New conversations per client, all visitors together: 120 a minute — far above what a
+    # client's agents can take, and what stops 200 fake visitors pushing 200 chats to every agent.
+    client_starts: WindowLimit = WindowLimit(limit=120, window_seconds=60)
 
     def messages(self, role: Role) -> WindowLimit:
         return self.visitor_messages if role is Role.VISITOR else self.agent_messages
@@ -91,7 +98,7 @@ LIMITS_ITEM_TTL_SECONDS = 2 * 24 * 3600
 
 class RateLimited(ParleyError):
     """Too many of something: nothing was stored; try again after `retry_after` seconds.
-    `limit` names which limit refused (messages, starts, open_conversations)."""
+    `limit` names which limit refused (messages, starts, open_conversations, client_starts)."""
 
     code = "rate_limited"
     status = 429

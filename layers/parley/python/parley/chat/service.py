@@ -198,8 +198,10 @@ class ChatService:
         first = Message(conversation_id=conversation.conversation_id, client_id=client.client_id, seq=1,
                         role=Role.VISITOR, sender_id=identity.user_id, sender_name=conversation.visitor_name,
                         text=text, sent_at=now, client_message_id=action.client_message_id)
+        self._chat.check_client_starts(client.client_id, now)  # a ceiling over all the client's visitors
         if not self._chat.create_conversation(conversation, first, connection_id, limited_at=now):
             return self._started_before(identity, connection_id, conversation_id)
+        self._chat.count_client_start(client.client_id, now)
         self._broadcast_to_agents(client.client_id, {"type": "conversation.waiting",
                                                      "conversation": conversation.public()})
         joined = conversation.model_copy(update={"connections": {connection_id: Role.VISITOR.value}})

@@ -8,6 +8,7 @@ Data table
                                    message ids per window), parley.chat.limits
   CONV#{id} / MSG#{seq:010d}       a message or system event
   VISITOR#{client}#{visitor} / LIMITS  a visitor's open conversations and starts per window
+  CLIENTLIMITS#{client} / STARTS#{window}  a client's new conversations per window (TTL)
   gsi1: QUEUE#{client} / created   waiting conversations of a client (sparse)
         AGENTOPEN#{agent} / accepted  an agent's open conversations (sparse)
   gsi2: CLIENTCONV#{client} / created  every conversation of a client (export, deletion; LC-3)
@@ -320,6 +321,29 @@ class ChatRepository:
             return RateLimited(f"too many new conversations; try again in {wait:g} s", wait, "starts")
         return RateLimited(f"at most {config.max_open_conversations} conversations may be open at once; close one",
                            limits.OPEN_CAP_RETRY_AFTER, "open_conversations")
+
+    # --- a client's ceiling of new conversations (parley.chat.limits.client_starts) ---------
+    @staticmethod
+    def _client_starts_key(client_id: str, window: int) -> dict[str, Any]:
+        return to_item({"pk": f"CLIENTLIMITS#{client_id}", "sk": f"STARTS#{window}"})
+
+    def check_client_starts(self, client_id: str, now: datetime) -> None:
+        """Refuse a start when the client's conversations of this window are at the ceiling."""
+        limit = limits.current().client_starts
+        item = self._db.get_item(TableName=self._data, Key=self._client_starts_key(client_id, limit.window(now)),
+                                 ProjectionExpression="starts").get("Item")
+        if item is not None and int(from_item(item).get("starts", 0)) >= limit.limit:
+            wait = limit.retry_after(now)
+            raise RateLimited(f"this chat is receiving too many new conversations; try again in {wait:g} s",
+                              wait, "client_starts")
+
+    def count_client_start(self, client_id: str, now: datetime) -> None:
+        """Count a conversation the client received (one window's item, expired by TTL)."""
+        limit = limits.current().client_starts
+        self._db.update_item(TableName=self._data, Key=self._client_starts_key(client_id, limit.window(now)),
+                             UpdateExpression="ADD starts :one SET expires_at = :exp",
+                             ExpressionAttributeValues=values({
+                                 ":one": 1, ":exp": int(now.timestamp()) + 2 * limit.window_seconds}))
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         item = self._db.get_item(TableName=self._data, Key=_conv_key(conversation_id)).get("Item")
