@@ -66,6 +66,34 @@ def _refusal(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"code": code, "message": message}, status=status)
 
 
+def refuse_browsers_on(prefixes: tuple[str, ...]) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """An aiohttp middleware for the public gateway: requests under `prefixes` (the @connections
+    management API, IAM-signed on AWS) are refused when they carry an Origin header — boto3 never
+    sends one, a web page always does — so no page can post frames into a visitor's socket."""
+    @web.middleware
+    async def refuse(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if "Origin" in request.headers and request.path.startswith(prefixes):
+            return _refusal(403, "forbidden", "the management API refuses requests from web pages")
+        return await handler(request)
+
+    return refuse
+
+
+def refuse_browsers_wsgi(app: Any, port: int) -> Any:
+    """The same guard around moto's WSGI app (its CORS is open and `/moto-api/reset` is a plain
+    POST): a request with an Origin header, or naming another host (DNS rebinding), is refused.
+    Only our processes talk to moto, through boto3."""
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        if "HTTP_ORIGIN" in environ or environ.get("HTTP_HOST") not in hosts:
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [b'{"code": "forbidden", "message": "moto answers only this machine\'s SDK clients"}']
+        return app(environ, start_response)
+
+    return guarded
+
+
 class LocalControl:
     """An aiohttp server on 127.0.0.1 (its own port) that runs on the stack's event loop."""
 

@@ -29,7 +29,7 @@ from aiohttp import web
 from moto.server import ThreadedMotoServer
 
 from infra.local import lambda_runtime, moto_patches
-from infra.local.control import CLOCK_PATH, LocalControl
+from infra.local.control import CLOCK_PATH, LocalControl, refuse_browsers_on, refuse_browsers_wsgi
 from infra.local.demo_desk import ADMIN_USERNAME, SUPERVISOR_USERNAME, seed_desk
 from infra.local.gateway import LocalGateway
 from infra.local.localstripe_server import LocalStripe
@@ -46,6 +46,7 @@ from infra.wiring import (
     STATE_MACHINES,
     STREAM_SUBSCRIPTIONS,
     TABLES,
+    WEBSOCKET_STAGE,
 )
 from parley import services
 from parley.auth.passwords import PASSWORD_POLICY
@@ -143,6 +144,8 @@ class LocalStack:
         lambda_runtime.reset()  # environments of an earlier stack hold its endpoints
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
+        server: Any = self._moto._server  # moto exposes its WSGI server only here
+        server.app = refuse_browsers_wsgi(server.app, server.server_address[1])
         host, port = self._moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
         self._thread.start()
@@ -468,6 +471,7 @@ class LocalStack:
         app.router.add_get(CLOCK_PATH, get_clock)
         app.router.add_post(CLOCK_PATH, moved)
         add_mail_routes(app, self.smtp)
+        app.middlewares.append(refuse_browsers_on((f"/{WEBSOCKET_STAGE}/@connections/",)))
 
     def _control_routes(self) -> None:
         async def get_clock(request: web.Request) -> web.Response:

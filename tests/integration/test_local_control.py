@@ -150,3 +150,21 @@ def test_parley_clock_with_a_wrong_token_in_the_control_file_is_refused(
 def test_parley_clock_without_a_control_file_says_the_stack_is_not_running(tmp_path: Path) -> None:
     done = _parley("clock", "--control-file", str(tmp_path / "absent.json"))
     assert done.returncode == 1 and "is `make dev` running?" in done.stderr
+
+
+def test_a_page_cannot_post_into_a_connection_through_the_management_api(local_stack: Any) -> None:
+    """@connections is IAM-signed on AWS; locally the gateway refuses any request with an Origin."""
+    answer = _send("POST", f"{local_stack.gateway.management_endpoint}/@connections/someConnId=",
+                   headers={"Origin": "http://evil.test", "Content-Type": "text/plain"}, data='{"type":"x"}')
+    assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
+    unknown = _send("POST", f"{local_stack.gateway.management_endpoint}/@connections/someConnId=", data='{"type":"x"}')
+    assert unknown.status_code == 410  # without Origin (as boto3 sends it): the API as before
+
+
+def test_a_page_cannot_reset_or_read_moto(local_stack: Any) -> None:
+    """moto's CORS is open and /moto-api/reset is a plain POST: a page, or a rebound host name,
+    is refused; the tables are still there."""
+    reset = _send("POST", f"{local_stack.moto_url}/moto-api/reset", headers={"Origin": "http://evil.test"})
+    rebound = _send("GET", f"{local_stack.moto_url}/moto-api/data.json", headers={"Host": "evil.test"})
+    assert [reset.status_code, rebound.status_code] == [403, 403]
+    assert local_stack.boto("dynamodb").list_tables()["TableNames"]
