@@ -17,6 +17,7 @@ import boto3
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from infra.local.stack import REGION, DemoClient, table_name
 from parley.auth.revocation import TTL
@@ -71,8 +72,8 @@ def test_disabling_a_client_closes_its_visitors_sockets_and_refuses_them_after(c
                                         demo.origin)
     assert session_status == 403, session
     with pytest.raises(InvalidStatus) as refused:  # a token issued before the disable does not help
-        connect(f"{stack.ws_url}?widgetKey={demo.widget_key}&visitorToken={quote(kept_token)}", origin=demo.origin,
-                open_timeout=30)
+        connect(f"{stack.ws_url}?widgetKey={demo.widget_key}&visitorToken={quote(kept_token)}",
+                origin=Origin(demo.origin), open_timeout=30)
     assert refused.value.response.status_code == 403
 
     stack.clock.advance(TTL + timedelta(seconds=1))  # past the status cache of every environment
@@ -86,6 +87,6 @@ def test_disabling_a_client_closes_its_visitors_sockets_and_refuses_them_after(c
                                         demo.origin)
     assert session_status == 200, session
     url = f"{stack.ws_url}?widgetKey={demo.widget_key}&visitorToken={quote(session['visitorToken'])}"
-    again = ChatClient(connect(url, origin=demo.origin, open_timeout=30))
+    again = ChatClient(connect(url, origin=Origin(demo.origin), open_timeout=30))
     again.ok("ping")
     again.close()
