@@ -69,8 +69,8 @@ CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "tests"]
 
 # The money path's functions: concurrency reserved for each, so that a chat flood (which scales
 # chat_message and friends up to the account's limit) cannot starve billing, and capped by it,
-# so that they cannot starve chat either. Sum 51: the account needs a concurrency quota of at
-# least 151 (AWS keeps 100 unreserved); new accounts start lower, so a deployment to such an
+# so that they cannot starve chat either. Sum 66: the account needs a concurrency quota of at
+# least 166 (AWS keeps 100 unreserved); new accounts start lower, so a deployment to such an
 # account turns this off with the context parley:reserveBillingConcurrency=false (docs/security.md).
 RESERVED_CONCURRENCY = {
     "billing_cycle": 2,  # daily; hands invoices to the collection queue
