@@ -118,6 +118,14 @@ class Client(BaseModel):
     def allows_origin(self, origin: str | None) -> bool:
         return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins}
 
+    def with_service(self, status: ClientStatus) -> Client:
+        """The client after billing turns its service on or off (default, reinstatement, trial
+        end). An admin's disable stands: billing then changes the status the admin's enable will
+        restore, not the disable itself."""
+        if self.status is ClientStatus.DISABLED:
+            return self.model_copy(update={"disabled_from": status})
+        return self.model_copy(update={"status": status})
+
 
 class Agent(BaseModel):
     agent_id: str  # the Cognito user's `sub`

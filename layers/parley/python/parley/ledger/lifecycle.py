@@ -293,6 +293,6 @@ class AccountLifecycle:
 
     def _set_service(self, client_id: str, status: ClientStatus) -> None:
         client = self._tenants.get_client(client_id)
-        if client is not None and client.status is not status:
-            self._tenants.put_client(client.model_copy(update={"status": status}))
+        if client is not None and client.with_service(status) != client:
+            self._tenants.put_client(client.with_service(status))
 

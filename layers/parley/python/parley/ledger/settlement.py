@@ -182,8 +182,8 @@ class Settlement:
             logger.info("reinstatement raced another update; the next payment or retry decides", client_id=client_id)
             return False
         client = self._tenants.get_client(client_id)
-        if client is not None and client.status is not ClientStatus.ACTIVE:
-            self._tenants.put_client(client.model_copy(update={"status": ClientStatus.ACTIVE}))
+        if client is not None and client.with_service(ClientStatus.ACTIVE) != client:
+            self._tenants.put_client(client.with_service(ClientStatus.ACTIVE))
         report = DayReport(day=day)
         self._billing_day.bill_client(restored, day, None, report, kind="reinstated")
         self._collection.collect_pending(day, report)
