@@ -68,6 +68,9 @@ class FunctionSpec:
     cognito_actions: tuple[str, ...] = ()  # IAM actions on the user pool
     reads_visitor_token_secret: bool = False
     verifies_jwt: bool = False  # needs the user pool's id/client to verify Cognito JWTs
+    # Signs users in (InitiateAuth/RespondToAuthChallenge): reads the app client's secret
+    # (Secrets Manager) for SECRET_HASH. Only auth_login: the client id alone signs nobody in.
+    reads_cognito_client_secret: bool = False
     uses_stripe: bool = False  # reads the Stripe API key and webhook secret (Secrets Manager)
     starts_workflows: tuple[str, ...] = ()  # may start/stop executions of these state machines
     sends_email: bool = False  # talks SMTP (SES on AWS): EMAIL_ENVIRONMENT + reads the SMTP secret
@@ -105,6 +108,8 @@ def environment_variables(spec: FunctionSpec) -> frozenset[str]:
         names.add("PARLEY_WEBSOCKET_ENDPOINT")
     if uses_cognito(spec):
         names.update(COGNITO_ENVIRONMENT)
+    if spec.reads_cognito_client_secret:
+        names.add("PARLEY_COGNITO_CLIENT_SECRET_NAME")
     if spec.reads_visitor_token_secret:
         names.add("PARLEY_VISITOR_TOKEN_SECRET_NAME")
     if spec.uses_stripe:
@@ -331,6 +336,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             cognito_actions=("cognito-idp:InitiateAuth", "cognito-idp:ListUsers",
                              "cognito-idp:RespondToAuthChallenge", "cognito-idp:AssociateSoftwareToken",
                              "cognito-idp:VerifySoftwareToken", "cognito-idp:SetUserMFAPreference"),
+            reads_cognito_client_secret=True,
         ),
     )
 }

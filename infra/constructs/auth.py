@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -58,18 +58,40 @@ class Auth(Construct):
             "application enforces for those groups (a pool-wide REQUIRED cannot single out groups).",
         )
 
-        # The console posts username/password to auth_login, which calls InitiateAuth with
-        # USER_PASSWORD_AUTH; SRP stays available for a future direct-from-browser login.
+        # The console and dashboard post username/password to auth_login, which calls InitiateAuth
+        # with USER_PASSWORD_AUTH. Confidential: every sign-in call needs a SECRET_HASH made with
+        # the client secret, which only auth_login can read, so the public client id alone cannot
+        # sign in around auth_login's rate limits and forced TOTP setup (docs/security.md). No
+        # SRP: a browser could not sign in directly without the secret anyway.
         self.user_pool_client = self.user_pool.add_client(
             "AppClient",
-            auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
-            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_password=True),
+            generate_secret=True,
             disable_o_auth=True,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
+        )
+
+        # The client secret, for the functions that sign users in (wiring: reads_cognito_client_secret).
+        # Its value is CloudFormation's GetAtt of the client's ClientSecret, so it appears in neither
+        # the template nor the repository, and no custom resource is needed to read it.
+        client = self.user_pool_client.node.default_child
+        assert isinstance(client, cognito.CfnUserPoolClient)
+        self.client_secret = secretsmanager.Secret(
+            self,
+            "AppClientSecret",
+            description="Parley: the Cognito app client's secret (SECRET_HASH of sign-in calls)",
+            secret_string_value=SecretValue.resource_attribute(client.attr_client_secret),
+        )
+        acknowledge(
+            self.client_secret,
+            "AwsSolutions-SMG4",
+            "Risk accepted: the value is Cognito's own app client secret, copied here at deploy time; "
+            "Secrets Manager cannot rotate it (Cognito generates it). Rotate by replacing the app client "
+            "(a new client id and secret, redeployed together), which also signs everyone out.",
         )
 
         self.groups = {

@@ -97,6 +97,7 @@ class FunctionResources:
     user_pool: cognito.UserPool
     user_pool_client: cognito.UserPoolClient
     visitor_token_secret: secretsmanager.Secret
+    cognito_client_secret: secretsmanager.Secret  # the app client's secret (reads_cognito_client_secret)
     stripe_secret: secretsmanager.Secret
     websocket_stage: apigwv2.WebSocketStage
     layers: Sequence[lambda_.ILayerVersion]
@@ -215,13 +216,7 @@ class ParleyFunction(Construct):
                 iam.PolicyStatement(actions=list(spec.cognito_actions), resources=[resources.user_pool.user_pool_arn])
             )
 
-        if spec.reads_visitor_token_secret:
-            resources.visitor_token_secret.grant_read(fn)
-            fn.add_environment("PARLEY_VISITOR_TOKEN_SECRET_NAME", resources.visitor_token_secret.secret_name)
-
-        if spec.uses_stripe:
-            resources.stripe_secret.grant_read(fn)
-            fn.add_environment("PARLEY_STRIPE_SECRET_NAME", resources.stripe_secret.secret_name)
+        self._grant_secrets(resources)
 
         if spec.sends_email:
             self._grant_email(resources.email)
@@ -232,6 +227,18 @@ class ParleyFunction(Construct):
             fn.add_environment(wiring.QUEUES[name].env_var, queue.queue_url)
 
         self._grant_exports(resources.exports_bucket)
+
+    def _grant_secrets(self, resources: FunctionResources) -> None:
+        """Read access to each Secrets Manager secret the spec declares, its NAME in the environment."""
+        granted = ((self.spec.reads_cognito_client_secret, resources.cognito_client_secret,
+                    "PARLEY_COGNITO_CLIENT_SECRET_NAME"),
+                   (self.spec.reads_visitor_token_secret, resources.visitor_token_secret,
+                    "PARLEY_VISITOR_TOKEN_SECRET_NAME"),
+                   (self.spec.uses_stripe, resources.stripe_secret, "PARLEY_STRIPE_SECRET_NAME"))
+        for declared, secret, variable in granted:
+            if declared:
+                secret.grant_read(self.function)
+                self.function.add_environment(variable, secret.secret_name)
 
     def _grant_exports(self, bucket: s3.IBucket | None) -> None:
         """`writes_exports`: put an export and get it (the presigned GET is signed with this role)."""

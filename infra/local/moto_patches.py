@@ -15,8 +15,9 @@
 5. Lambda tasks invoke our handlers through the local control server's Lambda Invoke endpoint
    (moto's own Lambda needs Docker): moto's Step Functions builds its Lambda client pointing at
    moto; we point it at the control server instead, with the run's token (infra/local/control.py).
-6. Cognito: a TOTP secret per user, codes always checked, and an email-shaped username refused
-   in an email-alias pool, as on AWS (`install_cognito_patches`).
+6. Cognito: a TOTP secret per user, codes always checked, an email-shaped username refused
+   in an email-alias pool, and a confidential client's SECRET_HASH required on every password
+   sign-in and challenge answer, as on AWS (`install_cognito_patches`).
 
 Nothing here changes what our code sends: the same ASL, the same `lambda:invoke` tasks.
 """
@@ -269,6 +270,10 @@ def install_cognito_patches() -> None:
        user's secret (±1 time step, as authenticator clocks drift) — always.
     b. A pool with the email as a sign-in alias refuses an email-shaped username, as Cognito does
        ("Username cannot be of email format…"), so the local stack catches code that sends one.
+    c. A client with a secret refuses InitiateAuth (USER_PASSWORD_AUTH, USER_SRP_AUTH) and every
+       RespondToAuthChallenge without the right SECRET_HASH ("Unable to verify secret hash for
+       client …"), as Cognito does: moto checks it only for SRP, refresh and the MFA challenge,
+       so a password sign-in with the public client id alone would pass.
 
     Idempotent."""
     require_tested_versions(TESTED_VERSIONS, patched_by=__name__)
@@ -277,7 +282,8 @@ def install_cognito_patches() -> None:
     backend = models.CognitoIdpBackend
     if _cognito_originals:
         return
-    for name, patched in (("associate_software_token", _associate_software_token),
+    for name, patched in (("initiate_auth", _initiate_auth),
+                          ("associate_software_token", _associate_software_token),
                           ("verify_software_token", _verify_software_token),
                           ("respond_to_auth_challenge", _respond_to_auth_challenge),
                           ("admin_create_user", _admin_create_user)):
@@ -329,8 +335,28 @@ def _verify_software_token(self: Any, access_token: str, session: str, user_code
     return _cognito_originals["verify_software_token"](self, access_token, session, user_code, friendly_device_name)
 
 
+def _require_secret_hash(backend: Any, client_id: str, username: str, given: str | None) -> None:
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.utils import check_secret_hash
+
+    for pool in backend.user_pools.values():
+        client = pool.clients.get(client_id)
+        if client is not None and client.generate_secret and not check_secret_hash(
+                client.secret, client.id, username or "", given):
+            raise NotAuthorizedError(f"Unable to verify secret hash for client {client_id}")
+
+
+def _initiate_auth(self: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+    if auth_flow in ("USER_PASSWORD_AUTH", "USER_SRP_AUTH"):
+        given = auth_parameters or {}
+        _require_secret_hash(self, client_id, given.get("USERNAME", ""), given.get("SECRET_HASH"))
+    return _cognito_originals["initiate_auth"](self, client_id, auth_flow, auth_parameters)
+
+
 def _respond_to_auth_challenge(self: Any, session: str, client_id: str, challenge_name: str,
                                challenge_responses: dict[str, str]) -> Any:
+    answers = challenge_responses or {}
+    _require_secret_hash(self, client_id, answers.get("USERNAME", ""), answers.get("SECRET_HASH"))
     if challenge_name == "SOFTWARE_TOKEN_MFA" and session in self.sessions:
         username, pool = self.sessions[session]
         user = pool._get_user(username)

@@ -55,6 +55,7 @@ from parley.billing.plans import PlanCatalog
 from parley.billing.policy import BillingPolicy
 from parley.chat.models import Agent, Client
 from parley.clock import ControlledClock, iso, set_clock
+from parley.gateways.cognito_auth import secret_hash
 from parley.interfaces import SiteConfig
 from parley.observability import logger
 
@@ -63,6 +64,7 @@ VISITOR_SECRET_NAME = "parley/local/visitor-token-secret"
 STRIPE_SECRET_NAME = "parley/local/stripe"
 EXPORTS_BUCKET_NAME = "parley-local-exports"
 SMTP_SECRET_NAME = "parley/local/smtp"  # no login locally: empty credentials, read like on AWS
+COGNITO_CLIENT_SECRET_NAME = "parley/local/cognito-client-secret"  # the app client's, for auth_login
 EMAIL_FROM = "no-reply@parley.local"
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEMO_PASSWORD = "Parley-demo-2026"
@@ -135,6 +137,7 @@ class LocalStack:
         self.moto_url = ""
         self.user_pool_id = ""
         self.user_pool_client_id = ""
+        self._user_pool_client_secret = ""  # only auth_login reads it (Secrets Manager), and sign_in here
         self.demo: DemoData
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -367,15 +370,18 @@ class LocalStack:
         self.user_pool_id = idp.create_user_pool(
             PoolName="parley-local", AliasAttributes=["email"], UsernameConfiguration={"CaseSensitive": False},
             Policies={"PasswordPolicy": PASSWORD_POLICY.cognito()})["UserPool"]["Id"]
-        self.user_pool_client_id = idp.create_user_pool_client(
-            UserPoolId=self.user_pool_id, ClientName="parley-console",
+        # Confidential, as the CDK client: sign-in calls need the secret's SECRET_HASH.
+        client = idp.create_user_pool_client(
+            UserPoolId=self.user_pool_id, ClientName="parley-console", GenerateSecret=True,
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]["ClientId"]
+        )["UserPoolClient"]
+        self.user_pool_client_id, self._user_pool_client_secret = client["ClientId"], client["ClientSecret"]
+        secrets_manager.create_secret(Name=COGNITO_CLIENT_SECRET_NAME, SecretString=self._user_pool_client_secret)
         for group in Group:  # the pool's groups (parley.auth.roles, as in the CDK user pool)
             idp.create_group(GroupName=group.value, UserPoolId=self.user_pool_id)
         os.environ.update({
             "PARLEY_COGNITO_USER_POOL_ID": self.user_pool_id, "PARLEY_COGNITO_CLIENT_ID": self.user_pool_client_id,
-            "PARLEY_COGNITO_REGION": REGION,
+            "PARLEY_COGNITO_REGION": REGION, "PARLEY_COGNITO_CLIENT_SECRET_NAME": COGNITO_CLIENT_SECRET_NAME,
             "PARLEY_COGNITO_JWKS_URL": f"{self.moto_url}/{self.user_pool_id}/.well-known/jwks.json",
         })
         services.reset()
@@ -424,13 +430,20 @@ class LocalStack:
         totp = {user: self.enrol_totp(user, DEMO_PASSWORD) for user in (ADMIN_USERNAME, SUPERVISOR_USERNAME)}
         return DemoData(clients=clients, agent_password=DEMO_PASSWORD, agent_subs=subs, totp_secrets=totp)
 
+    def sign_in(self, username: str, password: str) -> dict[str, Any]:
+        """Sign in at Cognito itself, as auth_login does (with the client secret's SECRET_HASH) but
+        without its rules (lockouts, MFA): the reply of InitiateAuth, for setup and tests."""
+        reply: dict[str, Any] = dict(self.boto("cognito-idp").initiate_auth(
+            ClientId=self.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password, "SECRET_HASH": secret_hash(
+                self._user_pool_client_secret, self.user_pool_client_id, username)}))
+        return reply
+
     def enrol_totp(self, username: str, password: str) -> str:
         """Set up TOTP MFA for a user as the console's setup does (the authenticator's code made
         here); returns the secret an authenticator app needs."""
         idp = self.boto("cognito-idp")
-        signed_in = idp.initiate_auth(ClientId=self.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                      AuthParameters={"USERNAME": username, "PASSWORD": password})
-        access = signed_in["AuthenticationResult"]["AccessToken"]
+        access = self.sign_in(username, password)["AuthenticationResult"]["AccessToken"]
         secret = idp.associate_software_token(AccessToken=access)["SecretCode"]
         idp.verify_software_token(AccessToken=access, UserCode=totp_code(secret), FriendlyDeviceName="demo")
         idp.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True,

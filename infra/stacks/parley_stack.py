@@ -141,6 +141,7 @@ class ParleyStack(Stack):
                 user_pool=self.auth.user_pool,
                 user_pool_client=self.auth.user_pool_client,
                 visitor_token_secret=self.auth.visitor_token_secret,
+                cognito_client_secret=self.auth.client_secret,
                 stripe_secret=self.stripe.secret,
                 websocket_stage=self.chat.stage,
                 layers=self.layers.all,

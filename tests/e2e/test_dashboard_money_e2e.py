@@ -66,8 +66,7 @@ def make_client(stack: LocalStack, *, card: str | None, paid: bool) -> tuple[str
     username = f"money-{secrets.token_hex(4)}"
     sub = stack.create_user(username, PASSWORD, "clients", email=f"{username}@money.test")
     services.tenant_repository().put_client_user(sub, client_id)
-    auth = stack.boto("cognito-idp").initiate_auth(ClientId=stack.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                                   AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD})
+    auth = stack.sign_in(username, PASSWORD)
     return client_id, str(auth["AuthenticationResult"]["IdToken"])
 
 

@@ -126,6 +126,7 @@ def test_secret_read_only_where_declared(synth: Synth) -> None:
     visitor_token = {"Ref": synth.logical_id(synth.stack.auth.visitor_token_secret)}
     stripe = {"Ref": synth.logical_id(synth.stack.stripe.secret)}
     smtp = {"Ref": synth.logical_id(synth.stack.email.secret)}
+    client_secret = {"Ref": synth.logical_id(synth.stack.auth.client_secret)}
     for name, spec in wiring.FUNCTIONS.items():
         statements = [
             s for s in _statements(synth, name) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
@@ -134,7 +135,8 @@ def test_secret_read_only_where_declared(synth: Synth) -> None:
         assert (visitor_token in readable) is spec.reads_visitor_token_secret, name
         assert (stripe in readable) is spec.uses_stripe, name
         assert (smtp in readable) is spec.sends_email, name
-        assert all(r in (visitor_token, stripe, smtp) for r in readable), name
+        assert (client_secret in readable) is spec.reads_cognito_client_secret, name
+        assert all(r in (visitor_token, stripe, smtp, client_secret) for r in readable), name
         for statement in statements:
             assert _actions([statement]) <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 

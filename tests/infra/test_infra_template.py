@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra import wiring
-from tests.infra.template import Synth
+from tests.infra.template import Synth, statements_of_role
 
 pytestmark = pytest.mark.infra
 
@@ -83,7 +83,9 @@ def test_visitor_token_secret_is_generated(synth: Synth) -> None:
     secret = synth.resources[synth.logical_id(synth.stack.auth.visitor_token_secret)]["Properties"]
     assert secret["GenerateSecretString"]["PasswordLength"] >= 32
     assert "SecretString" not in secret
-    assert not [key for key, _ in _walk(synth.template) if key == "SecretString"]
+    # No secret value in the template: the one SecretString is the app client secret's GetAtt.
+    client_secret = {"Fn::GetAtt": [synth.logical_id(synth.stack.auth.user_pool_client), "ClientSecret"]}
+    assert [v for key, v in _walk(synth.template) if key == "SecretString"] == [client_secret]
     for name, spec in wiring.FUNCTIONS.items():
         if spec.reads_visitor_token_secret:
             env = synth.resources[synth.function_id(name)]["Properties"]["Environment"]["Variables"]
@@ -92,6 +94,37 @@ def test_visitor_token_secret_is_generated(synth: Synth) -> None:
             assert synth.logical_id(synth.stack.auth.visitor_token_secret) in json.dumps(
                 env["PARLEY_VISITOR_TOKEN_SECRET_NAME"]
             )
+
+
+def test_app_client_secret_only_for_the_functions_that_sign_in(synth: Synth) -> None:
+    """The app client's secret is in Secrets Manager (its value Cognito's, by GetAtt), its name in
+    the environment of exactly the functions declaring reads_cognito_client_secret, and only their
+    roles may read it."""
+    secret_id = synth.logical_id(synth.stack.auth.client_secret)
+    secret = synth.resources[secret_id]["Properties"]
+    assert secret["SecretString"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.auth.user_pool_client),
+                                                     "ClientSecret"]}
+    signers = {name for name, spec in wiring.FUNCTIONS.items() if spec.reads_cognito_client_secret}
+    assert signers == {"auth_login"}
+    readers = set()
+    for name in wiring.FUNCTIONS:
+        env = synth.resources[synth.function_id(name)]["Properties"]["Environment"]["Variables"]
+        if "PARLEY_COGNITO_CLIENT_SECRET_NAME" in env:
+            assert not isinstance(env["PARLEY_COGNITO_CLIENT_SECRET_NAME"], str)
+            assert secret_id in json.dumps(env["PARLEY_COGNITO_CLIENT_SECRET_NAME"])
+        role_id = synth.logical_id(synth.stack.function_factory.functions[name].role)
+        for statement in statements_of_role(synth, role_id):
+            if secret_id in json.dumps(statement.get("Resource")):
+                assert "secretsmanager:GetSecretValue" in statement["Action"]
+                readers.add(name)
+        assert ("PARLEY_COGNITO_CLIENT_SECRET_NAME" in env) is (name in signers)
+    assert readers == signers
+    # Nothing else in the template refers to it (no output, no site config).
+    referring = {lid for lid, r in synth.resources.items() if secret_id in json.dumps(r) and lid != secret_id}
+    function_parts = {synth.function_id(n) for n in signers} | {
+        lid for lid, r in synth.of_type("AWS::IAM::Policy").items() if secret_id in json.dumps(r)}
+    assert referring <= function_parts
+    assert secret_id not in json.dumps(synth.template.get("Outputs", {}))
 
 
 def test_stripe_secret_is_a_generated_placeholder(synth: Synth) -> None:
@@ -123,6 +156,8 @@ def test_user_pool(synth: Synth) -> None:
     assert pool["DeletionPolicy"] == "Retain"
     client = synth.resources[synth.logical_id(synth.stack.auth.user_pool_client)]["Properties"]
     assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
-    assert client["GenerateSecret"] is False
+    assert "ALLOW_USER_SRP_AUTH" not in client["ExplicitAuthFlows"]
+    # Confidential: sign-in needs the secret's SECRET_HASH, so only auth_login can sign anyone in.
+    assert client["GenerateSecret"] is True
     groups = {g["Properties"]["GroupName"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
     assert groups == {"admins", "supervisors", "agents", "clients"}

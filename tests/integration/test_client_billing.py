@@ -39,8 +39,7 @@ def dashboard_user(stack: LocalStack, client_id: str) -> str:
     services.tenant_repository().put_client_user(sub, client_id)
     # Signed in at Cognito itself (what the login function does), so these tests do not depend
     # on the login function's own rules (lockouts, MFA).
-    auth = stack.boto("cognito-idp").initiate_auth(ClientId=stack.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                                   AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD})
+    auth = stack.sign_in(username, PASSWORD)
     return str(auth["AuthenticationResult"]["IdToken"])
 
 

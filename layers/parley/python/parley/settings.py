@@ -25,6 +25,7 @@ RESOURCE_VARIABLES = {
     "connections_table": "PARLEY_CONNECTIONS_TABLE",
     "cognito_user_pool_id": "PARLEY_COGNITO_USER_POOL_ID",
     "cognito_client_id": "PARLEY_COGNITO_CLIENT_ID",
+    "cognito_client_secret_name": "PARLEY_COGNITO_CLIENT_SECRET_NAME",
     "visitor_token_secret_name": "PARLEY_VISITOR_TOKEN_SECRET_NAME",
     "stripe_secret_name": "PARLEY_STRIPE_SECRET_NAME",
     "collection_queue_url": "PARLEY_COLLECTION_QUEUE_URL",
@@ -103,6 +104,10 @@ class Settings(BaseModel):
     @property
     def cognito_client_id(self) -> str:
         return self._resource("cognito_client_id")
+
+    @property
+    def cognito_client_secret_name(self) -> str:
+        return self._resource("cognito_client_secret_name")
 
     @property
     def visitor_token_secret_name(self) -> str:
