@@ -67,7 +67,7 @@ class Settings:
     email_domain: str = DEFAULT_DOMAIN
     email_from: str = ""
     # Reserved concurrency for the money path (function_factory.RESERVED_CONCURRENCY); an account
-    # whose Lambda concurrency quota is under 151 cannot reserve it: parley:reserveBillingConcurrency.
+    # whose Lambda concurrency quota is under 166 cannot reserve it: parley:reserveBillingConcurrency.
     reserve_billing_concurrency: bool = True
     # The CloudFront web ACL's ARN (ParleyEdge's output WebAclArn): the default of the stack's
     # CloudFrontWebAclArn parameter; context parley:cloudFrontWebAclArn.
