@@ -192,7 +192,8 @@ def test_one_decline_one_record_and_the_billing_emails_reach_smtp(local_stack: L
     stripe_client = stripe.StripeClient("sk_test_local", base_addresses={"api": local_stack.stripe.url})
 
     def failure_event() -> Any:
-        events = stripe_client.v1.events.list(params={"limit": 100}).data
+        # localstripe lists oldest first: filtered by type, the session's other events cannot crowd it out
+        events = stripe_client.v1.events.list(params={"type": "invoice.payment_failed", "limit": 100}).data
         return next((e for e in events if e.type == "invoice.payment_failed"
                      and getattr(e.data.object, "id", None) == first.stripe_invoice_id), None)
 

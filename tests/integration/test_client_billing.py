@@ -6,6 +6,9 @@ card changed in the portal reaching the ledger through Stripe's events."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import secrets
 import time
@@ -23,7 +26,7 @@ from parley.gateways.stripe_gateway import PaymentProviderUnavailable, StripeGat
 from parley.ledger import dashboard
 from parley.ledger.models import InvoiceStatus, LedgerInvoice
 from parley.ledger.service import build_billing
-from tests.integration.billing_support import account, new_client, request
+from tests.integration.billing_support import account, new_client, post_raw, request
 from tests.integration.stripe_faults import StripeFaultProxy
 
 pytestmark = pytest.mark.integration
@@ -267,3 +270,28 @@ def test_pay_now_of_everything_owed_declined_paid_then_nothing_owed(local_stack:
     assert reply["reinstated"] is False and reply["account"]["status"] == "active"
     status, reply = request(local_stack, "POST", "/api/client/billing/pay-now", token=token)
     assert (status, reply["code"]) == (409, "nothing_owed"), reply
+
+
+def test_a_stale_customer_updated_does_not_put_an_older_card_back(local_stack: LocalStack,
+                                                                  declined: tuple[str, str]) -> None:
+    """Stripe does not promise event order: a `customer.updated` naming the card of an earlier
+    change, delivered after a newer one, leaves the card Stripe has now on file."""
+    client_id, token = declined
+    old_card = account(client_id).payment_method
+    status, reply = request(local_stack, "POST", "/api/client/payment-method", {"paymentMethod": "pm_card_visa"},
+                            token=token)
+    assert status == 200, reply
+    new_card = reply["paymentMethod"]
+    customer = account(client_id).stripe_customer_id
+    stale = {"id": f"evt_stale_{secrets.token_hex(4)}", "object": "event", "type": "customer.updated",
+             "created": int(time.time()) - 60, "livemode": False,
+             "data": {"object": {"id": customer, "object": "customer",
+                                 "invoice_settings": {"default_payment_method": old_card}}}}
+    body = json.dumps(stale).encode()
+    stamp = int(time.time())
+    key = services.stripe_secret()["webhook_secret"]
+    signature = hmac.new(key.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    status, reply = post_raw(local_stack, "/api/stripe/webhook", raw=body,
+                             headers={"Stripe-Signature": f"t={stamp},v1={signature}"})
+    assert status == 200, reply
+    assert account(client_id).payment_method == new_card != old_card

@@ -586,6 +586,18 @@ class StripeGateway:
         return InvoiceLinks(hosted_invoice_url=_str(raw.get("hosted_invoice_url")),
                             invoice_pdf=_str(raw.get("invoice_pdf")))
 
+    def as_stripe_has_it_now(self, event: WebhookEvent) -> WebhookEvent:
+        """A `customer.updated` with the customer's invoice default card as Stripe has it now,
+        not as the event carried it: Stripe does not promise order, and localstripe delivers a
+        second later, so an event about an older change would put an older card back on file."""
+        if event.type != "customer.updated" or not event.customer_id:
+            return event
+        with _mapped_errors():
+            customer = self._client.v1.customers.retrieve(event.customer_id).to_dict()
+        settings = customer.get("invoice_settings")
+        current = settings.get("default_payment_method") if isinstance(settings, Mapping) else None
+        return event.model_copy(update={"default_payment_method": _str_id(current)})
+
     # --- customer portal -------------------------------------------------------------
     def portal_session_url(self, customer_id: str, return_url: str) -> str:
         """A short-lived URL of the Stripe customer portal (payment methods, invoice history)."""
