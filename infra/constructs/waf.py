@@ -22,6 +22,10 @@ from constructs import Construct
 # Requests per client IP per 5-minute window (WAF's rate-based rules; the smallest limit is 10).
 EXPENSIVE_PATHS = ("/api/signup", "/api/auth/login", "/api/visitor/offline-message")
 EXPENSIVE_PER_IP = 100  # signup, login, offline message: a person needs a handful
+# Page views: every page with the widget asks for a visitor session (a read: the function
+# cannot write, so this limit is the edge's); 600 per 5 minutes is 2 a second from one address.
+SESSION_PATH = "/api/visitor/session"
+SESSIONS_PER_IP = 600
 API_PER_IP = 3000  # every /api/ request: a dashboard or a visitor session, ~10 a second at most
 ALL_PER_IP = 6000  # the sites' files too (cached at the edge, but counted)
 # Managed rules that would refuse real traffic: chat text and offline messages may carry markup
@@ -38,6 +42,7 @@ class RateRule:
 
 RATE_RULES = (
     RateRule("ExpensivePerIp", EXPENSIVE_PER_IP, EXPENSIVE_PATHS),
+    RateRule("SessionsPerIp", SESSIONS_PER_IP, (SESSION_PATH,)),
     RateRule("ApiPerIp", API_PER_IP, ("/api/",)),
     RateRule("AllPerIp", ALL_PER_IP),
 )

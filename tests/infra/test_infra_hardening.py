@@ -16,7 +16,14 @@ from infra.constructs import http_api
 from infra.constructs.chat import ROUTE_THROTTLES as WEBSOCKET_ROUTE_THROTTLES
 from infra.constructs.chat import WEBSOCKET_RATE_LIMIT
 from infra.constructs.function_factory import RESERVED_CONCURRENCY
-from infra.constructs.waf import ALL_PER_IP, API_PER_IP, EXPENSIVE_PATHS, EXPENSIVE_PER_IP
+from infra.constructs.waf import (
+    ALL_PER_IP,
+    API_PER_IP,
+    EXPENSIVE_PATHS,
+    EXPENSIVE_PER_IP,
+    SESSION_PATH,
+    SESSIONS_PER_IP,
+)
 from tests.infra.template import Resource, Synth, as_list, rendered, statements_of_role
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CloudFront's managed policies
@@ -132,11 +139,14 @@ def test_the_web_acl_is_cloudfront_scoped_in_us_east_1_with_per_ip_rate_rules(sy
     rates = {name: rule["Statement"]["RateBasedStatement"] for name, rule in rules.items()
              if "RateBasedStatement" in rule["Statement"]}
     assert {name: r["Limit"] for name, r in rates.items()} == {
-        "ExpensivePerIp": EXPENSIVE_PER_IP, "ApiPerIp": API_PER_IP, "AllPerIp": ALL_PER_IP}
+        "ExpensivePerIp": EXPENSIVE_PER_IP, "SessionsPerIp": SESSIONS_PER_IP, "ApiPerIp": API_PER_IP,
+        "AllPerIp": ALL_PER_IP}
     assert all(r["AggregateKeyType"] == "IP" for r in rates.values())
     assert all(rules[name]["Action"] == {"Block": {}} for name in rates)
     expensive = rates["ExpensivePerIp"]["ScopeDownStatement"]["OrStatement"]["Statements"]
     assert {s["ByteMatchStatement"]["SearchString"] for s in expensive} == set(EXPENSIVE_PATHS)
+    sessions = rates["SessionsPerIp"]["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (sessions["SearchString"], sessions["PositionalConstraint"]) == (SESSION_PATH, "STARTS_WITH")
     api_scope = rates["ApiPerIp"]["ScopeDownStatement"]["ByteMatchStatement"]
     assert (api_scope["SearchString"], api_scope["PositionalConstraint"]) == ("/api/", "STARTS_WITH")
     managed = {rule["Statement"]["ManagedRuleGroupStatement"]["Name"] for rule in rules.values()
