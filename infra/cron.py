@@ -1,5 +1,5 @@
 """EventBridge cron expressions: validated, and their fire times computed, for the local
-scheduler (moto stores schedules but never fires them; FIELD_NOTES).
+scheduler (moto stores schedules but never fires them: measured, docs/local-stack.md).
 
 Format: ``cron(minutes hours day-of-month month day-of-week year)``; one of day-of-month
 and day-of-week must be ``?``. Supported: numbers, ``*``, ``?``, lists ``a,b``, ranges

@@ -1,6 +1,6 @@
 """Fires the declared schedules from their cron expressions against the controllable clock.
 
-moto stores EventBridge schedules but never fires them (FIELD_NOTES), so the local stack
+moto stores EventBridge schedules but never fires them (measured), so the local stack
 does: `run_until(moment)` fires, in time order, every occurrence in (last run, moment] —
 a person moving the clock a month forward sees every daily run of that month happen.
 """

@@ -3,7 +3,7 @@
 Callers (ledger, ``billing_cycle``, late-charge and default schedules, trial and notice
 workflows) pass a ``BillingPolicy`` (CONTRACT_RULES numbers), a ``PlanCatalog``, the
 client's state and ``today`` from their clock; they get dates, decisions and invoice
-drafts in integer cents, each citing its rule id. See CONTRACT_RULES.md for the ids.
+drafts in integer cents, each citing its rule id (docs/billing.md lists the rules as implemented).
 """
 
 from parley.billing.calendar import (
