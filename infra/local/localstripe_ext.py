@@ -162,6 +162,9 @@ def _invoice_create(  # noqa: PLR0913 - the parameters of Stripe's POST /v1/invo
     obj.metadata = dict(metadata or {})
     obj.collection_method = collection_method
     obj.due_date = due
+    # Created "now" on the stack's clock (simulated in tests and demos), as Stripe stamps an
+    # invoice at its real now: the portal then shows the ledger's issue day, not the wall-clock day.
+    obj.date = int(get_clock().now().timestamp())
     obj.auto_advance = resources.try_convert_to_bool(auto_advance) if auto_advance is not None else False
     return obj
 
